@@ -1,0 +1,46 @@
+"""Run the data stages in order: load, clean, derive, check routing, tabulate."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .clean import CleanData, check_routing, clean
+from .derive import Dataset, derive
+from .load import load
+from .specs import SPECS_DIR, Codebook, TableSpec, check_tables, load_codebook, load_tables, read_yaml
+from .tabulate import Table, tabulate
+
+
+@dataclass
+class ReportSpec:
+    """report.yaml plus every table spec it names, in chapter order."""
+
+    config: dict
+    codebooks: dict[str, Codebook]
+    tables: list[TableSpec]
+
+
+def load_report_spec(specs_dir: Path = SPECS_DIR) -> ReportSpec:
+    config = read_yaml(specs_dir / "report.yaml")
+    books = {s: load_codebook(s, specs_dir) for s in config["surveys"]}
+    tables = [t for ch in config["chapters"] for t in load_tables(specs_dir / ch["tables"])]
+    check_tables(tables, books)
+    return ReportSpec(config=config, codebooks=books, tables=tables)
+
+
+def prepare(book: Codebook, data_dir: Path) -> tuple[CleanData, Dataset]:
+    """Load, validate and derive one survey; raises ValidationError listing every problem."""
+    cleaned = clean(load(book, data_dir), book)
+    dataset = derive(cleaned)
+    check_routing(cleaned, dataset.frame, dataset.asked)
+    return cleaned, dataset
+
+
+def compute(spec: ReportSpec, data_dir: Path) -> tuple[dict[str, CleanData], dict[str, Table]]:
+    """Every table of the report, computed from the respondent rows in `data_dir`."""
+    cleaned: dict[str, CleanData] = {}
+    datasets: dict[str, Dataset] = {}
+    for name, book in spec.codebooks.items():
+        cleaned[name], datasets[name] = prepare(book, data_dir)
+    tables = {t.id: tabulate(datasets[t.survey], t) for t in spec.tables}
+    return cleaned, tables

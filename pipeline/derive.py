@@ -1,0 +1,89 @@
+"""Derive stage: add the codebook's derived variables and work out who was asked what."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .clean import CleanData
+from .expr import evaluate, mask
+from .specs import Codebook, Derived
+
+
+@dataclass
+class Dataset:
+    """Answers plus derived variables, and for every variable the respondents it applies to."""
+
+    codebook: Codebook
+    frame: pd.DataFrame
+    asked: dict[str, pd.Series]
+
+    @property
+    def survey(self) -> str:
+        return self.codebook.survey
+
+
+def _count(frame: pd.DataFrame, der: Derived, book: Codebook) -> pd.Series:
+    cols = book.variables[der.of].columns
+    return (frame[cols] == 1).sum(axis=1).astype(float)
+
+
+def _bands(frame: pd.DataFrame, der: Derived, missing: pd.Series | None) -> pd.Series:
+    values = frame[der.of]
+    out = pd.Series(np.nan, index=frame.index)
+    for band in der.bands:
+        inside = values.notna()
+        if band.min is not None:
+            inside &= values >= band.min
+        if band.max is not None:
+            inside &= values <= band.max
+        out[inside] = band.code
+    if missing is not None:
+        out = out.where(missing.isna(), missing)
+    return out
+
+
+def _expr(frame: pd.DataFrame, der: Derived) -> pd.Series:
+    result = evaluate(frame, der.expr, f"derived variable {der.name!r}")
+    if der.codes:
+        return result.fillna(False).astype(bool).astype(float)
+    return result.astype(float)
+
+
+def derive_column(frame: pd.DataFrame, der: Derived, book: Codebook,
+                  missing: pd.Series | None) -> pd.Series:
+    """One derived variable's values, before routing is applied."""
+    if der.kind == "count":
+        return _count(frame, der, book)
+    if der.kind == "bands":
+        return _bands(frame, der, missing)
+    return _expr(frame, der)
+
+
+def derive(clean: CleanData) -> Dataset:
+    """Compute derived variables in codebook order; each may use those before it."""
+    book = clean.codebook
+    frame = clean.frame.copy()
+    asked: dict[str, pd.Series] = {}
+
+    def asked_for(name: str) -> pd.Series:
+        if name not in asked:
+            var = book.variables[name]
+            asked[name] = mask(frame, var.asked, f"routing of {name!r}")
+        return asked[name]
+
+    for der in book.derived.values():
+        values = derive_column(frame, der, book, clean.missing.get(der.of or ""))
+        if der.asked:
+            applies = mask(frame, der.asked, f"derived variable {der.name!r}")
+        elif der.of:
+            applies = asked[der.of] if der.of in asked else asked_for(der.of)
+        else:
+            applies = pd.Series(True, index=frame.index)
+        frame[der.name] = values.where(applies)
+        asked[der.name] = applies
+    for name in book.variables:
+        if book.variables[name].type != "id":
+            asked_for(name)
+    return Dataset(codebook=book, frame=frame, asked=asked)
