@@ -19,7 +19,7 @@ class RawData:
     frame: pd.DataFrame
     variable_labels: dict[str, str]
     value_labels: dict[str, dict]
-    user_missing: dict[str, list]
+    missing_ranges: dict[str, list]
 
 
 def load(codebook: Codebook, data_dir: Path) -> RawData:
@@ -35,4 +35,4 @@ def load(codebook: Codebook, data_dir: Path) -> RawData:
         raise OhmskError(f"{path}: the file has no respondents")
     return RawData(path=path, frame=frame, variable_labels=dict(meta.column_names_to_labels),
                    value_labels=dict(meta.variable_value_labels),
-                   user_missing={k: list(v) for k, v in (meta.missing_user_values or {}).items()})
+                   missing_ranges={k: list(v) for k, v in (meta.missing_ranges or {}).items()})

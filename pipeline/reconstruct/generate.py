@@ -86,6 +86,7 @@ class Generator:
                 self._numeric(var, step, eligible, where)
             else:
                 self._single(var, step, eligible, where)
+            self.frame = self.frame.copy()  # keep the frame contiguous as columns accumulate
             self._refresh_derived()
         return self._output()
 

@@ -1,0 +1,117 @@
+"""Command line: `ohmsk raw | validate | report | audit | bench`.
+
+User mistakes (bad data, bad specs, missing files) end with a readable message and exit 2;
+only genuine bugs show a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import OhmskError, ValidationError
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW = ROOT / "raw"
+OUTPUTS = ROOT / "outputs"
+
+
+def _progress(message: str) -> None:
+    print(f"  {message}", flush=True)
+
+
+def cmd_raw(args: argparse.Namespace) -> None:
+    """Regenerate the synthetic respondent files in raw/ from the reconstruction specs."""
+    from .build import load_report_spec
+    from .reconstruct.generate import reconstruct
+
+    for survey in load_report_spec().config["surveys"]:
+        path = reconstruct(survey, Path(args.out or RAW))
+        _progress(f"wrote {path}")
+
+
+def cmd_validate(args: argparse.Namespace) -> None:
+    """Check the raw files against the codebooks without building anything."""
+    from .build import load_report_spec, prepare
+
+    spec = load_report_spec()
+    for name, book in spec.codebooks.items():
+        cleaned, _ = prepare(book, Path(args.data))
+        warnings = [p for p in cleaned.log if p.severity == "warning"]
+        _progress(f"{name}: {cleaned.counts['read']} respondents read, {cleaned.counts['kept']} kept, "
+                  f"{len(warnings)} warning(s)")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    """Build outputs/report.html, outputs/report.pdf, outputs/csv/ and outputs/figures/."""
+    from .report import build_report
+
+    build_report(Path(args.data), Path(args.out), progress=_progress)
+
+
+def cmd_audit(args: argparse.Namespace) -> None:
+    """Recompute every published statistic and write outputs/audit.csv."""
+    from .audit import audit, load_targets, summary, write_audit
+    from .build import compute, load_report_spec
+
+    spec = load_report_spec()
+    _, tables = compute(spec, Path(args.data))
+    rows = [r for survey in spec.config["surveys"] for r in audit(load_targets(survey), tables)]
+    out = Path(args.out) / "audit.csv"
+    write_audit(rows, out)
+    for r in rows:
+        if not r.match:
+            status = "explained" if r.explained else "MISMATCH"
+            print(f"  {status}: {r.target.id} {r.target.figure} {r.target.cell}: "
+                  f"published {r.target.published}, computed {r.computed}")
+    print(summary(rows))
+    print(f"  wrote {out}")
+    if not all(r.explained for r in rows):
+        raise OhmskError("the audit found mismatches that no note explains")
+
+
+def cmd_bench(args: argparse.Namespace) -> None:
+    """Time a full build from clean and an unchanged rebuild."""
+    import shutil
+    import tempfile
+
+    from .report import build_report
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "outputs"
+        t0 = time.perf_counter()
+        build_report(Path(args.data), out, progress=lambda m: None)
+        full = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        build_report(Path(args.data), out, progress=lambda m: None)
+        again = time.perf_counter() - t0
+        shutil.rmtree(out)
+    print(f"full build from clean: {full:.1f} s (budget 30 s)")
+    print(f"unchanged rebuild:     {again:.2f} s (budget 2 s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ohmsk", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, func in [("raw", cmd_raw), ("validate", cmd_validate), ("report", cmd_report),
+                       ("audit", cmd_audit), ("bench", cmd_bench)]:
+        p = sub.add_parser(name, help=func.__doc__.splitlines()[0])
+        p.add_argument("--data", default=str(RAW), help="folder of raw .sav files (default raw/)")
+        p.add_argument("--out", default=str(OUTPUTS) if name != "raw" else None,
+                       help="output folder")
+        p.set_defaults(func=func)
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except ValidationError as exc:
+        print(f"ohmsk: the data failed validation; nothing was built.\n{exc}", file=sys.stderr)
+        return 2
+    except OhmskError as exc:
+        print(f"ohmsk: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,225 @@
+"""Render stage: chapters to HTML (interactive charts) and PDF (vector charts), tables to CSV.
+
+Templates never contain numbers: they call the helpers on `ReportContext`, which read the
+computed tables, so every figure in the prose changes when the data change.
+"""
+from __future__ import annotations
+
+import csv
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from .figures import alt_text, build_figure
+from .present import fmt_number, fmt_pct
+from .specs import TableSpec
+from .tabulate import TOTAL, Table
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+@dataclass(frozen=True)
+class Exhibit:
+    """A numbered figure or table and how the 2020 report numbered it."""
+
+    table: Table
+    label: str  # "Figure 4.1" / "Table 8.1"
+
+    @property
+    def spec(self) -> TableSpec:
+        return self.table.spec
+
+    @property
+    def anchor(self) -> str:
+        return self.label.lower().replace(" ", "-").replace(".", "-")
+
+    @property
+    def source_note(self) -> str:
+        """Where our number differs from the 2020 report's, say what the reader will find there."""
+        s = self.spec
+        if s.printed_as:
+            return f"{s.source} in the 2020 report, where its caption is misprinted as {s.printed_as}"
+        if s.source not in (self.label, "text"):
+            return f"{s.source} in the 2020 report"
+        return ""
+
+
+def number_exhibits(tables: dict[str, Table], specs: list[TableSpec]) -> dict[str, Exhibit]:
+    """Number figures and tables in spec order within each chapter: Figure 4.1, 4.2 …"""
+    counters: dict[tuple[int, str], int] = {}
+    out: dict[str, Exhibit] = {}
+    for spec in specs:
+        if spec.kind == "text":
+            continue
+        word = "Figure" if spec.kind == "figure" else "Table"
+        key = (spec.chapter, word)
+        counters[key] = counters.get(key, 0) + 1
+        out[spec.id] = Exhibit(tables[spec.id], f"{word} {spec.chapter}.{counters[key]}")
+    return out
+
+
+def base_line(table: Table, column: str = TOTAL) -> str:
+    """'Base: <who> (<n>)', one clause per distinct base, as the report prints them."""
+    c = table.cells[table.cells["column"] == column]
+    clauses: list[str] = []
+    seen: set[tuple[str, int]] = set()
+    several = len({s.base for s in table.spec.series}) > 1
+    for s in table.spec.series:
+        rows = c[c["series"] == s.key]
+        if rows.empty:
+            continue
+        key = (s.base, int(rows["base"].iloc[0]))
+        if key in seen:
+            continue
+        seen.add(key)
+        name = f"'{rows['series_label'].iloc[0]}': " if several else ""
+        clauses.append(f"{name}{s.base} ({key[1]})")
+    return "Base: " + "; ".join(clauses)
+
+
+class ReportContext:
+    """What templates see: numbered exhibits and helpers that read computed cells."""
+
+    def __init__(self, tables: dict[str, Table], exhibits: dict[str, Exhibit], mode: str,
+                 env: jinja2.Environment, figure_html: dict[str, str]):
+        self.tables = tables
+        self.exhibits = exhibits
+        self.mode = mode
+        self.env = env
+        self.figure_html = figure_html
+
+    def _table(self, table_id: str) -> Table:
+        if table_id not in self.tables:
+            raise KeyError(f"template refers to unknown table {table_id!r}")
+        return self.tables[table_id]
+
+    def pct(self, table_id: str, category: int | str, series: str | None = None,
+            column: str = TOTAL) -> str:
+        return fmt_pct(float(self._table(table_id).cell(series, category, column)["value"]))
+
+    def num(self, table_id: str, series: str | None = None, stat: str = "mean",
+            decimals: int = 0, column: str = TOTAL) -> str:
+        return fmt_number(float(self._table(table_id).cell(series, None, column, stat)["value"]), decimals)
+
+    def n(self, table_id: str, category: int | str, series: str | None = None,
+          column: str = TOTAL) -> int:
+        return int(self._table(table_id).cell(series, category, column)["n"])
+
+    def base(self, table_id: str, series: str | None = None, column: str = TOTAL) -> int:
+        return int(self._table(table_id).cell(series, None, column, "base")["base"])
+
+    def ranked(self, table_id: str, series: str | None = None, column: str = TOTAL) -> list[dict]:
+        """A series' categories, largest share first: for prose that names the leaders."""
+        table = self._table(table_id)
+        key = series or table.spec.series[0].key
+        c = table.cells
+        rows = c[(c["series"] == key) & (c["column"] == column) & (c["stat"] == "pct") & ~c["is_net"]]
+        rows = rows.sort_values("value", ascending=False, kind="stable")
+        return [{"label": r.category_label, "pct": fmt_pct(r.value), "value": r.value}
+                for r in rows.itertuples()]
+
+    def compare(self, table_id: str, category: int | str, column_a: str, column_b: str,
+                series: str | None = None, words: tuple[str, str, str] = ("more", "less", "as")) -> str:
+        """'more', 'less' or 'as' (likely): the direction of a difference as printed (rounded)."""
+        a = self.pct(table_id, category, series, column_a)
+        b = self.pct(table_id, category, series, column_b)
+        va = float(self._table(table_id).cell(series, category, column_a)["value"])
+        vb = float(self._table(table_id).cell(series, category, column_b)["value"])
+        if a == b:
+            return words[2]
+        return words[0] if va > vb else words[1]
+
+    def ref(self, table_id: str) -> Markup:
+        ex = self.exhibits[table_id]
+        return Markup(f'<a href="#{ex.anchor}">{html.escape(ex.label)}</a>')
+
+    def figure(self, table_id: str) -> Markup:
+        ex = self.exhibits[table_id]
+        tpl = self.env.get_template("partials/figure.html.j2")
+        return Markup(tpl.render(ex=ex, R=self, base=base_line(ex.table), alt=alt_text(ex.table),
+                                 chart=Markup(self.figure_html.get(table_id, "")),
+                                 rows=data_rows(ex.table)))
+
+    def table(self, table_id: str) -> Markup:
+        ex = self.exhibits[table_id]
+        tpl = self.env.get_template("partials/table.html.j2")
+        return Markup(tpl.render(ex=ex, R=self, base=base_line(ex.table), rows=data_rows(ex.table)))
+
+
+def data_rows(table: Table) -> dict:
+    """A figure's data as header + rows: categories down, series x columns across."""
+    c = table.cells
+    cols = list(dict.fromkeys(zip(c["series"], c["series_label"], c["column"], c["column_label"])))
+    multi_series = len({k for k, *_ in cols}) > 1
+    header = [(f"{sl}: {cl}" if multi_series and cl != "Total" else (sl if multi_series else cl))
+              for _, sl, _, cl in cols]
+    body: list[list[str]] = []
+    labels = list(dict.fromkeys(zip(c["category"].map(repr), c["category_label"], c["is_net"], c["stat"])))
+    for cat_repr, label, is_net, stat in labels:
+        row = [("Net: " if is_net else "") + (label if stat == "pct" else stat.capitalize())]
+        for key, _, col, _ in cols:
+            hit = c[(c["series"] == key) & (c["column"] == col) & (c["category"].map(repr) == cat_repr)
+                    & (c["stat"] == stat)]
+            if hit.empty:
+                row.append("")
+            elif stat == "pct":
+                row.append(fmt_pct(hit["value"].iloc[0], zero="-"))
+            else:
+                row.append(fmt_number(hit["value"].iloc[0], 1) + ("%" if stat == "ratio" else ""))
+        body.append(row)
+    bases = ["Base (n)"] + [str(int(c[(c["series"] == key) & (c["column"] == col)]["base"].iloc[0]))
+                            for key, _, col, _ in cols]
+    return {"header": header, "body": body, "bases": bases}
+
+
+def write_csv(table: Table, path: Path) -> None:
+    """The long cells of one table with everything needed to trace each number."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    spec = table.spec
+    bases = {s.key: s for s in spec.series}
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["table_id", "source", "title", "survey", "series", "series_label", "base_description",
+                    "filter", "weight", "test", "column", "column_label", "category", "category_label",
+                    "is_net", "stat", "value", "shown", "n", "base"])
+        for row in table.cells.itertuples(index=False):
+            s = bases[row.series]
+            shown = fmt_pct(row.value) if row.stat == "pct" else fmt_number(row.value, 1)
+            w.writerow([spec.id, spec.source, spec.title, spec.survey, row.series, row.series_label,
+                        s.base, s.filter or "", "unweighted", "none", row.column, row.column_label,
+                        "" if row.category is None else row.category, row.category_label,
+                        int(row.is_net), row.stat, f"{row.value:.6f}", shown, row.n, row.base])
+
+
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+                              autoescape=jinja2.select_autoescape(["html", "j2"]),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+def render_html(config: dict, ctx: ReportContext, meta: dict) -> str:
+    """The whole report as one HTML document."""
+    chapters = [{**ch, "body": Markup(ctx.env.get_template(ch["template"]).render(R=ctx, meta=meta))}
+                for ch in config["chapters"]]
+    return ctx.env.get_template("report.html.j2").render(config=config, chapters=chapters, R=ctx,
+                                                          meta=meta, mode=ctx.mode)
+
+
+def figure_markup(tables: dict[str, Table], exhibits: dict[str, Exhibit], mode: str,
+                  svg_dir: Path) -> dict[str, str]:
+    """Interactive plotly divs (HTML) or links to vector SVGs (PDF) for every figure."""
+    out: dict[str, str] = {}
+    for tid, ex in exhibits.items():
+        if ex.spec.kind != "figure":
+            continue
+        if mode == "html":
+            fig = build_figure(ex.table)
+            out[tid] = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{tid}",
+                                   config={"displaylogo": False, "responsive": True})
+        else:
+            out[tid] = (f'<img class="chart" src="{svg_dir.name}/{tid}.svg" '
+                        f'alt="{html.escape(alt_text(ex.table))}">')
+    return out

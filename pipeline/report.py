@@ -1,0 +1,110 @@
+"""Build the whole report: data stages, CSVs, figures, HTML and PDF, with progress shown.
+
+A build records a fingerprint of everything it read; an unchanged rebuild stops at once.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+import time
+from pathlib import Path
+from typing import Callable
+
+import plotly.offline
+
+from .build import compute, load_report_spec
+from .errors import OhmskError
+from .figures import build_figure
+from .render import (ReportContext, environment, figure_markup, number_exhibits, render_html,
+                     write_csv)
+from .specs import SPECS_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT_FILES = ("report.html", "report.pdf")
+
+
+def fingerprint(data_dir: Path) -> str:
+    """Hash of the raw data, specs, templates and pipeline code: the build's inputs."""
+    h = hashlib.sha256()
+    sources = [data_dir, SPECS_DIR, ROOT / "templates", ROOT / "pipeline"]
+    for folder in sources:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            h.update(str(path.relative_to(folder)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None]) -> None:
+    if not data_dir.is_dir():
+        raise OhmskError(f"{data_dir}: data folder not found")
+    stamp = out_dir / ".build-fingerprint"
+    key = fingerprint(data_dir)
+    if stamp.exists() and stamp.read_text() == key and all((out_dir / f).exists() for f in OUTPUT_FILES):
+        progress("outputs are up to date (no input changed)")
+        return
+    t0 = time.perf_counter()
+    spec = load_report_spec()
+    progress("loading, validating and deriving survey data …")
+    cleaned, tables = compute(spec, data_dir)
+    for name, c in cleaned.items():
+        progress(f"{name}: {c.counts['read']} respondents read, {c.counts['kept']} kept")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    exhibits = number_exhibits(tables, spec.tables)
+    progress(f"{len(tables)} tables computed; writing CSVs …")
+    for tid, table in tables.items():
+        write_csv(table, out_dir / "csv" / f"{tid}.csv")
+    _write_cleaning_log(cleaned, out_dir / "cleaning_log.csv")
+    figures_dir = out_dir / "figures"
+    progress(f"exporting {sum(e.spec.kind == 'figure' for e in exhibits.values())} charts to SVG …")
+    _export_svgs(exhibits, figures_dir)
+    meta = {"surveys": {n: b for n, b in spec.codebooks.items()}, "cleaned": cleaned}
+    env = environment()
+    progress("rendering HTML …")
+    html_ctx = ReportContext(tables, exhibits, "html", env,
+                             figure_markup(tables, exhibits, "html", figures_dir))
+    assets = out_dir / "assets"
+    assets.mkdir(exist_ok=True)
+    (assets / "plotly.min.js").write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
+    shutil.copy(ROOT / "templates" / "static" / "report.css", assets / "report.css")
+    (out_dir / "report.html").write_text(render_html(spec.config, html_ctx, meta), encoding="utf-8")
+    progress("rendering PDF …")
+    pdf_ctx = ReportContext(tables, exhibits, "pdf", env,
+                            figure_markup(tables, exhibits, "pdf", figures_dir))
+    _write_pdf(render_html(spec.config, pdf_ctx, meta), out_dir)
+    stamp.write_text(key)
+    progress(f"done in {time.perf_counter() - t0:.1f} s: {out_dir / 'report.html'}, {out_dir / 'report.pdf'}")
+
+
+def _export_svgs(exhibits, figures_dir: Path) -> None:
+    """One kaleido (Chromium) server for the whole build, not one browser per figure."""
+    import kaleido
+
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    kaleido.start_sync_server(mathjax=False, silence_warnings=True)
+    try:
+        for tid, ex in exhibits.items():
+            if ex.spec.kind == "figure":
+                fig = build_figure(ex.table)
+                (figures_dir / f"{tid}.svg").write_bytes(fig.to_image(format="svg"))
+    finally:
+        kaleido.stop_sync_server(silence_warnings=True)
+
+
+def _write_pdf(document: str, out_dir: Path) -> None:
+    from weasyprint import HTML
+
+    HTML(string=document, base_url=str(out_dir)).write_pdf(
+        out_dir / "report.pdf", pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+
+
+def _write_cleaning_log(cleaned: dict, path: Path) -> None:
+    """Every respondent in and out, and every warning raised while cleaning."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["survey", "severity", "file", "variable", "respondent", "value", "rule"])
+        for name, c in cleaned.items():
+            w.writerow([name, "info", c.file, "", "", c.counts["read"], "respondents read"])
+            w.writerow([name, "info", c.file, "", "", c.counts["kept"], "respondents kept for analysis"])
+            for p in c.log:
+                w.writerow([name, p.severity, p.file, p.variable, p.respondent, p.value, p.rule])

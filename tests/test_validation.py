@@ -1,0 +1,128 @@
+"""Bad input stops the build with a message naming file, variable, respondent and value."""
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyreadstat
+import pytest
+
+from conftest import ROOT, read_raw, rewrite
+from pipeline.errors import ValidationError
+from pipeline.build import prepare
+from pipeline.specs import load_codebook
+
+BOOK = load_codebook("providers")
+SAV = "providers.sav"
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def broken(raw_copy: Path, change, plain: bool = False) -> Path:
+    """Apply `change` to the shipped respondents; `plain` writes without SPSS metadata."""
+    frame = change(read_raw(raw_copy / SAV))
+    if plain:
+        pyreadstat.write_sav(frame, str(raw_copy / SAV))
+    else:
+        rewrite(raw_copy / SAV, frame, BOOK)
+    return raw_copy
+
+
+def problems(data_dir: Path) -> list:
+    with pytest.raises(ValidationError) as info:
+        prepare(BOOK, data_dir)
+    return info.value.problems
+
+
+def test_unknown_code_is_named(raw_copy):
+    def change(f):
+        f.loc[4, "sla"] = 7
+        return f
+    data = broken(raw_copy, change)
+    result = run_cli("validate", "--data", str(data))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "providers.sav: variable 'sla', respondent 1005, value 7: not a code of 'sla'" in result.stderr
+
+
+def test_missing_variable_is_named(raw_copy):
+    data = broken(raw_copy, lambda f: f.drop(columns=["gp_report"]))
+    found = problems(data)
+    assert any(p.variable == "gp_report" and "missing from the file" in p.rule for p in found)
+
+
+def test_duplicate_respondent_id_is_named(raw_copy):
+    def change(f):
+        f.loc[10, "resp_id"] = f.loc[9, "resp_id"]
+        return f
+    found = problems(broken(raw_copy, change))
+    dup = [p for p in found if "duplicate respondent id" in p.rule]
+    assert {p.respondent for p in dup} == {"1010"} and len(dup) == 2
+
+
+def test_text_where_a_number_belongs_is_named(raw_copy):
+    def change(f):
+        f["employees"] = f["employees"].astype(object)
+        f.loc[2, "employees"] = "about ten"
+        return f
+    found = problems(broken(raw_copy, change, plain=True))
+    hit = [p for p in found if p.variable == "employees"]
+    assert hit and hit[0].respondent == "1003" and hit[0].value == "'about ten'"
+    assert "expected a number" in hit[0].rule
+
+
+def test_out_of_range_number(raw_copy):
+    def change(f):
+        f.loc[0, "med_share"] = 140
+        return f
+    found = problems(broken(raw_copy, change))
+    assert any(p.variable == "med_share" and p.value == "140" and "range" in p.rule for p in found)
+
+
+def test_answer_from_someone_not_routed(raw_copy):
+    def change(f):
+        rid = f.index[f["market"] == 2][0]
+        f.loc[rid, "market_to_1"] = 1
+        return f
+    found = problems(broken(raw_copy, change))
+    assert any(p.variable == "market_to_1" and "not routed" in p.rule for p in found)
+
+
+def test_blank_from_someone_routed(raw_copy):
+    def change(f):
+        rid = f.index[f["market"] == 1][0]
+        f.loc[rid, "market_to_1"] = np.nan
+        return f
+    found = problems(broken(raw_copy, change))
+    assert any(p.variable == "market_to_1" and "blank but routed" in p.rule for p in found)
+
+
+def test_most_used_service_must_be_offered(raw_copy):
+    def change(f):
+        rid = f.index[(f["serv_most"] == 7)][0]
+        f.loc[rid, "serv_7"] = 0
+        return f
+    found = problems(broken(raw_copy, change))
+    assert any(p.variable == "serv_most" and "did not select" in p.rule for p in found)
+
+
+def test_all_problems_reported_at_once(raw_copy):
+    def change(f):
+        f.loc[0, "sla"] = 7
+        f.loc[1, "balance"] = 9
+        return f
+    found = problems(broken(raw_copy, change))
+    assert {p.variable for p in found} >= {"sla", "balance"}
+
+
+def test_missing_file_and_corrupt_file(raw_copy):
+    (raw_copy / SAV).write_bytes(b"not an spss file at all")
+    result = run_cli("validate", "--data", str(raw_copy))
+    assert result.returncode == 2 and "cannot be read as an SPSS .sav file" in result.stderr
+    (raw_copy / SAV).unlink()
+    result = run_cli("validate", "--data", str(raw_copy))
+    assert result.returncode == 2 and "data file not found" in result.stderr
+    assert "Traceback" not in result.stderr
