@@ -1,0 +1,89 @@
+"""The built report as a reader sees it: every exhibit, base line and number present and computed."""
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import RAW, read_raw, rewrite
+from pipeline.present import round_half_up
+from pipeline.report import build_report
+from pipeline.specs import load_codebook
+
+pytestmark = pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
+                                reason="Chromium is needed for static chart export; `make report` installs it")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("outputs")
+    build_report(RAW, out, progress=lambda m: None)
+    return out
+
+
+@pytest.fixture(scope="module")
+def pdf_text(built) -> str:
+    reader = PdfReader(built / "report.pdf")
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_every_exhibit_is_numbered_in_sequence(built, pdf_text):
+    html = (built / "report.html").read_text()
+    expected = [f"Figure 4.{i}" for i in range(1, 17)] + [f"Figure 5.{i}" for i in range(1, 6)] + ["Table 8.1"]
+    for label in expected:
+        assert f"{label}:" in html, label
+        assert f"{label}:" in _squash(pdf_text), label
+    assert "Figure 4.17" not in html and "Figure 5.6:" not in html
+    captions = re.findall(r'<span class="number">(Figure|Table) (\d+)\.(\d+):', html)
+    assert len(captions) == len(set(captions)) == len(expected)
+
+
+def test_source_numbers_are_given_where_they_differ(built):
+    html = _squash((built / "report.html").read_text())
+    assert "Figure 4.3 in the 2020 report, where its caption is misprinted as Figure 2.3" in html
+    assert "(Figure 5.5 in the 2020 report)" in html
+
+
+def test_every_figure_has_a_base_line_chart_and_alt_text(built, pdf_text):
+    html = (built / "report.html").read_text()
+    figures = html.count('<figure class="exhibit" ')
+    assert figures == 21
+    assert html.count('<p class="base">Base: ') == figures + 1  # plus Table 8.1
+    assert "Base: All OH providers who participated in private providers survey (103)" in _squash(pdf_text)
+    assert len(list((built / "figures").glob("*.svg"))) == 21
+    for svg in (built / "figures").glob("*.svg"):
+        assert svg.read_text().startswith("<svg")
+
+
+def test_html_works_offline(built):
+    html = (built / "report.html").read_text()
+    assert "cdn.plot.ly" not in html
+    assert '<script src="assets/plotly.min.js"></script>' in html
+    assert (built / "assets" / "plotly.min.js").stat().st_size > 1_000_000
+    assert "<script src=\"http" not in html
+
+
+def test_every_table_has_a_csv(built, tables):
+    for tid in tables:
+        assert (built / "csv" / f"{tid}.csv").exists(), tid
+
+
+def test_changing_one_answer_changes_the_report(tmp_path, raw_copy):
+    """Nothing is typed in: flip one provider's answer and the printed share moves."""
+    book = load_codebook("providers")
+    frame = read_raw(raw_copy / "providers.sav")
+    before = (frame["gp_report"] == 1).sum()
+    rid = frame.index[frame["gp_report"] == 2][0]
+    frame.loc[rid, "gp_report"] = 1
+    rewrite(raw_copy / "providers.sav", frame, book)
+    out = tmp_path / "out"
+    build_report(raw_copy, out, progress=lambda m: None)
+    html = _squash((out / "report.html").read_text())
+    old = f"{round_half_up(100 * before / 103):.0f}% had contacted an employee's GP"
+    new = f"{round_half_up(100 * (before + 1) / 103):.0f}% had contacted an employee's GP"
+    assert new in html and old not in html
