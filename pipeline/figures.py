@@ -24,14 +24,24 @@ def _wrap(label: str, width: int = 42) -> str:
 
 
 def chart_cells(table: Table) -> pd.DataFrame:
-    """The cells a chart draws: total column, percentages, categories (nets stay in the data table)."""
+    """The cells a chart draws: total column, percentages, categories (nets stay in the data table).
+
+    Only series with the same categories as the first are drawn together; any other series of the
+    table (e.g. a follow-up question) appears in the data table, not on the chart.
+    """
     c = table.cells
-    return c[(c["column"] == TOTAL) & (c["stat"] == "pct") & ~c["is_net"]]
+    c = c[(c["column"] == TOTAL) & (c["stat"] == "pct") & ~c["is_net"]]
+    if c.empty:
+        return c
+    cats = {k: tuple(g["category_label"]) for k, g in c.groupby("series", sort=False)}
+    first = cats[c["series"].iloc[0]]
+    same = [k for k, v in cats.items() if set(v) <= set(first) or set(first) <= set(v)]
+    return c[c["series"].isin(same)]
 
 
 def _layout(fig: go.Figure, rows: int, legend: bool) -> None:
     fig.update_layout(
-        width=WIDTH, height=max(220, 90 + rows * 30), template="simple_white",
+        width=WIDTH, height=max(170, 90 + rows * 30), template="simple_white",
         font={"family": FONT, "size": 13, "color": "#0b0c0c"},
         margin={"l": 10, "r": 40, "t": 40 if legend else 10, "b": 30},
         showlegend=legend, bargap=0.25,
@@ -69,11 +79,11 @@ def _stacked(table: Table) -> go.Figure:
         fig.add_bar(y=[_wrap(x, 30) for x in part["series_label"]], x=part["value"], orientation="h",
                     name=str(part["category_label"].iloc[0]),
                     marker_color=SEQUENTIAL[i % len(SEQUENTIAL)],
-                    text=[fmt_pct(v) if v >= 4 else "" for v in part["value"]],
-                    textposition="inside", insidetextanchor="middle",
+                    text=[fmt_pct(v) if v >= 6 else "" for v in part["value"]],
+                    textposition="inside", insidetextanchor="middle", textangle=0,
                     textfont={"color": "white" if i < 2 else "#0b0c0c"},
                     hovertemplate="%{y}: " + str(part["category_label"].iloc[0]) + " %{x:.0f}%<extra></extra>")
-    _layout(fig, max(3, len(bars) * 2), legend=True)
+    _layout(fig, len(bars) * 2, legend=True)
     fig.update_layout(barmode="stack")
     fig.update_xaxes(range=[0, 100.5], ticksuffix="%", showgrid=False)
     return fig

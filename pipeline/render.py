@@ -62,22 +62,20 @@ def number_exhibits(tables: dict[str, Table], specs: list[TableSpec]) -> dict[st
 
 
 def base_line(table: Table, column: str = TOTAL) -> str:
-    """'Base: <who> (<n>)', one clause per distinct base, as the report prints them."""
+    """'Base: <who> (<n>)', one clause per distinct base, as the report prints them.
+
+    Where bases differ, a clause is prefixed with its series' label when the spec gives one.
+    """
     c = table.cells[table.cells["column"] == column]
-    clauses: list[str] = []
-    seen: set[tuple[str, int]] = set()
-    several = len({s.base for s in table.spec.series}) > 1
+    clauses: dict[tuple[str, int], str] = {}
     for s in table.spec.series:
         rows = c[c["series"] == s.key]
-        if rows.empty:
-            continue
-        key = (s.base, int(rows["base"].iloc[0]))
-        if key in seen:
-            continue
-        seen.add(key)
-        name = f"'{rows['series_label'].iloc[0]}': " if several else ""
-        clauses.append(f"{name}{s.base} ({key[1]})")
-    return "Base: " + "; ".join(clauses)
+        if not rows.empty:
+            clauses.setdefault((s.base, int(rows["base"].iloc[0])), s.base_name or s.label)
+    several = len(clauses) > 1
+    parts = [(f"'{label}': " if several and label else "") + f"{base} ({n})"
+             for (base, n), label in clauses.items()]
+    return "Base: " + "; ".join(parts)
 
 
 class ReportContext:
@@ -150,29 +148,46 @@ class ReportContext:
 
 
 def data_rows(table: Table) -> dict:
-    """A figure's data as header + rows: categories down, series x columns across."""
+    """A figure's data as header + rows: categories down, categorical series x columns across.
+
+    Numeric summaries (mean, median, ratio) become extra rows under the same columns, with
+    their own base in the row label where it differs from the column's.
+    """
     c = table.cells
-    cols = list(dict.fromkeys(zip(c["series"], c["series_label"], c["column"], c["column_label"])))
+    pct = c[c["stat"] == "pct"]
+    stats = c[c["stat"] != "pct"]
+    source = pct if not pct.empty else stats
+    cols = list(dict.fromkeys(zip(source["series"], source["series_label"], source["column"],
+                                  source["column_label"])))
     multi_series = len({k for k, *_ in cols}) > 1
-    header = [(f"{sl}: {cl}" if multi_series and cl != "Total" else (sl if multi_series else cl))
+    only_total = len(cols) == 1 and cols[0][3] == "Total"
+    header = [(f"{sl}: {cl}" if cl != "Total" else sl) if multi_series or only_total else cl
               for _, sl, _, cl in cols]
+    bases = {(key, col): int(source[(source["series"] == key) & (source["column"] == col)]["base"].iloc[0])
+             for key, _, col, _ in cols}
     body: list[list[str]] = []
-    labels = list(dict.fromkeys(zip(c["category"].map(repr), c["category_label"], c["is_net"], c["stat"])))
-    for cat_repr, label, is_net, stat in labels:
-        row = [("Net: " if is_net else "") + (label if stat == "pct" else stat.capitalize())]
+    for cat_repr, label, is_net in dict.fromkeys(zip(pct["category"].map(repr), pct["category_label"], pct["is_net"])):
+        row = [("Net: " if is_net else "") + label]
         for key, _, col, _ in cols:
-            hit = c[(c["series"] == key) & (c["column"] == col) & (c["category"].map(repr) == cat_repr)
-                    & (c["stat"] == stat)]
-            if hit.empty:
-                row.append("")
-            elif stat == "pct":
-                row.append(fmt_pct(hit["value"].iloc[0], zero="-"))
-            else:
-                row.append(fmt_number(hit["value"].iloc[0], 1) + ("%" if stat == "ratio" else ""))
+            hit = pct[(pct["series"] == key) & (pct["column"] == col) & (pct["category"].map(repr) == cat_repr)]
+            row.append(fmt_pct(hit["value"].iloc[0], zero="-") if not hit.empty else "")
         body.append(row)
-    bases = ["Base (n)"] + [str(int(c[(c["series"] == key) & (c["column"] == col)]["base"].iloc[0]))
-                            for key, _, col, _ in cols]
-    return {"header": header, "body": body, "bases": bases}
+    first_key = cols[0][0]
+    for key, stat in dict.fromkeys(zip(stats["series"], stats["stat"])):
+        part = stats[(stats["series"] == key) & (stats["stat"] == stat)]
+        label = f"{part['series_label'].iloc[0]}: {stat}"
+        row = [label]
+        for ckey, _, col, _ in cols:
+            hit = part[part["column"] == col]
+            if ckey != first_key and not pct.empty or hit.empty:
+                row.append("")
+                continue
+            value = fmt_number(hit["value"].iloc[0], 1) + ("%" if stat == "ratio" else "")
+            n = int(hit["base"].iloc[0])
+            row.append(value if pct.empty or n == bases[(ckey, col)] else f"{value} (n={n})")
+        body.append(row)
+    base_row = ["Base (n)"] + [str(bases[(key, col)]) for key, _, col, _ in cols]
+    return {"header": header, "body": body, "bases": base_row}
 
 
 def write_csv(table: Table, path: Path) -> None:

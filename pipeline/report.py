@@ -86,7 +86,8 @@ def _export_svgs(exhibits, figures_dir: Path) -> None:
         for tid, ex in exhibits.items():
             if ex.spec.kind == "figure":
                 fig = build_figure(ex.table)
-                (figures_dir / f"{tid}.svg").write_bytes(fig.to_image(format="svg"))
+                opts = {"format": "svg", "width": fig.layout.width, "height": fig.layout.height}
+                (figures_dir / f"{tid}.svg").write_bytes(kaleido.calc_fig_sync(fig, opts=opts))
     finally:
         kaleido.stop_sync_server(silence_warnings=True)
 

@@ -172,6 +172,11 @@ def _derived(entry: dict) -> Derived:
     kind = _require(entry, "kind", where)
     if kind not in DERIVED_KINDS:
         raise SpecError(f"{where}: kind {kind!r} is not one of {sorted(DERIVED_KINDS)}")
+    for b in entry.get("bands", ()):
+        unknown = set(b) - {"code", "label", "min", "max"}
+        if unknown or not {"code", "label"} <= set(b):
+            raise SpecError(f"{where}: band {b} needs code and label (and min/max) only; "
+                            f"unexpected {sorted(map(str, unknown))} (quote labels containing commas)")
     bands = tuple(Band(code=int(b["code"]), label=str(b["label"]), min=b.get("min"), max=b.get("max"))
                   for b in entry.get("bands", ()))
     if kind == "bands" and not bands:
@@ -231,6 +236,7 @@ class Series:
     stats: tuple[str, ...] = ("pct",)
     nets: tuple[Net, ...] = ()
     denominator: str | None = None
+    base_name: str = ""  # how the base line names this series' base where bases differ
 
 
 @dataclass(frozen=True)
@@ -279,7 +285,7 @@ def _series(entry: dict, table_nets: tuple[Net, ...], where: str) -> Series:
     return Series(var=var, key=str(entry.get("key", var)), label=str(entry.get("label", "")),
                   base=str(_require(entry, "base", where)), filter=entry.get("filter"),
                   stats=stats, nets=_nets(entry.get("nets"), where) + table_nets,
-                  denominator=entry.get("denominator"))
+                  denominator=entry.get("denominator"), base_name=str(entry.get("base_name", "")))
 
 
 def _table(entry: dict, chapter: int, survey: str, where: str) -> TableSpec:

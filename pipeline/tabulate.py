@@ -18,6 +18,7 @@ from .specs import Series, TableSpec
 CELL_COLUMNS = ["series", "series_label", "column", "column_label", "category",
                 "category_label", "is_net", "stat", "value", "n", "base"]
 TOTAL = "total"
+VALUE_STATS = ("pct", "mean", "median", "ratio")
 
 
 @dataclass
@@ -33,7 +34,8 @@ class Table:
         key = series or self.spec.series[0].key
         c = self.cells
         sel = (c["series"] == key) & (c["column"] == column)
-        sel &= (c["stat"] == stat) if stat in ("pct", "mean", "median", "ratio") else (c["stat"] != "")
+        if stat in VALUE_STATS:  # 'base' and 'n' can be read off any row of the series
+            sel &= c["stat"] == stat
         if category is not None:
             sel &= c["category"].map(lambda v: _same(v, category))
         rows = c[sel]
