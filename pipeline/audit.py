@@ -12,8 +12,10 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from .compare import difference, rest_of
 from .errors import SpecError
 from .present import decimals_of, round_half_up
+from .significance import compare_proportions
 from .specs import SPECS_DIR, read_yaml
 from .tabulate import TOTAL, Table
 
@@ -115,12 +117,19 @@ def audit(targets: list[Target], tables: dict[str, Table]) -> list[AuditRow]:
     return rows
 
 
-def write_audit(rows: list[AuditRow], path: Path) -> None:
+def write_audit(rows: list[AuditRow | ClaimRow], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=AUDIT_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(r.as_dict() for r in rows)
+
+
+def claims_summary(rows: list[ClaimRow]) -> str:
+    checked = [r for r in rows if r.match is not None]
+    agree = sum(r.match for r in checked)
+    return (f"{agree} of {len(checked)} significance claims agree with our tests; "
+            f"{len(rows) - len(checked)} further stated differences tested")
 
 
 def summary(rows: list[AuditRow]) -> str:
@@ -130,3 +139,94 @@ def summary(rows: list[AuditRow]) -> str:
     if explained:
         text += f"; {explained} not reproducible because the source contradicts itself (see notes)"
     return text
+
+
+CLAIMS = {"significant": "significant", "not_significant": "not significant",
+          "stated": "difference stated, no significance claimed"}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A subgroup comparison the source states, and what it says about significance."""
+
+    id: str
+    survey: str
+    figure: str
+    table: str
+    series: str | None
+    category: int | str | None
+    columns: tuple[str, str]
+    stat: str
+    claim: str
+    note: str
+    contradiction: str
+
+    @property
+    def cell(self) -> str:
+        cat = "" if self.category is None else str(self.category)
+        return f"{self.table}/{self.series or ''}/{cat}/{self.columns[0]} vs {self.columns[1]}/{self.stat}"
+
+
+def load_claims(survey: str, specs_dir: Path = SPECS_DIR) -> list[Claim]:
+    path = specs_dir / "published" / f"{survey}.yaml"
+    claims = []
+    for entry in read_yaml(path).get("claims", []):
+        if entry.get("claim") not in CLAIMS:
+            raise SpecError(f"{path}: claim {entry.get('id')} must be one of {sorted(CLAIMS)}")
+        claims.append(Claim(
+            id=str(entry["id"]), survey=survey, figure=str(entry["figure"]), table=entry["table"],
+            series=entry.get("series"), category=entry.get("category"),
+            columns=(str(entry["columns"][0]), str(entry["columns"][1])), stat=entry.get("stat", "pct"),
+            claim=entry["claim"], note=str(entry.get("note", "")),
+            contradiction=str(entry.get("contradiction", ""))))
+    return claims
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    claim: Claim
+    computed: str
+    match: bool | None  # None where the source makes no claim to check
+
+    @property
+    def explained(self) -> bool:
+        return self.match is not False or bool(self.claim.contradiction)
+
+    def as_dict(self) -> dict[str, str]:
+        c = self.claim
+        note = "; ".join(x for x in (c.note, f"source contradiction: {c.contradiction}"
+                                     if c.contradiction else "") if x)
+        match = {True: "yes", False: "no", None: "n/a"}[self.match]
+        return {"target_id": c.id, "survey": c.survey, "figure": c.figure, "cell": c.cell,
+                "published": CLAIMS[c.claim], "computed": self.computed, "match": match, "note": note}
+
+
+def _alternative_p(claim: Claim, tables: dict[str, Table], level: float) -> str:
+    """For proportions, the other test's p-value too (z-test and Fisher's exact test)."""
+    table = tables[claim.table]
+    a = table.cell(claim.series, claim.category, claim.columns[0], "pct")
+    b = table.cell(claim.series, claim.category, claim.columns[1], "pct")
+    if claim.columns[1] == TOTAL:
+        b = rest_of(b, a)
+    k1, n1 = round(a["value"] / 100 * a["n_eff"]), round(a["n_eff"])
+    k2, n2 = round(b["value"] / 100 * b["n_eff"]), round(b["n_eff"])
+    z = compare_proportions(k1, n1, k2, n2, level=level, min_expected=0)
+    exact = compare_proportions(k1, n1, k2, n2, level=level, min_expected=float("inf"))
+    return f"z-test p = {z.pvalue:.4f}; Fisher's exact p = {exact.pvalue:.4f}"
+
+
+def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0.95) -> list[ClaimRow]:
+    """Run our test on each stated comparison and check it against what the source claims."""
+    rows = []
+    for c in claims:
+        if c.table not in tables:
+            raise SpecError(f"claim {c.id}: unknown table {c.table!r}")
+        d = difference(tables[c.table], c.category, c.columns[0], c.columns[1], c.series, c.stat, level)
+        outcome = "significant" if d.significant else "not significant"
+        computed = (f"{outcome}: {d.comparison.test} p = {d.comparison.pvalue:.4f} "
+                    f"({d.a:.1f} vs {d.b:.1f})")
+        if c.stat == "pct":
+            computed += f" [{_alternative_p(c, tables, level)}]"
+        match = None if c.claim == "stated" else (d.significant == (c.claim == "significant"))
+        rows.append(ClaimRow(c, computed, match))
+    return rows

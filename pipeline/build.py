@@ -8,6 +8,7 @@ from .clean import CleanData, check_routing, clean
 from .derive import Dataset, derive
 from .load import load
 from .specs import SPECS_DIR, Codebook, TableSpec, check_tables, load_codebook, load_tables, read_yaml
+from .compare import add_letters
 from .tabulate import Table, tabulate
 
 
@@ -23,7 +24,8 @@ class ReportSpec:
 def load_report_spec(specs_dir: Path = SPECS_DIR) -> ReportSpec:
     config = read_yaml(specs_dir / "report.yaml")
     books = {s: load_codebook(s, specs_dir) for s in config["surveys"]}
-    tables = [t for ch in config["chapters"] for t in load_tables(specs_dir / ch["tables"])]
+    conventions = config.get("conventions", {})
+    tables = [t for ch in config["chapters"] for t in load_tables(specs_dir / ch["tables"], conventions)]
     check_tables(tables, books)
     return ReportSpec(config=config, codebooks=books, tables=tables)
 
@@ -42,5 +44,6 @@ def compute(spec: ReportSpec, data_dir: Path) -> tuple[dict[str, CleanData], dic
     datasets: dict[str, Dataset] = {}
     for name, book in spec.codebooks.items():
         cleaned[name], datasets[name] = prepare(book, data_dir)
-    tables = {t.id: tabulate(datasets[t.survey], t) for t in spec.tables}
+    level = 1 - float(spec.config.get("conventions", {}).get("significance_level", 0.05))
+    tables = {t.id: add_letters(tabulate(datasets[t.survey], t), level) for t in spec.tables}
     return cleaned, tables

@@ -52,22 +52,27 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 def cmd_audit(args: argparse.Namespace) -> None:
     """Recompute every published statistic and write outputs/audit.csv."""
-    from .audit import audit, load_targets, summary, write_audit
+    from .audit import audit, audit_claims, claims_summary, load_claims, load_targets, summary, write_audit
     from .build import compute, load_report_spec
 
     spec = load_report_spec()
     _, tables = compute(spec, Path(args.data))
-    rows = [r for survey in spec.config["surveys"] for r in audit(load_targets(survey), tables)]
+    level = 1 - float(spec.config["conventions"]["significance_level"])
+    surveys = spec.config["surveys"]
+    rows = [r for survey in surveys for r in audit(load_targets(survey), tables)]
+    claims = [r for survey in surveys for r in audit_claims(load_claims(survey), tables, level)]
     out = Path(args.out) / "audit.csv"
-    write_audit(rows, out)
-    for r in rows:
-        if not r.match:
+    write_audit([*rows, *claims], out)
+    for r in [*rows, *claims]:
+        if r.match is False:
+            d = r.as_dict()
             status = "explained" if r.explained else "MISMATCH"
-            print(f"  {status}: {r.target.id} {r.target.figure} {r.target.cell}: "
-                  f"published {r.target.published}, computed {r.computed}")
+            print(f"  {status}: {d['target_id']} {d['figure']} {d['cell']}: "
+                  f"published {d['published']}, computed {d['computed']}")
     print(summary(rows))
+    print(claims_summary(claims))
     print(f"  wrote {out}")
-    if not all(r.explained for r in rows):
+    if not all(r.explained for r in [*rows, *claims]):
         raise OhmskError("the audit found mismatches that no note explains")
 
 

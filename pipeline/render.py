@@ -16,6 +16,7 @@ from markupsafe import Markup
 from .figures import alt_text, build_figure
 from .present import fmt_number, fmt_pct
 from .specs import TableSpec
+from .compare import TEST_NOTE, Difference, column_letter_map, difference
 from .tabulate import TOTAL, Table
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -82,7 +83,8 @@ class ReportContext:
     """What templates see: numbered exhibits and helpers that read computed cells."""
 
     def __init__(self, tables: dict[str, Table], exhibits: dict[str, Exhibit], mode: str,
-                 env: jinja2.Environment, figure_html: dict[str, str]):
+                 env: jinja2.Environment, figure_html: dict[str, str], level: float = 0.95):
+        self.level = level
         self.tables = tables
         self.exhibits = exhibits
         self.mode = mode
@@ -96,7 +98,17 @@ class ReportContext:
 
     def pct(self, table_id: str, category: int | str, series: str | None = None,
             column: str = TOTAL) -> str:
-        return fmt_pct(float(self._table(table_id).cell(series, category, column)["value"]))
+        """A share for prose; a small base is named beside it, and a suppressed one withheld."""
+        row = self._table(table_id).cell(series, category, column)
+        if row["flag"] == "suppressed":
+            return f"[not shown: base of {int(row['base'])}]"
+        text = fmt_pct(float(row["value"]))
+        return f"{text} (base {int(row['base'])})" if row["flag"] == "caution" else text
+
+    def diff(self, table_id: str, category: int | str | None, column_a: str, column_b: str,
+             series: str | None = None, stat: str = "pct") -> Difference:
+        """The test of two subgroup cells, so prose says 'significantly' only when it is."""
+        return difference(self._table(table_id), category, column_a, column_b, series, stat, self.level)
 
     def num(self, table_id: str, series: str | None = None, stat: str = "mean",
             decimals: int = 0, column: str = TOTAL) -> str:
@@ -119,17 +131,6 @@ class ReportContext:
         return [{"label": r.category_label, "pct": fmt_pct(r.value), "value": r.value}
                 for r in rows.itertuples()]
 
-    def compare(self, table_id: str, category: int | str, column_a: str, column_b: str,
-                series: str | None = None, words: tuple[str, str, str] = ("more", "less", "as")) -> str:
-        """'more', 'less' or 'as' (likely): the direction of a difference as printed (rounded)."""
-        a = self.pct(table_id, category, series, column_a)
-        b = self.pct(table_id, category, series, column_b)
-        va = float(self._table(table_id).cell(series, category, column_a)["value"])
-        vb = float(self._table(table_id).cell(series, category, column_b)["value"])
-        if a == b:
-            return words[2]
-        return words[0] if va > vb else words[1]
-
     def ref(self, table_id: str) -> Markup:
         ex = self.exhibits[table_id]
         return Markup(f'<a href="#{ex.anchor}">{html.escape(ex.label)}</a>')
@@ -139,12 +140,39 @@ class ReportContext:
         tpl = self.env.get_template("partials/figure.html.j2")
         return Markup(tpl.render(ex=ex, R=self, base=base_line(ex.table), alt=alt_text(ex.table),
                                  chart=Markup(self.figure_html.get(table_id, "")),
-                                 rows=data_rows(ex.table)))
+                                 rows=data_rows(ex.table), notes=table_notes(ex.table, self.level)))
 
     def table(self, table_id: str) -> Markup:
         ex = self.exhibits[table_id]
         tpl = self.env.get_template("partials/table.html.j2")
-        return Markup(tpl.render(ex=ex, R=self, base=base_line(ex.table), rows=data_rows(ex.table)))
+        return Markup(tpl.render(ex=ex, R=self, base=base_line(ex.table), rows=data_rows(ex.table),
+                                 notes=table_notes(ex.table, self.level)))
+
+
+def cell_text(row, zero: str = "-") -> str:
+    """A cell as tables print it: value, significance letters, '*' for caution, '[c]' if suppressed."""
+    if row["flag"] == "suppressed":
+        return "[c]"
+    if row["stat"] == "pct":
+        text = fmt_pct(row["value"], zero=zero)
+    else:
+        text = fmt_number(row["value"], 1) + ("%" if row["stat"] == "ratio" else "")
+    if row["flag"] == "caution":
+        text += "*"
+    return f"{text} {row['letters']}" if row.get("letters") else text
+
+
+def table_notes(table: Table, level: float) -> list[str]:
+    """The notes a table needs: the test behind its letters and the small-base symbols used."""
+    c, spec = table.cells, table.spec
+    notes = []
+    if (c["column"] != TOTAL).any():
+        notes.append(TEST_NOTE.format(level=level))
+    if (c["flag"] == "caution").any():
+        notes.append(f"* Base under {spec.caution_base}: treat with caution.")
+    if (c["flag"] == "suppressed").any():
+        notes.append(f"[c] Not shown: base under {spec.min_base}.")
+    return notes
 
 
 def data_rows(table: Table) -> dict:
@@ -159,10 +187,11 @@ def data_rows(table: Table) -> dict:
     source = pct if not pct.empty else stats
     cols = list(dict.fromkeys(zip(source["series"], source["series_label"], source["column"],
                                   source["column_label"])))
+    letters = column_letter_map(table)
     multi_series = len({k for k, *_ in cols}) > 1
     only_total = len(cols) == 1 and cols[0][3] == "Total"
-    header = [(f"{sl}: {cl}" if cl != "Total" else sl) if multi_series or only_total else cl
-              for _, sl, _, cl in cols]
+    header = [((f"{sl}: {cl}" if cl != "Total" else sl) if multi_series or only_total else cl)
+              + (f" ({letters[col]})" if col in letters else "") for _, sl, col, cl in cols]
     bases = {(key, col): int(source[(source["series"] == key) & (source["column"] == col)]["base"].iloc[0])
              for key, _, col, _ in cols}
     body: list[list[str]] = []
@@ -170,27 +199,26 @@ def data_rows(table: Table) -> dict:
         row = [("Net: " if is_net else "") + label]
         for key, _, col, _ in cols:
             hit = pct[(pct["series"] == key) & (pct["column"] == col) & (pct["category"].map(repr) == cat_repr)]
-            row.append(fmt_pct(hit["value"].iloc[0], zero="-") if not hit.empty else "")
+            row.append(cell_text(hit.iloc[0]) if not hit.empty else "")
         body.append(row)
     first_key = cols[0][0]
     for key, stat in dict.fromkeys(zip(stats["series"], stats["stat"])):
         part = stats[(stats["series"] == key) & (stats["stat"] == stat)]
-        label = f"{part['series_label'].iloc[0]}: {stat}"
-        row = [label]
+        row = [f"{part['series_label'].iloc[0]}: {stat}"]
         for ckey, _, col, _ in cols:
             hit = part[part["column"] == col]
-            if ckey != first_key and not pct.empty or hit.empty:
+            if (ckey != first_key and not pct.empty) or hit.empty:
                 row.append("")
                 continue
-            value = fmt_number(hit["value"].iloc[0], 1) + ("%" if stat == "ratio" else "")
             n = int(hit["base"].iloc[0])
-            row.append(value if pct.empty or n == bases[(ckey, col)] else f"{value} (n={n})")
+            text = cell_text(hit.iloc[0])
+            row.append(text if pct.empty or n == bases[(ckey, col)] else f"{text} (n={n})")
         body.append(row)
     base_row = ["Base (n)"] + [str(bases[(key, col)]) for key, _, col, _ in cols]
     return {"header": header, "body": body, "bases": base_row}
 
 
-def write_csv(table: Table, path: Path) -> None:
+def write_csv(table: Table, path: Path, level: float = 0.95, weight: str = "unweighted") -> None:
     """The long cells of one table with everything needed to trace each number."""
     path.parent.mkdir(parents=True, exist_ok=True)
     spec = table.spec
@@ -199,14 +227,17 @@ def write_csv(table: Table, path: Path) -> None:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["table_id", "source", "title", "survey", "series", "series_label", "base_description",
                     "filter", "weight", "test", "column", "column_label", "category", "category_label",
-                    "is_net", "stat", "value", "shown", "n", "base"])
-        for row in table.cells.itertuples(index=False):
-            s = bases[row.series]
-            shown = fmt_pct(row.value) if row.stat == "pct" else fmt_number(row.value, 1)
-            w.writerow([spec.id, spec.source, spec.title, spec.survey, row.series, row.series_label,
-                        s.base, s.filter or "", "unweighted", "none", row.column, row.column_label,
-                        "" if row.category is None else row.category, row.category_label,
-                        int(row.is_net), row.stat, f"{row.value:.6f}", shown, row.n, row.base])
+                    "is_net", "stat", "value", "shown", "n", "base", "effective_base", "flag",
+                    "significantly_higher_than"])
+        test = TEST_NOTE.format(level=level) if spec.by else "none (no subgroup columns)"
+        for _, row in table.cells.iterrows():
+            s = bases[row["series"]]
+            w.writerow([spec.id, spec.source, spec.title, spec.survey, row["series"], row["series_label"],
+                        s.base, s.filter or "", weight, test, row["column"], row["column_label"],
+                        "" if row["category"] is None else row["category"], row["category_label"],
+                        int(row["is_net"]), row["stat"], f"{row['value']:.6f}",
+                        cell_text(row.drop("letters"), zero="0%"), row["n"], row["base"],
+                        f"{row['n_eff']:.1f}", row["flag"], row["letters"]])
 
 
 def environment() -> jinja2.Environment:

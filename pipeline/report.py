@@ -52,8 +52,9 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None])
     out_dir.mkdir(parents=True, exist_ok=True)
     exhibits = number_exhibits(tables, spec.tables)
     progress(f"{len(tables)} tables computed; writing CSVs …")
+    level = 1 - float(spec.config["conventions"]["significance_level"])
     for tid, table in tables.items():
-        write_csv(table, out_dir / "csv" / f"{tid}.csv")
+        write_csv(table, out_dir / "csv" / f"{tid}.csv", level)
     _write_cleaning_log(cleaned, out_dir / "cleaning_log.csv")
     figures_dir = out_dir / "figures"
     progress(f"exporting {sum(e.spec.kind == 'figure' for e in exhibits.values())} charts to SVG …")
@@ -62,7 +63,7 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None])
     env = environment()
     progress("rendering HTML …")
     html_ctx = ReportContext(tables, exhibits, "html", env,
-                             figure_markup(tables, exhibits, "html", figures_dir))
+                             figure_markup(tables, exhibits, "html", figures_dir), level)
     assets = out_dir / "assets"
     assets.mkdir(exist_ok=True)
     (assets / "plotly.min.js").write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
@@ -70,7 +71,7 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None])
     (out_dir / "report.html").write_text(render_html(spec.config, html_ctx, meta), encoding="utf-8")
     progress("rendering PDF …")
     pdf_ctx = ReportContext(tables, exhibits, "pdf", env,
-                            figure_markup(tables, exhibits, "pdf", figures_dir))
+                            figure_markup(tables, exhibits, "pdf", figures_dir), level)
     _write_pdf(render_html(spec.config, pdf_ctx, meta), out_dir)
     stamp.write_text(key)
     progress(f"done in {time.perf_counter() - t0:.1f} s: {out_dir / 'report.html'}, {out_dir / 'report.pdf'}")

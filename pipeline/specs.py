@@ -288,7 +288,7 @@ def _series(entry: dict, table_nets: tuple[Net, ...], where: str) -> Series:
                   denominator=entry.get("denominator"), base_name=str(entry.get("base_name", "")))
 
 
-def _table(entry: dict, chapter: int, survey: str, where: str) -> TableSpec:
+def _table(entry: dict, chapter: int, survey: str, where: str, defaults: dict) -> TableSpec:
     tid = _require(entry, "id", where)
     where = f"{where}: table {tid!r}"
     kind = _require(entry, "kind", where)
@@ -303,16 +303,17 @@ def _table(entry: dict, chapter: int, survey: str, where: str) -> TableSpec:
                      source=str(entry.get("source", "text")), title=_require(entry, "title", where),
                      series=series, printed_as=entry.get("printed_as"), chart=entry.get("chart"),
                      sort=entry.get("sort"), by=tuple(entry.get("by", ())),
-                     min_base=int(entry.get("min_base", 30)),
-                     caution_base=int(entry.get("caution_base", 50)))
+                     min_base=int(entry.get("min_base", defaults.get("min_base", 30))),
+                     caution_base=int(entry.get("caution_base", defaults.get("caution_base", 50))))
 
 
-def load_tables(path: Path) -> list[TableSpec]:
-    """Load one `survey_specs/tables/<chapter>.yaml` file."""
+def load_tables(path: Path, defaults: dict | None = None) -> list[TableSpec]:
+    """Load one `survey_specs/tables/<chapter>.yaml` file; `defaults` are report.yaml conventions."""
     raw = read_yaml(path)
     chapter = int(_require(raw, "chapter", str(path)))
     survey = raw.get("survey", "")
-    return [_table(e, chapter, survey, str(path)) for e in _require(raw, "tables", str(path))]
+    return [_table(e, chapter, survey, str(path), defaults or {})
+            for e in _require(raw, "tables", str(path))]
 
 
 def check_tables(tables: list[TableSpec], codebooks: dict[str, Codebook]) -> None:

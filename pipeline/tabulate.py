@@ -14,9 +14,10 @@ from .derive import Dataset
 from .errors import SpecError
 from .expr import mask
 from .specs import Series, TableSpec
+from .weight import kish_effective_n
 
 CELL_COLUMNS = ["series", "series_label", "column", "column_label", "category",
-                "category_label", "is_net", "stat", "value", "n", "base"]
+                "category_label", "is_net", "stat", "value", "n", "base", "n_eff", "sd", "flag"]
 TOTAL = "total"
 VALUE_STATS = ("pct", "mean", "median", "ratio")
 
@@ -95,7 +96,7 @@ def _substantive(ds: Dataset, name: str) -> list[int]:
     return list(der.labels)
 
 
-def _series_rows(ds: Dataset, spec: TableSpec, s: Series) -> list[dict]:
+def _series_rows(ds: Dataset, spec: TableSpec, s: Series, weights: pd.Series) -> list[dict]:
     frame = ds.frame
     where = f"table {spec.id!r}, series {s.key!r}"
     if s.var not in ds.asked:
@@ -111,42 +112,74 @@ def _series_rows(ds: Dataset, spec: TableSpec, s: Series) -> list[dict]:
         in_base = base_mask & col_mask
         head = {**common, "column": col, "column_label": col_label}
         if numeric:
-            rows += _numeric_rows(frame, s, in_base, head)
+            rows += _numeric_rows(frame, s, in_base, weights, head)
             continue
-        base = int(in_base.sum())
+        w = weights[in_base]
+        base, total_w = int(in_base.sum()), float(w.sum())
+        n_eff = kish_effective_n(w) if base else 0.0
         for cat, label, is_net, hit in cats:
-            n = int((hit & in_base).sum())
+            inside = hit & in_base
             rows.append({**head, "category": cat, "category_label": label, "is_net": is_net,
-                         "stat": "pct", "value": 100.0 * n / base if base else np.nan,
-                         "n": n, "base": base})
+                         "stat": "pct", "value": 100.0 * weights[inside].sum() / total_w if base else np.nan,
+                         "n": int(inside.sum()), "base": base, "n_eff": n_eff, "sd": np.nan})
     return rows
 
 
-def _numeric_rows(frame: pd.DataFrame, s: Series, in_base: pd.Series, head: dict) -> list[dict]:
+def _weighted_median(values: np.ndarray, w: np.ndarray) -> float:
+    """The value at which half the weight lies on each side (the plain median when unweighted)."""
+    if np.all(w == w[0]):
+        return float(np.median(values))
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(w[order]) / w.sum()
+    return float(values[order][np.searchsorted(cum, 0.5)])
+
+
+def _numeric_rows(frame: pd.DataFrame, s: Series, in_base: pd.Series, weights: pd.Series,
+                  head: dict) -> list[dict]:
     values = frame.loc[in_base, s.var]
     rows = []
     for stat in s.stats:
+        sd = np.nan
         if stat == "ratio":
             denom = frame.loc[in_base, s.denominator]
             ok = values.notna() & denom.notna()
-            value = 100.0 * values[ok].sum() / denom[ok].sum() if ok.any() else np.nan
-            n = int(ok.sum())
+            w = weights[in_base][ok]
+            value = 100.0 * (w * values[ok]).sum() / (w * denom[ok]).sum() if ok.any() else np.nan
         else:
-            valid = values.dropna()
-            n = len(valid)
-            value = (valid.mean() if stat == "mean" else valid.median()) if n else np.nan
+            ok = values.notna()
+            w, v = weights[in_base][ok].to_numpy(), values[ok].to_numpy()
+            if not ok.any():
+                value = np.nan
+            elif stat == "mean":
+                value = float(np.average(v, weights=w))
+                sd = float(np.sqrt(np.average((v - value) ** 2, weights=w) * len(v) / max(len(v) - 1, 1)))
+            else:
+                value = _weighted_median(v, w)
+        n = int(ok.sum())
         rows.append({**head, "category": None, "category_label": stat, "is_net": False,
-                     "stat": stat, "value": float(value), "n": n, "base": n})
+                     "stat": stat, "value": float(value), "n": n, "base": n,
+                     "n_eff": kish_effective_n(weights[in_base][ok]) if n else 0.0, "sd": sd})
     return rows
 
 
-def tabulate(ds: Dataset, spec: TableSpec) -> Table:
-    """Compute every cell of one table from respondent rows."""
+def _flags(cells: pd.DataFrame, spec: TableSpec) -> pd.Series:
+    """'suppressed' below the table's minimum base, 'caution' below its caution base."""
+    flag = pd.Series("", index=cells.index, dtype=object)
+    flag[cells["base"] < spec.caution_base] = "caution"
+    flag[cells["base"] < spec.min_base] = "suppressed"
+    return flag
+
+
+def tabulate(ds: Dataset, spec: TableSpec, weights: pd.Series | None = None) -> Table:
+    """Compute every cell of one table from respondent rows (weighted when `weights` given)."""
+    if weights is None:
+        weights = pd.Series(1.0, index=ds.frame.index)
     rows: list[dict] = []
     for s in spec.series:
-        rows += _series_rows(ds, spec, s)
+        rows += _series_rows(ds, spec, s, weights)
     cells = pd.DataFrame(rows, columns=CELL_COLUMNS)
     cells["category"] = pd.Series([r["category"] for r in rows], dtype=object)
+    cells["flag"] = _flags(cells, spec)
     if spec.sort == "desc":
         cells = _sort_desc(cells)
     return Table(spec=spec, cells=cells.reset_index(drop=True))

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from conftest import ROOT
-from pipeline.audit import AUDIT_COLUMNS, audit, load_targets, summary
+from pipeline.audit import AUDIT_COLUMNS, audit, audit_claims, load_claims, load_targets, summary
 
 
 def test_every_providers_target_is_reproduced(tables):
@@ -45,6 +45,22 @@ def test_make_audit_writes_the_csv(tmp_path):
         reader = csv.DictReader(fh)
         assert reader.fieldnames == AUDIT_COLUMNS
         rows = list(reader)
-    assert len(rows) == len(load_targets("providers"))
+    assert len(rows) == len(load_targets("providers")) + len(load_claims("providers"))
     assert {r["survey"] for r in rows} == {"providers"}
+    claim = next(r for r in rows if r["target_id"] == "S02")
+    assert claim["published"] == "significant" and claim["match"] == "yes"
+    assert "Fisher's exact p = " in claim["computed"] and "z-test p = " in claim["computed"]
     assert next(r for r in rows if r["figure"] == "Figure 4.3")["cell"].startswith("ots_extent/")
+
+
+def test_every_significance_claim_agrees_with_our_test(tables):
+    rows = audit_claims(load_claims("providers"), tables)
+    checked = [r for r in rows if r.match is not None]
+    assert len(checked) >= 4 and all(r.match for r in checked)
+    assert len(rows) >= 14  # every stated subgroup comparison is tested
+
+
+def test_a_wrong_claim_is_caught(tables):
+    claim = next(c for c in load_claims("providers") if c.claim == "significant")
+    (row,) = audit_claims([dataclasses.replace(claim, claim="not_significant")], tables)
+    assert row.match is False and not row.explained

@@ -41,6 +41,7 @@ class Problem:
     forbidden: np.ndarray | None = None  # respondents x codes; True = may not take the code
     multi: bool = False
     row_totals: dict[int, int] | None = None  # multi: how many respondents mention k codes
+    total_rules: list[CountRule] = field(default_factory=list)  # multi: counts of row totals in cells
     min_items: int = 0  # multi: fewest codes any eligible respondent mentions
 
 
@@ -128,6 +129,12 @@ def _row_totals(prog: _Programme, problem: Problem, who: np.ndarray, x) -> None:
     for t, tot in enumerate(totals):
         want = problem.row_totals[tot]
         prog.add({start + i * len(totals) + t: 1.0 for i in range(len(who))}, want, want)
+    position = {r: i for i, r in enumerate(who)}
+    for rule in problem.total_rules:
+        picked = [t for t, tot in enumerate(totals) if tot in rule.codes]
+        members = [r for r in np.flatnonzero(rule.members) if r in position]
+        prog.add({start + position[r] * len(totals) + t: 1.0 for r in members for t in picked},
+                 rule.low, rule.high)
 
 
 def _any_of(prog: _Programme, members: np.ndarray, cols: list[int], x, low: int, high: int) -> None:

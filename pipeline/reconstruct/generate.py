@@ -112,8 +112,12 @@ class Generator:
         for code, expr in (step.get("only_if") or {}).items():
             forbidden[:, codes.index(int(code))] |= ~self._mask(expr, where)
         totals = {int(k): int(v) for k, v in step["row_totals"].items()} if "row_totals" in step else None
+        total_rules = [CountRule(self._mask(rule["where"], where), tuple(int(t) for t in rule["totals"]),
+                                 *_count_range(rule["count"], where), str(rule["where"]))
+                       for rule in step.get("row_total_cells", [])]
         problem = Problem(var.name, codes, eligible, self._rules(step, where), forbidden,
-                          multi=True, row_totals=totals, min_items=int(step.get("min_items", 0)))
+                          multi=True, row_totals=totals, min_items=int(step.get("min_items", 0)),
+                          total_rules=total_rules)
         chosen = solve(problem, self.rng)
         for j, code in enumerate(codes):
             self.frame[f"{var.name}_{code}"] = np.where(eligible, chosen[:, j].astype(float), np.nan)

@@ -1,0 +1,126 @@
+"""Test stage: significance of differences between a table's subgroup columns.
+
+Each subgroup column gets a letter (A, B, …, across the table, as SPSS Custom Tables and Q
+print them); a cell carries the letters of the columns of the same subgroup variable it is
+significantly higher than. Proportions use the pooled two-proportion z-test on effective
+bases (Fisher's exact test where an expected count is under 5); means use Welch's t-test.
+Suppressed columns (base under the table's minimum) are not tested.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from .errors import SpecError
+from .significance import (Comparison, MeanSummary, column_letter, column_letters, compare_means,
+                           compare_proportions)
+from .tabulate import TOTAL, Table
+
+TEST_NOTE = ("Letters show that a column is significantly higher than the lettered column of the "
+             "same subgroup (two-sided, {level:.0%} confidence): two-proportion z-test on effective "
+             "bases, Fisher's exact test where an expected count is below 5, Welch's t-test for means.")
+
+
+def subgroup_columns(table: Table) -> list[str]:
+    """Subgroup column ids in table order (everything but the total)."""
+    return [c for c in dict.fromkeys(table.cells["column"]) if c != TOTAL]
+
+
+def column_letter_map(table: Table) -> dict[str, str]:
+    return {col: column_letter(i) for i, col in enumerate(subgroup_columns(table))}
+
+
+def _by_var(column: str) -> str:
+    return column.split("=", 1)[0]
+
+
+def compare_cells(a: pd.Series, b: pd.Series, level: float = 0.95) -> Comparison:
+    """Test one cell against another (same series and category, two columns)."""
+    if a["stat"] != b["stat"]:
+        raise SpecError("cannot compare cells holding different statistics")
+    if a["stat"] == "pct":
+        n1, n2 = float(a["n_eff"]), float(b["n_eff"])
+        k1, k2 = a["value"] / 100 * n1, b["value"] / 100 * n2
+        return compare_proportions(k1, n1, k2, n2, level=level)
+    if a["stat"] == "mean":
+        return compare_means(MeanSummary(a["value"], a["sd"], a["n_eff"]),
+                             MeanSummary(b["value"], b["sd"], b["n_eff"]), level=level)
+    raise SpecError(f"no significance test is defined for statistic {a['stat']!r}")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Two cells compared: which is higher and whether the test says it matters."""
+
+    a: float
+    b: float
+    comparison: Comparison
+
+    @property
+    def significant(self) -> bool:
+        return self.comparison.significant
+
+    def phrase(self, more: str = "more likely than", less: str = "less likely than",
+               same: str = "as likely as") -> str:
+        """'significantly more likely than', 'less likely than', …: prose that follows the test."""
+        word = more if self.a > self.b else less if self.a < self.b else same
+        if word == same:
+            return word
+        return f"significantly {word}" if self.significant else word
+
+    @property
+    def verdict(self) -> str:
+        """Whether the difference passed the test, in words for a parenthesis."""
+        test = self.comparison.test
+        if self.significant:
+            return f"a statistically significant difference ({test}, p = {self.comparison.pvalue:.3f})"
+        return f"not a statistically significant difference ({test}, p = {self.comparison.pvalue:.2f})"
+
+
+def rest_of(total: pd.Series, part: pd.Series) -> pd.Series:
+    """The complement of a subgroup cell (everyone in the total's base outside the subgroup).
+
+    Counts and effective bases are subtracted, so a subgroup is tested against the rest rather
+    than against a total that contains it.
+    """
+    if total["stat"] != "pct":
+        raise SpecError("a subgroup can be compared with the rest only for percentages")
+    rest = total.copy()
+    n_eff = float(total["n_eff"]) - float(part["n_eff"])
+    k_eff = float(total["value"]) / 100 * float(total["n_eff"]) - float(part["value"]) / 100 * float(part["n_eff"])
+    rest["n_eff"], rest["value"] = n_eff, 100 * k_eff / n_eff if n_eff > 0 else np.nan
+    rest["n"], rest["base"] = total["n"] - part["n"], total["base"] - part["base"]
+    return rest
+
+
+def difference(table: Table, category: int | str | None, col_a: str, col_b: str,
+               series: str | None = None, stat: str = "pct", level: float = 0.95) -> Difference:
+    """Test column a against column b; with `col_b` = 'total', against everyone outside a."""
+    a = table.cell(series, category, col_a, stat)
+    b = table.cell(series, category, col_b, stat)
+    if col_b == TOTAL:
+        b = rest_of(b, a)
+    return Difference(float(a["value"]), float(b["value"]), compare_cells(a, b, level))
+
+
+def add_letters(table: Table, level: float = 0.95) -> Table:
+    """Fill the cells' `letters` column from pairwise tests within each subgroup variable."""
+    cells = table.cells.copy()
+    cells["letters"] = ""
+    testable = cells[(cells["column"] != TOTAL) & (cells["flag"] != "suppressed")
+                     & cells["stat"].isin(["pct", "mean"])]
+    keys = testable["category"].map(repr)
+    columns = subgroup_columns(table)
+    for _, group in testable.groupby([testable["series"], keys, testable["stat"]], sort=False):
+        by_col = dict(zip(group["column"], group.index))
+        tests = {(ca, cb): compare_cells(cells.loc[by_col[ca]], cells.loc[by_col[cb]], level)
+                 for ca, cb in combinations(by_col, 2)
+                 if _by_var(ca) == _by_var(cb)
+                 and np.isfinite(cells.at[by_col[ca], "value"]) and np.isfinite(cells.at[by_col[cb], "value"])}
+        found = column_letters(columns, tests, alpha=1 - level)
+        for col, idx in by_col.items():
+            cells.at[idx, "letters"] = found[col]
+    return Table(spec=table.spec, cells=cells)
