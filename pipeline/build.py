@@ -10,6 +10,7 @@ from .load import load
 from .specs import SPECS_DIR, Codebook, TableSpec, check_tables, load_codebook, load_tables, read_yaml
 from .compare import add_letters
 from .tabulate import Table, tabulate
+from .weighting import SensitivityRow, SurveyWeights, sensitivity, weigh
 
 
 @dataclass
@@ -25,7 +26,8 @@ def load_report_spec(specs_dir: Path = SPECS_DIR) -> ReportSpec:
     config = read_yaml(specs_dir / "report.yaml")
     books = {s: load_codebook(s, specs_dir) for s in config["surveys"]}
     conventions = config.get("conventions", {})
-    tables = [t for ch in config["chapters"] for t in load_tables(specs_dir / ch["tables"], conventions)]
+    tables = [t for ch in config["chapters"] if "tables" in ch
+              for t in load_tables(specs_dir / ch["tables"], conventions)]
     check_tables(tables, books)
     return ReportSpec(config=config, codebooks=books, tables=tables)
 
@@ -38,12 +40,31 @@ def prepare(book: Codebook, data_dir: Path) -> tuple[CleanData, Dataset]:
     return cleaned, dataset
 
 
-def compute(spec: ReportSpec, data_dir: Path) -> tuple[dict[str, CleanData], dict[str, Table]]:
+@dataclass
+class Results:
+    """Everything the data stages produce, for rendering and the audit."""
+
+    cleaned: dict[str, CleanData]
+    datasets: dict[str, Dataset]
+    tables: dict[str, Table]
+    weights: dict[str, SurveyWeights]
+    sensitivity: dict[str, list[SensitivityRow]]
+    level: float
+
+
+def compute(spec: ReportSpec, data_dir: Path) -> Results:
     """Every table of the report, computed from the respondent rows in `data_dir`."""
     cleaned: dict[str, CleanData] = {}
     datasets: dict[str, Dataset] = {}
     for name, book in spec.codebooks.items():
         cleaned[name], datasets[name] = prepare(book, data_dir)
+    config = spec.config.get("weighting", {})
+    weights = {name: weigh(datasets[name], config[name], data_dir) for name in datasets if name in config}
     level = 1 - float(spec.config.get("conventions", {}).get("significance_level", 0.05))
-    tables = {t.id: add_letters(tabulate(datasets[t.survey], t), level) for t in spec.tables}
-    return cleaned, tables
+    applied = {name: w.result.weights for name, w in weights.items() if w.use != "none"}
+    tables = {t.id: add_letters(tabulate(datasets[t.survey], t, applied.get(t.survey)), level)
+              for t in spec.tables}
+    sens = {name: sensitivity(config[name].get("sensitivity", {}).get("cells", []), tables,
+                              datasets[name], w.result.weights)
+            for name, w in weights.items()}
+    return Results(cleaned, datasets, tables, weights, sens, level)

@@ -56,8 +56,8 @@ def cmd_audit(args: argparse.Namespace) -> None:
     from .build import compute, load_report_spec
 
     spec = load_report_spec()
-    _, tables = compute(spec, Path(args.data))
-    level = 1 - float(spec.config["conventions"]["significance_level"])
+    results = compute(spec, Path(args.data))
+    tables, level = results.tables, results.level
     surveys = spec.config["surveys"]
     rows = [r for survey in surveys for r in audit(load_targets(survey), tables)]
     claims = [r for survey in surveys for r in audit_claims(load_claims(survey), tables, level)]

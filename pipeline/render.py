@@ -241,9 +241,14 @@ def write_csv(table: Table, path: Path, level: float = 0.95, weight: str = "unwe
 
 
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
-                              autoescape=jinja2.select_autoescape(["html", "j2"]),
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    """Jinja with autoescape, strict undefined names and the house number formats as filters."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters["pct"] = fmt_pct
+    env.filters["num"] = fmt_number
+    env.filters["date"] = lambda d: f"{d.day} {d:%B %Y}"
+    return env
 
 
 def render_html(config: dict, ctx: ReportContext, meta: dict) -> str:

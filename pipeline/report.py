@@ -19,6 +19,7 @@ from .figures import build_figure
 from .render import (ReportContext, environment, figure_markup, number_exhibits, render_html,
                      write_csv)
 from .specs import SPECS_DIR
+from .weighting import margin_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_FILES = ("report.html", "report.pdf")
@@ -46,20 +47,23 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None])
     t0 = time.perf_counter()
     spec = load_report_spec()
     progress("loading, validating and deriving survey data …")
-    cleaned, tables = compute(spec, data_dir)
+    results = compute(spec, data_dir)
+    cleaned, tables, level = results.cleaned, results.tables, results.level
     for name, c in cleaned.items():
         progress(f"{name}: {c.counts['read']} respondents read, {c.counts['kept']} kept")
     out_dir.mkdir(parents=True, exist_ok=True)
     exhibits = number_exhibits(tables, spec.tables)
     progress(f"{len(tables)} tables computed; writing CSVs …")
-    level = 1 - float(spec.config["conventions"]["significance_level"])
     for tid, table in tables.items():
-        write_csv(table, out_dir / "csv" / f"{tid}.csv", level)
+        w = results.weights.get(table.spec.survey)
+        weight = f"rim weights to {w.frame_path.name}" if w and w.use != "none" else "unweighted"
+        write_csv(table, out_dir / "csv" / f"{tid}.csv", level, weight)
     _write_cleaning_log(cleaned, out_dir / "cleaning_log.csv")
     figures_dir = out_dir / "figures"
     progress(f"exporting {sum(e.spec.kind == 'figure' for e in exhibits.values())} charts to SVG …")
     _export_svgs(exhibits, figures_dir)
-    meta = {"surveys": {n: b for n, b in spec.codebooks.items()}, "cleaned": cleaned}
+    margins = {name: margin_rows(results.datasets[name], sw) for name, sw in results.weights.items()}
+    meta = {"config": spec.config, "codebooks": spec.codebooks, "results": results, "margins": margins}
     env = environment()
     progress("rendering HTML …")
     html_ctx = ReportContext(tables, exhibits, "html", env,

@@ -22,13 +22,13 @@ def report_spec():
 
 @pytest.fixture(scope="session")
 def computed(report_spec):
-    """(cleaned, tables) for the shipped data."""
+    """Results of the data stages on the shipped data."""
     return compute(report_spec, RAW)
 
 
 @pytest.fixture(scope="session")
 def tables(computed):
-    return computed[1]
+    return computed.tables
 
 
 @pytest.fixture()

@@ -87,3 +87,12 @@ def test_changing_one_answer_changes_the_report(tmp_path, raw_copy):
     old = f"{round_half_up(100 * before / 103):.0f}% had contacted an employee's GP"
     new = f"{round_half_up(100 * (before + 1) / 103):.0f}% had contacted an employee's GP"
     assert new in html and old not in html
+
+
+def test_methodology_is_generated_from_specs_and_data(built):
+    text = _squash(re.sub(r"<[^>]+>", " ", (built / "report.html").read_text()))
+    assert "2 Methodology" in text
+    assert "Survey of private OH providers provider 322 103 32%" in text
+    assert "Effective base" in text and "Weighting efficiency (Kish)" in text
+    assert "Finite population correction (Survey of private OH providers): not applied" in text
+    assert "The 2020 report publishes no profile of the starting sample" in text

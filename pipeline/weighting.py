@@ -1,0 +1,115 @@
+"""Weight stage: rim weights for each survey from its population frame, and what they change.
+
+The reproduction is unweighted (the 2020 report's figures are), but each survey declared in
+report.yaml is raked to its frame so the methodology can report the weighting diagnostics and
+how much the key figures would move under weighting.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from .derive import Dataset
+from .errors import OhmskError
+from .specs import read_yaml
+from .tabulate import TOTAL, Table, tabulate
+from .weight import WeightResult, rake
+
+
+@dataclass(frozen=True)
+class SurveyWeights:
+    """Rim weights for one survey and where their targets came from."""
+
+    survey: str
+    use: str  # "none": computed for diagnostics only; "rim": applied to every table
+    frame: dict  # the population frame as read (population, source, margins)
+    frame_path: Path
+    cap: float | None
+    result: WeightResult
+
+
+def weigh(ds: Dataset, config: dict, data_dir: Path) -> SurveyWeights:
+    """Rake one survey to its frame (`data_dir/<frame>`), as configured in report.yaml."""
+    path = data_dir / config["frame"]
+    if not path.exists():
+        raise OhmskError(f"{path}: population frame for weighting survey {ds.survey!r} not found")
+    frame = read_yaml(path)
+    margins = {var: {int(k): float(v) for k, v in m.items()} for var, m in frame["margins"].items()}
+    missing = [var for var in margins if var not in ds.frame.columns]
+    if missing:
+        raise OhmskError(f"{path}: margin variables {missing} are not variables of {ds.survey!r}")
+    try:
+        result = rake(ds.frame, margins, cap=config.get("cap"), tol=float(config.get("tol", 1e-6)),
+                      max_iter=int(config.get("max_iter", 100)))
+    except OhmskError as exc:
+        raise OhmskError(f"weighting {ds.survey!r} to {path}: {exc}") from exc
+    return SurveyWeights(ds.survey, config.get("use", "none"), frame, path, config.get("cap"), result)
+
+
+@dataclass(frozen=True)
+class SensitivityRow:
+    """One key figure unweighted and weighted, and whether the difference matters."""
+
+    table: str
+    label: str
+    unweighted: float
+    weighted: float
+    ci_low: float
+    ci_high: float
+    base: int
+    n_eff: float
+
+    @property
+    def difference(self) -> float:
+        return self.weighted - self.unweighted
+
+    def matters(self, threshold: float) -> bool:
+        outside = not (self.ci_low <= self.weighted <= self.ci_high)
+        return outside or abs(self.difference) >= threshold
+
+
+def sensitivity(cells: list[dict], tables: dict[str, Table], ds: Dataset,
+                weights: pd.Series) -> list[SensitivityRow]:
+    """Recompute the listed cells with weights and set them beside the unweighted figures."""
+    rows = []
+    for ref in cells:
+        table = tables[ref["table"]]
+        series = ref.get("series")
+        plain = table.cell(series, ref["category"], TOTAL)
+        weighted = tabulate(ds, table.spec, weights).cell(series, ref["category"], TOTAL)
+        low, high = proportion_confint(int(plain["n"]), int(plain["base"]), method="wilson")
+        rows.append(SensitivityRow(ref["table"], str(ref.get("label", plain["category_label"])), float(plain["value"]), float(weighted["value"]),
+                                   100 * low, 100 * high, int(plain["base"]), float(weighted["n_eff"])))
+    return rows
+
+
+@dataclass(frozen=True)
+class MarginRow:
+    """One category of a raking variable: frame, achieved sample and weighted sample."""
+
+    variable: str
+    category: str
+    frame_count: float
+    frame_pct: float
+    sample_n: int
+    sample_pct: float
+    weighted_pct: float
+
+
+def margin_rows(ds: Dataset, sw: SurveyWeights) -> list[MarginRow]:
+    """How the achieved sample compares with the frame, before and after weighting."""
+    rows = []
+    w = sw.result.weights
+    for var, margin in sw.frame["margins"].items():
+        labels = ds.codebook.labels(var)
+        total = float(sum(margin.values()))
+        values = ds.frame[var]
+        for code, count in margin.items():
+            hit = values == int(code)
+            rows.append(MarginRow(ds.codebook.label(var), labels.get(int(code), str(code)), float(count),
+                                  100 * float(count) / total, int(hit.sum()), 100 * hit.mean(),
+                                  100 * float(w[hit].sum()) / float(w.sum())))
+    return rows
