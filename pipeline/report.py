@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import shutil
 import time
 from pathlib import Path
@@ -81,10 +82,23 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None])
     progress(f"done in {time.perf_counter() - t0:.1f} s: {out_dir / 'report.html'}, {out_dir / 'report.pdf'}")
 
 
+def _find_browser() -> str:
+    """The Chromium kaleido will use; kaleido itself hangs rather than fail when there is none."""
+    candidates = [os.environ.get("BROWSER_PATH", "")] + [
+        shutil.which(name) or "" for name in ("chromium", "chromium-browser", "google-chrome")]
+    for path in candidates:
+        if path and os.path.exists(path):
+            return path
+    raise OhmskError("no Chromium browser found for exporting charts to SVG; run `make report` as "
+                     "root to install Debian's chromium, or `apt-get install chromium`, or set "
+                     "BROWSER_PATH to a Chrome/Chromium binary")
+
+
 def _export_svgs(exhibits, figures_dir: Path) -> None:
     """One kaleido (Chromium) server for the whole build, not one browser per figure."""
     import kaleido
 
+    os.environ["BROWSER_PATH"] = _find_browser()
     figures_dir.mkdir(parents=True, exist_ok=True)
     kaleido.start_sync_server(mathjax=False, silence_warnings=True)
     try:

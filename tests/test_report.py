@@ -96,3 +96,14 @@ def test_methodology_is_generated_from_specs_and_data(built):
     assert "Effective base" in text and "Weighting efficiency (Kish)" in text
     assert "Finite population correction (Survey of private OH providers): not applied" in text
     assert "The 2020 report publishes no profile of the starting sample" in text
+
+
+def test_missing_browser_is_a_clear_error(monkeypatch, tmp_path):
+    """kaleido hangs when it finds no browser, so the build checks first and says what to install."""
+    import pipeline.report as report
+    from pipeline.errors import OhmskError
+
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
+    monkeypatch.setattr(report.shutil, "which", lambda name: None)
+    with pytest.raises(OhmskError, match="apt-get install chromium"):
+        report._find_browser()
