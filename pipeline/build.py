@@ -62,7 +62,8 @@ def compute(spec: ReportSpec, data_dir: Path) -> Results:
     weights = {name: weigh(datasets[name], config[name], data_dir) for name in datasets if name in config}
     level = 1 - float(spec.config.get("conventions", {}).get("significance_level", 0.05))
     applied = {name: w.result.weights for name, w in weights.items() if w.use != "none"}
-    tables = {t.id: add_letters(tabulate(datasets[t.survey], t, applied.get(t.survey)), level)
+    adjust = spec.config.get("conventions", {}).get("multiple_comparisons", "none")
+    tables = {t.id: add_letters(tabulate(datasets[t.survey], t, applied.get(t.survey)), level, adjust)
               for t in spec.tables}
     sens = {name: sensitivity(config[name].get("sensitivity", {}).get("cells", []), tables,
                               datasets[name], w.result.weights)

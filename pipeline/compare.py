@@ -8,15 +8,15 @@ Suppressed columns (base under the table's minimum) are not tested.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
 
 from .errors import SpecError
-from .significance import (Comparison, MeanSummary, column_letter, column_letters, compare_means,
-                           compare_proportions)
+from .significance import (Comparison, MeanSummary, adjust_pvalues, column_letter, column_letters,
+                           compare_means, compare_proportions)
 from .tabulate import TOTAL, Table
 
 TEST_NOTE = ("Letters show that a column is significantly higher than the lettered column of the "
@@ -106,8 +106,12 @@ def difference(table: Table, category: int | str | None, col_a: str, col_b: str,
     return Difference(float(a["value"]), float(b["value"]), compare_cells(a, b, level))
 
 
-def add_letters(table: Table, level: float = 0.95) -> Table:
-    """Fill the cells' `letters` column from pairwise tests within each subgroup variable."""
+def add_letters(table: Table, level: float = 0.95, adjust: str = "none") -> Table:
+    """Fill the cells' `letters` column from pairwise tests within each subgroup variable.
+
+    `adjust` ('none', 'holm' or 'bh') corrects the p-values of each row's family of pairwise
+    tests for multiple comparisons before letters are given.
+    """
     cells = table.cells.copy()
     cells["letters"] = ""
     testable = cells[(cells["column"] != TOTAL) & (cells["flag"] != "suppressed")
@@ -120,6 +124,10 @@ def add_letters(table: Table, level: float = 0.95) -> Table:
                  for ca, cb in combinations(by_col, 2)
                  if _by_var(ca) == _by_var(cb)
                  and np.isfinite(cells.at[by_col[ca], "value"]) and np.isfinite(cells.at[by_col[cb], "value"])}
+        if adjust != "none" and tests:
+            adjusted = adjust_pvalues([t.pvalue for t in tests.values()], adjust)
+            tests = {pair: replace(t, pvalue=float(p), significant=bool(p < 1 - level))
+                     for (pair, t), p in zip(tests.items(), adjusted)}
         found = column_letters(columns, tests, alpha=1 - level)
         for col, idx in by_col.items():
             cells.at[idx, "letters"] = found[col]

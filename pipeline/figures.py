@@ -30,7 +30,7 @@ def chart_cells(table: Table) -> pd.DataFrame:
     table (e.g. a follow-up question) appears in the data table, not on the chart.
     """
     c = table.cells
-    c = c[(c["column"] == TOTAL) & (c["stat"] == "pct") & ~c["is_net"]]
+    c = c[(c["column"] == TOTAL) & (c["stat"] == "pct") & ~c["is_net"] & (c["flag"] != "suppressed")]
     if c.empty:
         return c
     cats = {k: tuple(g["category_label"]) for k, g in c.groupby("series", sort=False)}
@@ -59,7 +59,8 @@ def _bars(table: Table) -> go.Figure:
         fig.add_bar(y=[_wrap(x) for x in part["category_label"]], x=part["value"],
                     orientation="h", name=str(part["series_label"].iloc[0]),
                     marker_color=PALETTE[i % len(PALETTE)],
-                    text=[fmt_pct(v) for v in part["value"]], textposition="outside",
+                    text=[fmt_pct(v) + ("*" if f == "caution" else "")
+                          for v, f in zip(part["value"], part["flag"])], textposition="outside",
                     cliponaxis=False,
                     hovertemplate="%{y}: %{text} (n=%{customdata})<extra></extra>",
                     customdata=part["n"])

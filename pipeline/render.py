@@ -13,7 +13,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from .figures import alt_text, build_figure
+from .figures import alt_text, build_figure, chart_cells
 from .present import fmt_number, fmt_pct
 from .specs import TableSpec
 from .compare import TEST_NOTE, Difference, column_letter_map, difference
@@ -140,7 +140,8 @@ class ReportContext:
         tpl = self.env.get_template("partials/figure.html.j2")
         return Markup(tpl.render(ex=ex, R=self, base=base_line(ex.table), alt=alt_text(ex.table),
                                  chart=Markup(self.figure_html.get(table_id, "")),
-                                 rows=data_rows(ex.table), notes=table_notes(ex.table, self.level)))
+                                 rows=data_rows(ex.table), notes=table_notes(ex.table, self.level),
+                                 chart_notes=base_notes(chart_cells(ex.table), ex.spec)))
 
     def table(self, table_id: str) -> Markup:
         ex = self.exhibits[table_id]
@@ -162,17 +163,21 @@ def cell_text(row, zero: str = "-") -> str:
     return f"{text} {row['letters']}" if row.get("letters") else text
 
 
-def table_notes(table: Table, level: float) -> list[str]:
-    """The notes a table needs: the test behind its letters and the small-base symbols used."""
-    c, spec = table.cells, table.spec
+def base_notes(cells, spec: TableSpec) -> list[str]:
+    """Explain the small-base symbols that `cells` actually use."""
     notes = []
-    if (c["column"] != TOTAL).any():
-        notes.append(TEST_NOTE.format(level=level))
-    if (c["flag"] == "caution").any():
+    if (cells["flag"] == "caution").any():
         notes.append(f"* Base under {spec.caution_base}: treat with caution.")
-    if (c["flag"] == "suppressed").any():
+    if (cells["flag"] == "suppressed").any():
         notes.append(f"[c] Not shown: base under {spec.min_base}.")
     return notes
+
+
+def table_notes(table: Table, level: float) -> list[str]:
+    """The notes a table needs: the test behind its letters and the small-base symbols used."""
+    c = table.cells
+    notes = [TEST_NOTE.format(level=level)] if (c["column"] != TOTAL).any() else []
+    return notes + base_notes(c, table.spec)
 
 
 def data_rows(table: Table) -> dict:

@@ -43,3 +43,18 @@ def test_suppressed_columns_get_no_letters(tables):
     small = table.cells[table.cells["flag"] == "suppressed"]
     assert not small.empty  # sole traders (17) and the 50+ bands are under 30
     assert (add_letters(table).cells.loc[small.index, "letters"] == "").all()
+
+
+def test_multiple_comparison_adjustment_only_removes_letters(tables):
+    table = tables["services_count"]
+    plain = add_letters(table).cells["letters"]
+    holm = add_letters(table, adjust="holm").cells["letters"]
+    assert all(set(h) <= set(p) for h, p in zip(holm, plain))
+
+
+def test_small_bases_are_marked_on_charts(tables):
+    from pipeline.figures import build_figure
+
+    table = tables["ots_number"]  # 46 providers sell packages: under the caution base of 50
+    labels = build_figure(table).data[0].text
+    assert labels and all(label.endswith("*") for label in labels)
