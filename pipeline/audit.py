@@ -46,6 +46,11 @@ class Target:
         return "/".join(parts)
 
 
+def _note(note: str, contradiction: str) -> str:
+    """The audit note: the reading recorded with the target, then any source contradiction."""
+    return "; ".join(x for x in (note, f"source contradiction: {contradiction}" if contradiction else "") if x)
+
+
 def load_targets(survey: str, specs_dir: Path = SPECS_DIR) -> list[Target]:
     path = specs_dir / "published" / f"{survey}.yaml"
     raw = read_yaml(path)
@@ -95,8 +100,7 @@ class AuditRow:
 
     def as_dict(self) -> dict[str, str]:
         t = self.target
-        note = "; ".join(x for x in (t.note, f"source contradiction: {t.contradiction}"
-                                     if t.contradiction else "") if x)
+        note = _note(t.note, t.contradiction)
         return {"target_id": t.id, "survey": t.survey, "figure": t.figure, "cell": t.cell,
                 "published": t.published, "computed": self.computed,
                 "match": "yes" if self.match else "no", "note": note}
@@ -194,8 +198,7 @@ class ClaimRow:
 
     def as_dict(self) -> dict[str, str]:
         c = self.claim
-        note = "; ".join(x for x in (c.note, f"source contradiction: {c.contradiction}"
-                                     if c.contradiction else "") if x)
+        note = _note(c.note, c.contradiction)
         match = {True: "yes", False: "no", None: "n/a"}[self.match]
         return {"target_id": c.id, "survey": c.survey, "figure": c.figure, "cell": c.cell,
                 "published": CLAIMS[c.claim], "computed": self.computed, "match": match, "note": note}
