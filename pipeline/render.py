@@ -98,12 +98,15 @@ class ReportContext:
 
     def pct(self, table_id: str, category: int | str, series: str | None = None,
             column: str = TOTAL) -> str:
-        """A share for prose; a small base is named beside it, and a suppressed one withheld."""
+        """A share for prose: '*' marks a small base (as in charts and tables); too small is withheld."""
         row = self._table(table_id).cell(series, category, column)
         if row["flag"] == "suppressed":
             return f"[not shown: base of {int(row['base'])}]"
         text = fmt_pct(float(row["value"]))
-        return f"{text} (base {int(row['base'])})" if row["flag"] == "caution" else text
+        if row["flag"] != "caution":
+            return text
+        note = f"Base of {int(row['base'])}: under {self._table(table_id).spec.caution_base}, treat with caution"
+        return Markup(f'{html.escape(text)}<span class="caution" title="{note}">*</span>')
 
     def diff(self, table_id: str, category: int | str | None, column_a: str, column_b: str,
              series: str | None = None, stat: str = "pct") -> Difference:
