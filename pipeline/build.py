@@ -32,10 +32,14 @@ def load_report_spec(specs_dir: Path = SPECS_DIR) -> ReportSpec:
     return ReportSpec(config=config, codebooks=books, tables=tables)
 
 
-def prepare(book: Codebook, data_dir: Path) -> tuple[CleanData, Dataset]:
-    """Load, validate and derive one survey; raises ValidationError listing every problem."""
+def prepare(book: Codebook, data_dir: Path,
+            others: dict[str, Dataset] | None = None) -> tuple[CleanData, Dataset]:
+    """Load, validate and derive one survey; raises ValidationError listing every problem.
+
+    `others` are the surveys prepared before this one, which `link` variables may read.
+    """
     cleaned = clean(load(book, data_dir), book)
-    dataset = derive(cleaned)
+    dataset = derive(cleaned, others)
     check_routing(cleaned, dataset.frame, dataset.asked)
     return cleaned, dataset
 
@@ -57,7 +61,7 @@ def compute(spec: ReportSpec, data_dir: Path) -> Results:
     cleaned: dict[str, CleanData] = {}
     datasets: dict[str, Dataset] = {}
     for name, book in spec.codebooks.items():
-        cleaned[name], datasets[name] = prepare(book, data_dir)
+        cleaned[name], datasets[name] = prepare(book, data_dir, datasets)
     config = spec.config.get("weighting", {})
     weights = {name: weigh(datasets[name], config[name], data_dir) for name in datasets if name in config}
     level = 1 - float(spec.config.get("conventions", {}).get("significance_level", 0.05))

@@ -1,6 +1,7 @@
 """Derive stage: add the codebook's derived variables and work out who was asked what."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -8,6 +9,7 @@ import pandas as pd
 
 from .clean import CleanData
 from .expr import evaluate, mask
+from .errors import SpecError
 from .specs import Codebook, Derived
 
 
@@ -51,9 +53,36 @@ def _expr(frame: pd.DataFrame, der: Derived) -> pd.Series:
     return result.astype(float)
 
 
+def _keys(frame: pd.DataFrame, key: str, book: Codebook) -> pd.Series:
+    """Link keys as text, whether the key is the file's respondent id (the index) or a variable."""
+    raw = frame.index.to_series(index=frame.index) if key == book.id else frame[key]
+    return raw.map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+
+
+def _link(frame: pd.DataFrame, der: Derived, book: Codebook, others: Mapping[str, Dataset]) -> pd.Series:
+    """Combine the linked unit's rows for each row here (e.g. a lead's CCGs, or a CCG's lead)."""
+    where = f"derived variable {der.name!r}"
+    other = others.get(der.source or "")
+    if other is None:
+        raise SpecError(f"{where}: survey {der.source!r} must be listed before {book.survey!r} "
+                        f"in report.yaml surveys so it can be linked")
+    o = other.frame
+    values = evaluate(o, der.expr, where) if der.expr else o[der.var] if der.var else pd.Series(1.0, index=o.index)
+    groups = values.groupby(_keys(o, der.key, other.codebook).to_numpy())
+    if der.agg == "count":
+        combined = groups.size() if not (der.expr or der.var) else groups.apply(lambda v: float(v.fillna(0).astype(bool).sum()))
+    elif der.agg in ("any", "all"):
+        combined = groups.apply(lambda v: float(getattr(v.fillna(False).astype(bool), der.agg)()))
+    else:
+        combined = getattr(groups, der.agg)()
+    return _keys(frame, der.key, book).map(combined).astype(float)
+
+
 def derive_column(frame: pd.DataFrame, der: Derived, book: Codebook,
-                  missing: pd.Series | None) -> pd.Series:
+                  missing: pd.Series | None, others: Mapping[str, Dataset] | None = None) -> pd.Series:
     """One derived variable's values, before routing is applied."""
+    if der.kind == "link":
+        return _link(frame, der, book, others or {})
     if der.kind == "count":
         return _count(frame, der, book)
     if der.kind == "bands":
@@ -61,8 +90,12 @@ def derive_column(frame: pd.DataFrame, der: Derived, book: Codebook,
     return _expr(frame, der)
 
 
-def derive(clean: CleanData) -> Dataset:
-    """Compute derived variables in codebook order; each may use those before it."""
+def derive(clean: CleanData, others: Mapping[str, Dataset] | None = None) -> Dataset:
+    """Compute derived variables in codebook order; each may use those before it.
+
+    `others` are surveys already derived, for `link` variables that combine another unit's
+    rows (a survey answered at two levels, e.g. CCGs and the leads answering for them).
+    """
     book = clean.codebook
     frame = clean.frame.copy()
     asked: dict[str, pd.Series] = {}
@@ -74,7 +107,7 @@ def derive(clean: CleanData) -> Dataset:
         return asked[name]
 
     for der in book.derived.values():
-        values = derive_column(frame, der, book, clean.missing.get(der.of or ""))
+        values = derive_column(frame, der, book, clean.missing.get(der.of or ""), others)
         if der.asked:
             applies = mask(frame, der.asked, f"derived variable {der.name!r}")
         elif der.of:

@@ -14,7 +14,8 @@ from .errors import SpecError
 
 SPECS_DIR = Path(__file__).resolve().parent.parent / "survey_specs"
 QUESTION_TYPES = {"id", "single", "scale", "multi", "numeric", "text"}
-DERIVED_KINDS = {"count", "bands", "expr"}
+DERIVED_KINDS = {"count", "bands", "expr", "link"}
+LINK_AGGREGATES = {"count", "any", "all", "sum", "mean", "min", "max", "first"}
 TABLE_KINDS = {"figure", "table", "text"}
 STATS = {"pct", "mean", "median", "ratio"}
 
@@ -92,6 +93,10 @@ class Derived:
     expr: str | None = None
     asked: str | None = None
     codes: dict[int, str] = field(default_factory=dict)
+    source: str | None = None  # link: the other unit's survey (e.g. CCGs for a lead)
+    key: str | None = None  # link: the variable both files share
+    agg: str | None = None  # link: how the other unit's rows combine
+    var: str | None = None  # link: the other unit's variable to combine (or use `expr`)
 
     @property
     def labels(self) -> dict[int, str]:
@@ -185,9 +190,15 @@ def _derived(entry: dict) -> Derived:
         raise SpecError(f"{where}: kind {kind!r} needs 'of'")
     if kind == "expr" and "expr" not in entry:
         raise SpecError(f"{where}: kind 'expr' needs 'expr'")
+    if kind == "link":
+        if not {"from", "key", "agg"} <= set(entry):
+            raise SpecError(f"{where}: kind 'link' needs 'from' (survey), 'key' and 'agg'")
+        if entry["agg"] not in LINK_AGGREGATES:
+            raise SpecError(f"{where}: agg {entry['agg']!r} is not one of {sorted(LINK_AGGREGATES)}")
     return Derived(name=name, label=_require(entry, "label", where), kind=kind, of=entry.get("of"),
                    bands=bands, expr=entry.get("expr"), asked=entry.get("asked"),
-                   codes=_codes(entry.get("codes"), where))
+                   codes=_codes(entry.get("codes"), where), source=entry.get("from"),
+                   key=entry.get("key"), agg=entry.get("agg"), var=entry.get("var"))
 
 
 def load_codebook(survey: str, specs_dir: Path = SPECS_DIR) -> Codebook:
