@@ -184,7 +184,45 @@ def table_notes(table: Table, level: float) -> list[str]:
 
 
 def data_rows(table: Table) -> dict:
-    """A figure's data as header + rows: categories down, categorical series x columns across.
+    """The table a reader sees, in the spec's layout."""
+    if table.spec.layout == "series_rows":
+        return _series_rows_layout(table)
+    if table.spec.layout == "grid":
+        return _grid_layout(table)
+    return _categories_layout(table)
+
+
+def _series_rows_layout(table: Table) -> dict:
+    """One row per series (e.g. role x contract type), its categories and nets across, base last."""
+    c = table.cells[(table.cells["column"] == TOTAL) & (table.cells["stat"] == "pct")]
+    cats = list(dict.fromkeys(zip(c["category"].map(repr), c["category_label"])))
+    body = []
+    for key, label in dict.fromkeys(zip(c["series"], c["series_label"])):
+        part = c[c["series"] == key]
+        by_cat = {repr(cat): row for cat, (_, row) in zip(part["category"], part.iterrows())}
+        body.append([label] + [cell_text(by_cat[r]) if r in by_cat else "" for r, _ in cats]
+                    + [str(int(part["base"].iloc[0]))])
+    return {"header": [lab for _, lab in cats] + ["Base (n)"], "body": body, "bases": None}
+
+
+def _grid_layout(table: Table) -> dict:
+    """Each series' statistic placed at its (row, col); each row's base (e.g. mean shares)."""
+    c = table.cells[(table.cells["column"] == TOTAL) & (table.cells["stat"] != "pct")]
+    spec = {s.key: s for s in table.spec.series}
+    rows = list(dict.fromkeys(s.row for s in table.spec.series))
+    cols = list(dict.fromkeys(s.col for s in table.spec.series))
+    grid: dict[tuple[str, str], str] = {}
+    bases: dict[str, int] = {}
+    for _, cell in c.iterrows():
+        s = spec[cell["series"]]
+        grid[(s.row, s.col)] = cell_text(cell)
+        bases[s.row] = max(bases.get(s.row, 0), int(cell["base"]))
+    body = [[r] + [grid.get((r, col), "") for col in cols] + [str(bases.get(r, 0))] for r in rows]
+    return {"header": cols + ["Base (n)"], "body": body, "bases": None}
+
+
+def _categories_layout(table: Table) -> dict:
+    """Categories down, categorical series x columns across.
 
     Numeric summaries (mean, median, ratio) become extra rows under the same columns, with
     their own base in the row label where it differs from the column's.

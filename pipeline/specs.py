@@ -248,6 +248,8 @@ class Series:
     nets: tuple[Net, ...] = ()
     denominator: str | None = None
     base_name: str = ""  # how the base line names this series' base where bases differ
+    row: str = ""  # grid layout: the row and column this series' statistic fills
+    col: str = ""
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,7 @@ class TableSpec:
     chart: str | None = None
     sort: str | None = None
     by: tuple[str, ...] = ()
+    layout: str = "categories"  # categories (down) | series_rows (one row per series) | grid
     min_base: int = 30
     caution_base: int = 50
 
@@ -296,7 +299,19 @@ def _series(entry: dict, table_nets: tuple[Net, ...], where: str) -> Series:
     return Series(var=var, key=str(entry.get("key", var)), label=str(entry.get("label", "")),
                   base=str(_require(entry, "base", where)), filter=entry.get("filter"),
                   stats=stats, nets=_nets(entry.get("nets"), where) + table_nets,
-                  denominator=entry.get("denominator"), base_name=str(entry.get("base_name", "")))
+                  denominator=entry.get("denominator"), base_name=str(entry.get("base_name", "")),
+                  row=str(entry.get("row", "")), col=str(entry.get("col", "")))
+
+
+LAYOUTS = {"categories", "series_rows", "grid"}
+
+
+def _layout(layout: str, series: tuple[Series, ...], where: str) -> str:
+    if layout not in LAYOUTS:
+        raise SpecError(f"{where}: layout {layout!r} is not one of {sorted(LAYOUTS)}")
+    if layout == "grid" and any(not (s.row and s.col) for s in series):
+        raise SpecError(f"{where}: a grid layout needs `row` and `col` on every series")
+    return layout
 
 
 def _table(entry: dict, chapter: int, survey: str, where: str, defaults: dict) -> TableSpec:
@@ -314,6 +329,7 @@ def _table(entry: dict, chapter: int, survey: str, where: str, defaults: dict) -
                      source=str(entry.get("source", "text")), title=_require(entry, "title", where),
                      series=series, printed_as=entry.get("printed_as"), chart=entry.get("chart"),
                      sort=entry.get("sort"), by=tuple(entry.get("by", ())),
+                     layout=_layout(entry.get("layout", "categories"), series, where),
                      min_base=int(entry.get("min_base", defaults.get("min_base", 30))),
                      caution_base=int(entry.get("caution_base", defaults.get("caution_base", 50))))
 

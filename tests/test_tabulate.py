@@ -38,6 +38,12 @@ TABLES = {"chapter": 1, "survey": "tiny", "tables": [
      "series": [{"var": "likes", "base": "All", "nets": [{"label": "Hot drink", "codes": [1, 2]}]}]},
     {"id": "fav", "kind": "text", "title": "Favourite",
      "series": [{"var": "fav", "base": "Tea drinkers", "nets": [{"label": "Any", "codes": [1, 2]}]}]},
+    {"id": "bands", "kind": "table", "title": "Bands by series", "layout": "series_rows",
+     "min_base": 1, "caution_base": 1,
+     "series": [{"var": "cups_band", "base": "All", "label": "Cups", "nets": [{"label": "Any", "codes": [1, 2]}]}]},
+    {"id": "grid", "kind": "table", "title": "Grid", "layout": "grid", "min_base": 1, "caution_base": 1,
+     "series": [{"var": "cups", "key": "m", "stats": ["mean"], "base": "All", "row": "Cups", "col": "Mean"},
+                {"var": "cups", "key": "md", "stats": ["median"], "base": "All", "row": "Cups", "col": "Median"}]},
     {"id": "cups", "kind": "text", "title": "Cups",
      "series": [{"var": "cups", "stats": ["mean", "median"], "base": "Answering"},
                 {"var": "cups_band", "base": "All"}]},
@@ -78,3 +84,14 @@ def test_numeric_stats_exclude_missing_codes_and_bands_keep_them(tiny):
     assert t.cell("cups", stat="mean")["base"] == 4
     assert t.cell("cups_band", 99998)["n"] == 1
     assert t.cell("cups_band", 2)["n"] == 2
+
+
+def test_series_rows_and_grid_layouts(tiny):
+    from pipeline.render import data_rows
+
+    rows = data_rows(tiny["bands"])
+    assert rows["header"] == ["Any", "0-2", "3+", "Don't know", "Base (n)"]
+    assert rows["body"] == [["Cups", "80%", "40%", "40%", "20%", "5"]]
+    grid = data_rows(tiny["grid"])
+    assert grid["header"] == ["Mean", "Median", "Base (n)"]
+    assert grid["body"] == [["Cups", "3.3", "3.0", "4"]]
