@@ -70,6 +70,6 @@ def compute(spec: ReportSpec, data_dir: Path) -> Results:
     tables = {t.id: add_letters(tabulate(datasets[t.survey], t, applied.get(t.survey)), level, adjust)
               for t in spec.tables}
     sens = {name: sensitivity(config[name].get("sensitivity", {}).get("cells", []), tables,
-                              datasets[name], w.result.weights)
+                              datasets[name], w.result.weights, level)
             for name, w in weights.items()}
     return Results(cleaned, datasets, tables, weights, sens, level)

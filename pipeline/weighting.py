@@ -72,7 +72,7 @@ class SensitivityRow:
 
 
 def sensitivity(cells: list[dict], tables: dict[str, Table], ds: Dataset,
-                weights: pd.Series) -> list[SensitivityRow]:
+                weights: pd.Series, level: float = 0.95) -> list[SensitivityRow]:
     """Recompute the listed cells with weights and set them beside the unweighted figures."""
     rows = []
     for ref in cells:
@@ -80,7 +80,7 @@ def sensitivity(cells: list[dict], tables: dict[str, Table], ds: Dataset,
         series = ref.get("series")
         plain = table.cell(series, ref["category"], TOTAL)
         weighted = tabulate(ds, table.spec, weights).cell(series, ref["category"], TOTAL)
-        low, high = proportion_confint(int(plain["n"]), int(plain["base"]), method="wilson")
+        low, high = proportion_confint(int(plain["n"]), int(plain["base"]), alpha=1 - level, method="wilson")
         rows.append(SensitivityRow(ref["table"], str(ref.get("label", plain["category_label"])), float(plain["value"]), float(weighted["value"]),
                                    100 * low, 100 * high, int(plain["base"]), float(weighted["n_eff"])))
     return rows
