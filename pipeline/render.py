@@ -9,8 +9,10 @@ import csv
 import html
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import jinja2
+import pandas as pd
 from markupsafe import Markup
 
 from .figures import alt_text, build_figure, chart_cells
@@ -183,16 +185,18 @@ def table_notes(table: Table, level: float) -> list[str]:
     return notes + base_notes(c, table.spec)
 
 
-def data_rows(table: Table) -> dict:
-    """The table a reader sees, in the spec's layout."""
-    if table.spec.layout == "series_rows":
-        return _series_rows_layout(table)
-    if table.spec.layout == "grid":
-        return _grid_layout(table)
-    return _categories_layout(table)
+def data_rows(table: Table, fmt: Callable[[pd.Series], object] = cell_text, empty: object = "") -> dict:
+    """The table a reader sees, in the spec's layout: header, body rows and (maybe) a base row.
+
+    `fmt` turns a cell into what is shown (text for HTML, numbers and shorthand for the
+    spreadsheet); `empty` fills a position the table has no statistic for.
+    """
+    layout = {"series_rows": _series_rows_layout, "grid": _grid_layout}.get(table.spec.layout,
+                                                                          _categories_layout)
+    return layout(table, fmt, empty)
 
 
-def _series_rows_layout(table: Table) -> dict:
+def _series_rows_layout(table: Table, fmt: Callable, empty: object) -> dict:
     """One row per series (e.g. role x contract type), its categories and nets across, base last."""
     c = table.cells[(table.cells["column"] == TOTAL) & (table.cells["stat"] == "pct")]
     cats = list(dict.fromkeys(zip(c["category"].map(repr), c["category_label"])))
@@ -200,32 +204,32 @@ def _series_rows_layout(table: Table) -> dict:
     for key, label in dict.fromkeys(zip(c["series"], c["series_label"])):
         part = c[c["series"] == key]
         by_cat = {repr(cat): row for cat, (_, row) in zip(part["category"], part.iterrows())}
-        body.append([label] + [cell_text(by_cat[r]) if r in by_cat else "" for r, _ in cats]
-                    + [str(int(part["base"].iloc[0]))])
+        body.append([label] + [fmt(by_cat[r]) if r in by_cat else empty for r, _ in cats]
+                    + [int(part["base"].iloc[0])])
     return {"header": [lab for _, lab in cats] + ["Base (n)"], "body": body, "bases": None}
 
 
-def _grid_layout(table: Table) -> dict:
+def _grid_layout(table: Table, fmt: Callable, empty: object) -> dict:
     """Each series' statistic placed at its (row, col); each row's base (e.g. mean shares)."""
     c = table.cells[(table.cells["column"] == TOTAL) & (table.cells["stat"] != "pct")]
     spec = {s.key: s for s in table.spec.series}
     rows = list(dict.fromkeys(s.row for s in table.spec.series))
     cols = list(dict.fromkeys(s.col for s in table.spec.series))
-    grid: dict[tuple[str, str], str] = {}
+    grid: dict[tuple[str, str], object] = {}
     bases: dict[str, int] = {}
     for _, cell in c.iterrows():
         s = spec[cell["series"]]
-        grid[(s.row, s.col)] = cell_text(cell)
+        grid[(s.row, s.col)] = fmt(cell)
         bases[s.row] = max(bases.get(s.row, 0), int(cell["base"]))
-    body = [[r] + [grid.get((r, col), "") for col in cols] + [str(bases.get(r, 0))] for r in rows]
+    body = [[r] + [grid.get((r, col), empty) for col in cols] + [bases.get(r, 0)] for r in rows]
     return {"header": cols + ["Base (n)"], "body": body, "bases": None}
 
 
-def _categories_layout(table: Table) -> dict:
+def _categories_layout(table: Table, fmt: Callable, empty: object) -> dict:
     """Categories down, categorical series x columns across.
 
-    Numeric summaries (mean, median, ratio) become extra rows under the same columns, with
-    their own base in the row label where it differs from the column's.
+    Numeric summaries (mean, median, ratio) become extra rows under the first series' columns,
+    with their own base in the row label where it differs from the total column's.
     """
     c = table.cells
     pct = c[c["stat"] == "pct"]
@@ -240,27 +244,26 @@ def _categories_layout(table: Table) -> dict:
               + (f" ({letters[col]})" if col in letters else "") for _, sl, col, cl in cols]
     bases = {(key, col): int(source[(source["series"] == key) & (source["column"] == col)]["base"].iloc[0])
              for key, _, col, _ in cols}
-    body: list[list[str]] = []
+    body: list[list] = []
     for cat_repr, label, is_net in dict.fromkeys(zip(pct["category"].map(repr), pct["category_label"], pct["is_net"])):
-        row = [("Net: " if is_net else "") + label]
+        row: list = [("Net: " if is_net else "") + label]
         for key, _, col, _ in cols:
             hit = pct[(pct["series"] == key) & (pct["column"] == col) & (pct["category"].map(repr) == cat_repr)]
-            row.append(cell_text(hit.iloc[0]) if not hit.empty else "")
+            row.append(fmt(hit.iloc[0]) if not hit.empty else empty)
         body.append(row)
-    first_key = cols[0][0]
+    first_key, first_col = cols[0][0], cols[0][2]
     for key, stat in dict.fromkeys(zip(stats["series"], stats["stat"])):
         part = stats[(stats["series"] == key) & (stats["stat"] == stat)]
-        row = [f"{part['series_label'].iloc[0]}: {stat}"]
+        label = f"{part['series_label'].iloc[0]}: {stat}"
+        total_n = int(part[part["column"] == first_col]["base"].iloc[0]) if (part["column"] == first_col).any() else None
+        if not pct.empty and total_n is not None and total_n != bases[(first_key, first_col)]:
+            label += f" (base {total_n})"
+        row = [label]
         for ckey, _, col, _ in cols:
             hit = part[part["column"] == col]
-            if (ckey != first_key and not pct.empty) or hit.empty:
-                row.append("")
-                continue
-            n = int(hit["base"].iloc[0])
-            text = cell_text(hit.iloc[0])
-            row.append(text if pct.empty or n == bases[(ckey, col)] else f"{text} (n={n})")
+            row.append(empty if (ckey != first_key and not pct.empty) or hit.empty else fmt(hit.iloc[0]))
         body.append(row)
-    base_row = ["Base (n)"] + [str(bases[(key, col)]) for key, _, col, _ in cols]
+    base_row = ["Base (n)"] + [bases[(key, col)] for key, _, col, _ in cols]
     return {"header": header, "body": body, "bases": base_row}
 
 

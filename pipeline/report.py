@@ -9,6 +9,7 @@ import hashlib
 import os
 import shutil
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -20,10 +21,11 @@ from .figures import build_figure
 from .render import (ReportContext, environment, figure_markup, number_exhibits, render_html,
                      write_csv)
 from .specs import SPECS_DIR
+from .spreadsheet import write_workbook
 from .weighting import margin_rows
 
 ROOT = Path(__file__).resolve().parent.parent
-OUTPUT_FILES = ("report.html", "report.pdf")
+OUTPUT_FILES = ("report.html", "report.pdf", "tables.xlsx")
 
 
 def fingerprint(data_dir: Path) -> str:
@@ -60,6 +62,9 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None])
         weight = f"rim weights to {w.frame_path.name}" if w and w.use != "none" else "unweighted"
         write_csv(table, out_dir / "csv" / f"{tid}.csv", level, weight)
     _write_cleaning_log(cleaned, out_dir / "cleaning_log.csv")
+    progress("writing tables.xlsx …")
+    write_workbook(tables, exhibits, spec.config, spec.codebooks, out_dir / "tables.xlsx",
+                   _data_date(spec.codebooks))
     figures_dir = out_dir / "figures"
     progress(f"exporting {sum(e.spec.kind == 'figure' for e in exhibits.values())} charts to SVG …")
     _export_svgs(exhibits, figures_dir)
@@ -92,6 +97,13 @@ def _find_browser() -> str:
     raise OhmskError("no Chromium browser found for exporting charts to SVG; run `make report` as "
                      "root to install Debian's chromium, or `apt-get install chromium`, or set "
                      "BROWSER_PATH to a Chrome/Chromium binary")
+
+
+def _data_date(codebooks: dict) -> datetime:
+    """The document date: the end of the latest fieldwork, so two builds are identical."""
+    ends = [book.meta["fieldwork"]["end"] for book in codebooks.values() if "fieldwork" in book.meta]
+    latest = max(ends)
+    return datetime(latest.year, latest.month, latest.day)
 
 
 def _export_svgs(exhibits, figures_dir: Path) -> None:

@@ -107,3 +107,20 @@ def test_missing_browser_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(report.shutil, "which", lambda name: None)
     with pytest.raises(OhmskError, match="apt-get install chromium"):
         report._find_browser()
+
+
+def test_spreadsheet_follows_gss_layout(built, tables):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(built / "tables.xlsx")
+    assert wb.sheetnames[:3] == ["Cover", "Contents", "Notes"]
+    assert len(wb.sheetnames) == 3 + len(tables)
+    ws = wb["Figure_4_1"]
+    assert ws["A1"].value == "Figure 4.1: Number of services offered by OH providers"
+    assert not ws.merged_cells.ranges
+    header_row = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Category")
+    assert header_row[1] == "Total"
+    values = {r[0]: r[1] for r in ws.iter_rows(values_only=True) if r[0]}
+    assert values["Net: 10 or more services"] == 56  # a number, not text
+    notes = " ".join(str(r[1]) for r in wb["Notes"].iter_rows(values_only=True))
+    assert all(code in notes for code in ("[c] Suppressed", "[low]", "[z]"))

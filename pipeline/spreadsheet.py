@@ -1,0 +1,80 @@
+"""Spreadsheet output: every table in one workbook following GSS guidance, via ONS's gptables.
+
+gptables writes the cover, contents and notes sheets and lays each table out as the
+Government Statistical Service asks (title and description in cells, one table per sheet,
+no merged cells, no blank rows inside tables). Figures are numbers; shorthand in square
+brackets stands where a number cannot: [c] suppressed (small base), [low] under 0.5%,
+[z] not applicable.
+"""
+from __future__ import annotations
+
+import warnings
+from datetime import datetime
+from pathlib import Path
+
+import gptables as gpt
+import pandas as pd
+
+from .present import round_half_up
+from .render import Exhibit, base_line, data_rows
+from .tabulate import Table
+
+SHORTHAND = {
+    "[c]": "Suppressed: the base is too small to show a reliable figure.",
+    "[low]": "More than zero but under 0.5%.",
+    "[z]": "Not applicable: the statistic does not exist for this row and column.",
+}
+
+
+def _value(row: pd.Series) -> float | str:
+    if row["flag"] == "suppressed":
+        return "[c]"
+    value = float(row["value"])
+    if row["stat"] == "pct" and 0 < value < 0.5:
+        return "[low]"
+    return round_half_up(value, 0 if row["stat"] == "pct" else 1)
+
+
+def table_frame(table: Table) -> pd.DataFrame:
+    """The table as the report lays it out, with numbers as numbers and shorthand elsewhere."""
+    rows = data_rows(table, fmt=_value, empty="[z]")
+    body = rows["body"] + ([rows["bases"]] if rows["bases"] else [])
+    return pd.DataFrame(body, columns=["Category", *rows["header"]])
+
+
+def _sheet_name(ex_label: str | None, table_id: str) -> str:
+    return (ex_label or f"Text {table_id}").replace(" ", "_").replace(".", "_")[:31]
+
+
+def write_workbook(tables: dict[str, Table], exhibits: dict[str, Exhibit], config: dict,
+                   surveys: dict, path: Path, published: datetime) -> None:
+    """Write `path` (xlsx) with a cover, contents, notes and one sheet per table."""
+    sheets: dict[str, gpt.GPTable] = {}
+    for tid, table in tables.items():
+        ex = exhibits.get(tid)
+        label = ex.label if ex else None
+        title = f"{label}: {table.spec.title}" if label else table.spec.title
+        book = surveys[table.spec.survey]
+        sheets[_sheet_name(label, tid)] = gpt.GPTable(
+            table=table_frame(table), table_name=f"table_{tid}", title=title,
+            subtitles=[base_line(table), f"Unweighted. Source: {book.title} (synthetic reconstruction)."],
+            source=f"Source: ohmsk regeneration of DWP/DHSC research report 985 (table id {tid})",
+            index_columns={2: 0})
+    notes = pd.DataFrame({"Note number": [f"note {i}" for i in range(1, len(SHORTHAND) + 1)],
+                          "Note text": [f"{code} {text}" for code, text in SHORTHAND.items()]})
+    cover = gpt.Cover(
+        title=config["title"],
+        intro=[config["subtitle"],
+               "Every table of the report, one per sheet. Percentages are of each table's base, "
+               "rounded half up to whole numbers; means to one decimal place."],
+        about=["The respondent data are a synthetic reconstruction consistent with every figure the "
+               "2020 report publishes. The CSV files in outputs/csv hold the unrounded values.",
+               "Shorthand used in cells is explained on the Notes sheet."])
+    with warnings.catch_warnings():
+        # gptables warns that our shorthand notes are not footnote-referenced (they explain
+        # cell symbols), and about pandas deprecations inside itself that we cannot act on
+        warnings.simplefilter("ignore")
+        wb = gpt.produce_workbook(filename=str(path), sheets=sheets, cover=cover, notes_table=notes,
+                                  contentsheet_label="Contents", notesheet_label="Notes")
+    wb.set_properties({"title": config["title"], "created": published})
+    wb.close()
