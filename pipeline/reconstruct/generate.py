@@ -34,9 +34,10 @@ def _count_range(value: Any, where: str) -> tuple[int, int]:
 class Generator:
     """Builds the respondent frame one step at a time."""
 
-    def __init__(self, book: Codebook, spec: dict):
+    def __init__(self, book: Codebook, spec: dict, others: dict | None = None):
         self.book = book
         self.spec = spec
+        self.others = others or {}  # linked surveys already generated (for `link` variables)
         self.rng = np.random.default_rng(int(spec["seed"]))
         n = int(spec["n"])
         start = int(spec.get("id_start", 1))
@@ -66,21 +67,35 @@ class Generator:
         """Compute every derived variable whose inputs now exist (routing may use them)."""
         for der in self.book.derived.values():
             try:
-                values = derive_column(self.frame, der, self.book, self.missing.get(der.of or ""))
+                if der.kind == "link":  # linked rows are matched on ids, as the derive stage does
+                    framed = self.frame.set_index(self.frame[self.book.id].to_numpy())
+                    values = derive_column(framed, der, self.book, None, self.others).to_numpy()
+                else:
+                    values = derive_column(self.frame, der, self.book, self.missing.get(der.of or ""))
             except (KeyError, SpecError):
                 continue
             self.frame[der.name] = values
 
     # -- steps ----------------------------------------------------------------------------
     def run(self) -> pd.DataFrame:
+        self._refresh_derived()  # routing may use derived variables that need no answers
         for step in self.spec["steps"]:
+            if "shares" in step:
+                self._shares(step, f"reconstruction step shares {step['shares'][0]!r}")
+                self.frame = self.frame.copy()
+                self._refresh_derived()
+                continue
             name = step["var"]
             var = self.book.variables.get(name)
             if var is None:
                 raise SpecError(f"reconstruction step {name!r}: not a codebook question")
             where = f"reconstruction step {name!r}"
             eligible = self._mask(step.get("among", var.asked), where)
-            if var.type == "multi":
+            if "groups" in step:
+                self._groups(var, step, eligible, where)
+            elif var.type == "text":
+                self._text(var, step, eligible, where)
+            elif var.type == "multi":
                 self._multi(var, step, eligible, where)
             elif var.type == "numeric":
                 self._numeric(var, step, eligible, where)
@@ -111,6 +126,11 @@ class Generator:
         forbidden = np.zeros((len(self.frame), len(codes)), dtype=bool)
         for code, expr in (step.get("only_if") or {}).items():
             forbidden[:, codes.index(int(code))] |= ~self._mask(expr, where)
+        if var.selected_in:  # only items also chosen at the earlier question (where it has them)
+            for j, code in enumerate(codes):
+                col = f"{var.selected_in}_{code}"
+                if col in self.frame:
+                    forbidden[:, j] |= self.frame[col].to_numpy() != 1
         totals = {int(k): int(v) for k, v in step["row_totals"].items()} if "row_totals" in step else None
         total_rules = [CountRule(self._mask(rule["where"], where), tuple(int(t) for t in rule["totals"]),
                                  *_count_range(rule["count"], where), str(rule["where"]))
@@ -150,6 +170,95 @@ class Generator:
         self.missing[var.name] = pd.Series(np.where(eligible & is_missing, band, np.nan))
         self.frame[var.name] = np.where(valid, vals, np.nan)
 
+    def _groups(self, var: Variable, step: dict, eligible: np.ndarray, where: str) -> None:
+        """A link key: respondents share ids in groups of declared sizes (e.g. CCGs per lead).
+
+        `groups: {start, sizes: {size: how many groups}, within: [{sizes, where, count}]}`:
+        ids run from `start` in a random order of group sizes; each `within` rule bounds how
+        many members of every group of the listed sizes match `where`.
+        """
+        spec = step["groups"]
+        sizes = [int(size) for size, k in sorted(spec["sizes"].items()) for _ in range(int(k))]
+        sizes = [sizes[i] for i in self.rng.permutation(len(sizes))]
+        if sum(sizes) != int(eligible.sum()):
+            raise SpecError(f"{where}: group sizes add to {sum(sizes)}, not the {int(eligible.sum())} "
+                            f"respondents asked")
+        start = int(spec.get("start", 1))
+        ids = list(range(start, start + len(sizes)))
+        everyone = np.ones(len(self.frame), dtype=bool)
+        rules = [CountRule(everyone, (g,), size, size, f"{where}, group {g}") for g, size in zip(ids, sizes)]
+        for rule in spec.get("within", []):
+            members = self._mask(rule["where"], where)
+            applies = {int(x) for x in rule.get("sizes", sizes)}
+            low, high = _count_range(rule["count"], f"{where}, within {rule['where']!r}")
+            rules += [CountRule(members, (g,), low, high, f"{where}, within {rule['where']!r}")
+                      for g, size in zip(ids, sizes) if size in applies]
+        chosen = solve(Problem(var.name, ids, eligible, rules), self.rng)
+        values = np.full(len(self.frame), np.nan)
+        rows, cols = np.nonzero(chosen)
+        values[rows] = np.array(ids, dtype=float)[cols]
+        self.frame[var.name] = values
+
+    def _shares(self, step: dict, where: str) -> None:
+        """Numeric shares of one whole answered together (e.g. referrals by source).
+
+        `shares: [vars]`, `answered`: how many of those asked give shares (the rest get
+        `missing_code`, don't know), `means`: each share's mean over them, `total`: the whole
+        (each respondent's shares add to at most this; any remainder is left unattributed).
+        """
+        names = [str(n) for n in step["shares"]]
+        variables = [self.book.variables.get(n) for n in names]
+        if any(v is None or v.type != "numeric" for v in variables):
+            raise SpecError(f"{where}: every share must be a numeric codebook question")
+        eligible = self._mask(step.get("among", variables[0].asked), where)
+        who = np.flatnonzero(eligible)
+        answered = int(step["answered"])
+        if answered > len(who):
+            raise SpecError(f"{where}: {answered} answering but only {len(who)} asked")
+        means = [float(m) for m in step["means"]]
+        if len(means) != len(names):
+            raise SpecError(f"{where}: give one mean per share")
+        total = int(step.get("total", 100))
+        chosen = np.sort(self.rng.choice(who, size=answered, replace=False))
+        targets = np.floor(np.array(means) * answered + 0.5).astype(int)
+        try:
+            matrix = numeric.compose(targets, answered, total, self.rng,
+                                     float(step.get("concentration", 6)))
+        except OhmskError as exc:
+            raise OhmskError(f"{where}: {exc}") from exc
+        code = float(step.get("missing_code", 99998))
+        not_given = np.setdiff1d(who, chosen)
+        for j, name in enumerate(names):
+            values = np.full(len(self.frame), np.nan)
+            values[chosen] = matrix[:, j]
+            missing = np.full(len(self.frame), np.nan)
+            missing[not_given] = code
+            self.frame[name] = values
+            self.missing[name] = pd.Series(missing)
+
+    def _text(self, var: Variable, step: dict, eligible: np.ndarray, where: str) -> None:
+        """Verbatim answers to an open question, built from the codes already given for it.
+
+        `verbatim: {codes: <multi question>, phrases: {code: [ways of saying it]}}`: each
+        code mentioned contributes one of its phrases, in random order.
+        """
+        spec = step["verbatim"]
+        coded = self.book.variables.get(spec["codes"])
+        if coded is None or coded.type != "multi":
+            raise SpecError(f"{where}: `codes` must name a multi-code question")
+        phrases = {int(k): [str(p) for p in v] for k, v in spec["phrases"].items()}
+        lacking = sorted(set(coded.codes) - set(phrases))
+        if lacking:
+            raise SpecError(f"{where}: no phrases for codes {lacking}")
+        out = np.full(len(self.frame), "", dtype=object)
+        for r in np.flatnonzero(eligible):
+            said = [c for c in coded.codes if self.frame.at[r, f"{coded.name}_{c}"] == 1]
+            parts = [phrases[said[i]][self.rng.integers(len(phrases[said[i]]))]
+                     for i in self.rng.permutation(len(said))]
+            text = "; ".join(parts)
+            out[r] = text[:1].upper() + text[1:] + ("" if not text or text[-1] in ".!?" else ".")
+        self.frame[var.name] = out
+
     def _output(self) -> pd.DataFrame:
         """The file's columns in codebook order, numeric user-missing codes restored."""
         cols: dict[str, pd.Series] = {self.book.id: self.frame[self.book.id]}
@@ -166,11 +275,25 @@ class Generator:
         return pd.DataFrame(cols)
 
 
+def _linked(book: Codebook, out_dir: Path, specs_dir: Path) -> dict:
+    """Surveys this one links to (derived `link` variables), read back from files made earlier."""
+    from ..build import prepare
+
+    others: dict = {}
+    for source in dict.fromkeys(d.source for d in book.derived.values() if d.kind == "link"):
+        others[source] = prepare(load_codebook(source, specs_dir), out_dir, others)[1]
+    return others
+
+
 def reconstruct(survey: str, out_dir: Path, specs_dir: Path = SPECS_DIR) -> Path:
-    """Generate `<out_dir>/<codebook file>` for one survey; deterministic for a given spec."""
+    """Generate `<out_dir>/<codebook file>` for one survey; deterministic for a given spec.
+
+    A survey linked to another unit's file (e.g. leads to the CCGs they answered for) is
+    generated after it, from the file already in `out_dir`.
+    """
     book = load_codebook(survey, specs_dir)
     spec = read_yaml(specs_dir / "reconstruct" / f"{survey}.yaml")
-    frame = Generator(book, spec).run()
+    frame = Generator(book, spec, _linked(book, out_dir, specs_dir)).run()
     path = out_dir / book.file
     write_sav(frame, book, path, stamp=str(spec.get("file_date", "")))
     return path

@@ -75,3 +75,41 @@ def adjust_mean(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, members: np.
             values[j] += np.sign(g)
     if abs(gap()) > tol:
         raise OhmskError(f"cannot reach mean {target} (off by {gap():.3f}) within the band limits")
+
+
+def compose(targets: np.ndarray, rows: int, total: int, rng: np.random.Generator,
+            concentration: float = 6.0) -> np.ndarray:
+    """Whole-number shares of `total` for `rows` respondents whose column sums are `targets`.
+
+    Each row adds to at most `total` (the rest of the whole is left unattributed). Rows are
+    drawn around the target mix (Dirichlet), then single units move between columns within a
+    row until every column sum is exact; a column with a zero target stays zero.
+    """
+    targets = np.asarray(targets, dtype=int)
+    rest = total * rows - int(targets.sum())
+    if rest < 0 or (targets < 0).any():
+        raise OhmskError(f"mean shares add to more than {total}")
+    want = np.append(targets, rest)
+    share = want / want.sum()
+    live = share > 0
+    out = np.zeros((rows, len(want)), dtype=int)
+    for i in range(rows):
+        draw = np.zeros(len(want))
+        draw[live] = rng.dirichlet(concentration * share[live] + 0.02)
+        raw = draw * total
+        whole = np.floor(raw).astype(int)
+        top = np.argsort(-(raw - whole), kind="stable")[: total - whole.sum()]
+        whole[top] += 1
+        out[i] = whole
+    for _ in range(1_000_000):
+        gap = out.sum(axis=0) - want
+        if not gap.any():
+            return out[:, :-1]
+        over = rng.choice(np.flatnonzero(gap > 0))
+        under = rng.choice(np.flatnonzero(gap < 0))
+        holders = np.flatnonzero(out[:, over] > 0)
+        i = rng.choice(holders)
+        move = int(min(gap[over], -gap[under], out[i, over], 1 + rng.integers(4)))
+        out[i, over] -= move
+        out[i, under] += move
+    raise OhmskError("could not settle the shares on their targets")
