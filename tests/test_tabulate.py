@@ -91,7 +91,7 @@ def test_series_rows_and_grid_layouts(tiny):
 
     rows = data_rows(tiny["bands"])
     assert rows["header"] == ["Any", "0-2", "3+", "Don't know", "Base (n)"]
-    assert rows["body"] == [["Cups", "80%", "40%", "40%", "20%", "5"]]
+    assert rows["body"] == [["Cups", "80%", "40%", "40%", "20%", 5]]
     grid = data_rows(tiny["grid"])
     assert grid["header"] == ["Mean", "Median", "Base (n)"]
-    assert grid["body"] == [["Cups", "3.3", "3.0", "4"]]
+    assert grid["body"] == [["Cups", "3.3", "3.0", 4]]
