@@ -20,6 +20,7 @@ from .present import fmt_number, fmt_pct
 from .specs import TableSpec
 from .compare import TEST_NOTE, Difference, column_letter_map, difference
 from .tabulate import TOTAL, Table
+from .words import share_words
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -109,6 +110,11 @@ class ReportContext:
             return text
         note = f"Base of {int(row['base'])}: under {self._table(table_id).spec.caution_base}, treat with caution"
         return Markup(f'{html.escape(text)}<span class="caution" title="{note}">*</span>')
+
+    def words(self, table_id: str, category: int | str, series: str | None = None,
+              column: str = TOTAL) -> str:
+        """The share in words ('around a quarter'), following the printed percentage."""
+        return share_words(float(self._table(table_id).cell(series, category, column)["value"]))
 
     def diff(self, table_id: str, category: int | str | None, column_a: str, column_b: str,
              series: str | None = None, stat: str = "pct") -> Difference:
