@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import re
 import shutil
 import time
 from datetime import datetime
@@ -106,6 +107,15 @@ def _data_date(codebooks: dict) -> datetime:
     return datetime(latest.year, latest.month, latest.day)
 
 
+def _stable_svg_ids(svg: bytes, tid: str) -> bytes:
+    """Replace plotly's random per-figure id (defs-1a2b3c, clip1a2b3c…) so builds are identical."""
+    found = re.search(rb'<defs id="defs-([0-9a-f]+)"', svg)
+    if not found:
+        return svg
+    stable = hashlib.sha256(tid.encode()).hexdigest()[: len(found.group(1))].encode()
+    return svg.replace(found.group(1), stable)
+
+
 def _export_svgs(exhibits, figures_dir: Path) -> None:
     """One kaleido (Chromium) server for the whole build, not one browser per figure."""
     import kaleido
@@ -118,7 +128,8 @@ def _export_svgs(exhibits, figures_dir: Path) -> None:
             if ex.spec.kind == "figure":
                 fig = build_figure(ex.table)
                 opts = {"format": "svg", "width": fig.layout.width, "height": fig.layout.height}
-                (figures_dir / f"{tid}.svg").write_bytes(kaleido.calc_fig_sync(fig, opts=opts))
+                svg = kaleido.calc_fig_sync(fig, opts=opts)
+                (figures_dir / f"{tid}.svg").write_bytes(_stable_svg_ids(svg, tid))
     finally:
         kaleido.stop_sync_server(silence_warnings=True)
 

@@ -124,3 +124,12 @@ def test_spreadsheet_follows_gss_layout(built, tables):
     assert values["Net: 10 or more services"] == 56  # a number, not text
     notes = " ".join(str(r[1]) for r in wb["Notes"].iter_rows(values_only=True))
     assert all(code in notes for code in ("[c] Suppressed", "[low]", "[z]"))
+
+
+def test_two_clean_builds_are_byte_identical(built, tmp_path):
+    again = tmp_path / "again"
+    build_report(RAW, again, progress=lambda m: None)
+    produced = sorted(p.relative_to(built) for p in built.rglob("*") if p.is_file())
+    assert produced == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    different = [str(p) for p in produced if (built / p).read_bytes() != (again / p).read_bytes()]
+    assert different == []
