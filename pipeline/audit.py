@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .compare import difference, rest_of
 from .errors import SpecError
-from .present import decimals_of, round_half_up
+from .present import decimals_of, fmt_pct, round_half_up
 from .significance import compare_proportions
 from .specs import SPECS_DIR, read_yaml
 from .tabulate import TOTAL, Table
@@ -111,6 +111,11 @@ def audit(targets: list[Target], tables: dict[str, Table]) -> list[AuditRow]:
     rows = []
     for t in targets:
         value = computed_value(t, tables)
+        if t.published.startswith("<"):  # the house symbol '<1%': above zero, under 1 once rounded
+            bound = float(t.published[1:].rstrip("%"))
+            ok = not math.isnan(value) and value > 0 and round_half_up(value) < bound
+            rows.append(AuditRow(t, "n/a" if math.isnan(value) else fmt_pct(value), ok))
+            continue
         decimals = decimals_of(t.published)
         rounded = round_half_up(value, decimals)
         shown = "n/a" if math.isnan(rounded) else f"{rounded:.{decimals}f}"
@@ -213,7 +218,7 @@ def _alternative_p(claim: Claim, tables: dict[str, Table], level: float) -> str:
         b = rest_of(b, a)
     k1, n1 = round(a["value"] / 100 * a["n_eff"]), round(a["n_eff"])
     k2, n2 = round(b["value"] / 100 * b["n_eff"]), round(b["n_eff"])
-    z = compare_proportions(k1, n1, k2, n2, level=level, min_expected=0)
+    z = compare_proportions(k1, n1, k2, n2, sampling_fraction=table.fraction, level=level, min_expected=0)
     exact = compare_proportions(k1, n1, k2, n2, level=level, min_expected=float("inf"))
     return f"z-test p = {z.pvalue:.4f}; Fisher's exact p = {exact.pvalue:.4f}"
 
@@ -228,6 +233,8 @@ def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0
         outcome = "significant" if d.significant else "not significant"
         computed = (f"{outcome}: {d.comparison.test} p = {d.comparison.pvalue:.4f} "
                     f"({d.a:.1f} vs {d.b:.1f})")
+        if tables[c.table].fraction:
+            computed += f", finite population correction f = {tables[c.table].fraction:.3f}"
         if c.stat == "pct":
             computed += f" [{_alternative_p(c, tables, level)}]"
         match = None if c.claim == "stated" else (d.significant == (c.claim == "significant"))

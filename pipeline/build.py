@@ -9,6 +9,7 @@ from .derive import Dataset, derive
 from .load import load
 from .specs import SPECS_DIR, Codebook, TableSpec, check_tables, load_codebook, load_tables, read_yaml
 from .compare import add_letters
+from .errors import OhmskError
 from .tabulate import Table, tabulate
 from .weighting import SensitivityRow, SurveyWeights, sensitivity, weigh
 
@@ -56,6 +57,18 @@ class Results:
     level: float
 
 
+def sampling_fractions(spec: ReportSpec, cleaned: dict[str, CleanData]) -> dict[str, float]:
+    """Achieved / population size for each survey whose `fpc:` entry in report.yaml applies it."""
+    out = {}
+    for name, entry in spec.config.get("fpc", {}).items():
+        if entry.get("apply") and name in cleaned:
+            size = spec.codebooks[name].meta.get("population", {}).get("size")
+            if not size:
+                raise OhmskError(f"report.yaml: fpc for {name!r} needs the population size in its codebook")
+            out[name] = cleaned[name].counts["kept"] / float(size)
+    return out
+
+
 def compute(spec: ReportSpec, data_dir: Path) -> Results:
     """Every table of the report, computed from the respondent rows in `data_dir`."""
     cleaned: dict[str, CleanData] = {}
@@ -67,8 +80,12 @@ def compute(spec: ReportSpec, data_dir: Path) -> Results:
     level = 1 - float(spec.config.get("conventions", {}).get("significance_level", 0.05))
     applied = {name: w.result.weights for name, w in weights.items() if w.use != "none"}
     adjust = spec.config.get("conventions", {}).get("multiple_comparisons", "none")
-    tables = {t.id: add_letters(tabulate(datasets[t.survey], t, applied.get(t.survey)), level, adjust)
-              for t in spec.tables}
+    fractions = sampling_fractions(spec, cleaned)
+    tables = {}
+    for t in spec.tables:
+        table = tabulate(datasets[t.survey], t, applied.get(t.survey))
+        table.fraction = fractions.get(t.survey, 0.0)
+        tables[t.id] = add_letters(table, level, adjust)
     sens = {name: sensitivity(config[name].get("sensitivity", {}).get("cells", []), tables,
                               datasets[name], w.result.weights, level)
             for name, w in weights.items()}

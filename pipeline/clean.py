@@ -172,6 +172,13 @@ def _check_consistency(var: Variable, frame: pd.DataFrame, out: _Collector) -> N
             if item in frame.columns and frame.at[rid, item] != 1:
                 out.add("error", var.name, str(rid), code,
                         f"names an option the respondent did not select at {var.selected_in!r}")
+    if var.selected_in and var.type == "multi":  # each item mentioned must be selected there too
+        for code in var.codes:
+            item, there = f"{var.name}_{code}", f"{var.selected_in}_{code}"
+            if item in frame.columns and there in frame.columns:
+                bad = (frame[item] == 1) & (frame[there] != 1)
+                out.rows("error", item, frame, bad, frame[item],
+                         f"mentions an option the respondent did not select at {var.selected_in!r}")
     for other in var.differs_from:
         clash = values.isin(list(var.codes)) & (values == frame[other])
         out.rows("error", var.name, frame, clash, values, f"repeats the answer given at {other!r}")

@@ -37,14 +37,18 @@ def _by_var(column: str) -> str:
     return column.split("=", 1)[0]
 
 
-def compare_cells(a: pd.Series, b: pd.Series, level: float = 0.95) -> Comparison:
-    """Test one cell against another (same series and category, two columns)."""
+def compare_cells(a: pd.Series, b: pd.Series, level: float = 0.95, fraction: float = 0.0) -> Comparison:
+    """Test one cell against another (same series and category, two columns).
+
+    `fraction` is the survey's sampling fraction when report.yaml applies the finite population
+    correction (the z-test's variance is multiplied by 1 - fraction; exact tests take none).
+    """
     if a["stat"] != b["stat"]:
         raise SpecError("cannot compare cells holding different statistics")
     if a["stat"] == "pct":
         n1, n2 = float(a["n_eff"]), float(b["n_eff"])
         k1, k2 = a["value"] / 100 * n1, b["value"] / 100 * n2
-        return compare_proportions(k1, n1, k2, n2, level=level)
+        return compare_proportions(k1, n1, k2, n2, sampling_fraction=fraction, level=level)
     if a["stat"] == "mean":
         return compare_means(MeanSummary(a["value"], a["sd"], a["n_eff"]),
                              MeanSummary(b["value"], b["sd"], b["n_eff"]), level=level)
@@ -103,7 +107,7 @@ def difference(table: Table, category: int | str | None, col_a: str, col_b: str,
     b = table.cell(series, category, col_b, stat)
     if col_b == TOTAL:
         b = rest_of(b, a)
-    return Difference(float(a["value"]), float(b["value"]), compare_cells(a, b, level))
+    return Difference(float(a["value"]), float(b["value"]), compare_cells(a, b, level, table.fraction))
 
 
 def add_letters(table: Table, level: float = 0.95, adjust: str = "none") -> Table:
@@ -120,7 +124,7 @@ def add_letters(table: Table, level: float = 0.95, adjust: str = "none") -> Tabl
     columns = subgroup_columns(table)
     for _, group in testable.groupby([testable["series"], keys, testable["stat"]], sort=False):
         by_col = dict(zip(group["column"], group.index))
-        tests = {(ca, cb): compare_cells(cells.loc[by_col[ca]], cells.loc[by_col[cb]], level)
+        tests = {(ca, cb): compare_cells(cells.loc[by_col[ca]], cells.loc[by_col[cb]], level, table.fraction)
                  for ca, cb in combinations(by_col, 2)
                  if _by_var(ca) == _by_var(cb)
                  and np.isfinite(cells.at[by_col[ca], "value"]) and np.isfinite(cells.at[by_col[cb], "value"])}
@@ -131,4 +135,4 @@ def add_letters(table: Table, level: float = 0.95, adjust: str = "none") -> Tabl
         found = column_letters(columns, tests, alpha=1 - level)
         for col, idx in by_col.items():
             cells.at[idx, "letters"] = found[col]
-    return Table(spec=table.spec, cells=cells)
+    return Table(spec=table.spec, cells=cells, fraction=table.fraction)

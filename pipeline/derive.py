@@ -106,7 +106,7 @@ def derive(clean: CleanData, others: Mapping[str, Dataset] | None = None) -> Dat
             asked[name] = mask(frame, var.asked, f"routing of {name!r}")
         return asked[name]
 
-    for der in book.derived.values():
+    for i, der in enumerate(book.derived.values(), 1):
         values = derive_column(frame, der, book, clean.missing.get(der.of or ""), others)
         if der.asked:
             applies = mask(frame, der.asked, f"derived variable {der.name!r}")
@@ -116,6 +116,8 @@ def derive(clean: CleanData, others: Mapping[str, Dataset] | None = None) -> Dat
             applies = pd.Series(True, index=frame.index)
         frame[der.name] = values.where(applies)
         asked[der.name] = applies
+        if i % 50 == 0:
+            frame = frame.copy()  # many derived columns: keep the frame in one block
     for name in book.variables:
         if book.variables[name].type != "id":
             asked_for(name)

@@ -50,8 +50,44 @@ def _layout(fig: go.Figure, rows: int, legend: bool) -> None:
     fig.update_yaxes(autorange="reversed", automargin=True, ticks="")
 
 
+def _panelled(table: Table, cells: pd.DataFrame) -> go.Figure:
+    """Grouped bars in side-by-side panels sharing the categories: one panel per series `panel`,
+    one colour (and legend entry) per series `base_name` (e.g. a role shown in both panels)."""
+    from plotly.subplots import make_subplots
+
+    spec = {s.key: s for s in table.spec.series}
+    keys = list(dict.fromkeys(cells["series"]))
+    panels = list(dict.fromkeys(spec[k].panel for k in keys))
+    groups = list(dict.fromkeys(spec[k].base_name or spec[k].label for k in keys))
+    fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, horizontal_spacing=0.03,
+                        subplot_titles=[f"<b>{p}</b>" for p in panels])
+    for key in keys:
+        s, part = spec[key], cells[cells["series"] == key]
+        group = s.base_name or s.label
+        fig.add_bar(y=[_wrap(x, 34) for x in part["category_label"]], x=part["value"], orientation="h",
+                    name=group, legendgroup=group, showlegend=panels.index(s.panel) == 0,
+                    marker_color=PALETTE[groups.index(group) % len(PALETTE)],
+                    text=[fmt_pct(v) + ("*" if f == "caution" else "") for v, f in zip(part["value"], part["flag"])],
+                    textposition="outside", cliponaxis=False, textfont={"size": 11},
+                    hovertemplate=f"{s.label}: " + "%{y}: %{text} (n=%{customdata})<extra></extra>",
+                    customdata=part["n"], row=1, col=panels.index(s.panel) + 1)
+    _layout(fig, int(0.72 * len(cells) / len(panels)), legend=True)
+    top_margin = 40 + 20 * len(groups)  # legend (one line per group) above the panel titles
+    fig.update_layout(height=fig.layout.height + 20 * len(groups), barmode="group", bargap=0.2,
+                      margin={"t": top_margin})
+    plot_height = fig.layout.height - top_margin - fig.layout.margin.b
+    fig.update_layout(legend={"orientation": "v", "yanchor": "bottom", "y": 1 + 26 / plot_height})
+    fig.for_each_annotation(lambda a: a.update(font={"size": 13}, yshift=2))
+    top = float(cells["value"].max()) if len(cells) else 100
+    fig.update_xaxes(range=[0, min(100, top * 1.15 + 8) + 12], ticksuffix="%", showgrid=False)
+    return fig
+
+
 def _bars(table: Table) -> go.Figure:
     cells = chart_cells(table)
+    spec = {s.key: s for s in table.spec.series}
+    if len(cells) and any(spec[k].panel for k in dict.fromkeys(cells["series"])):
+        return _panelled(table, cells)
     fig = go.Figure()
     series = list(dict.fromkeys(cells["series"]))
     for i, key in enumerate(series):
@@ -64,7 +100,7 @@ def _bars(table: Table) -> go.Figure:
                     cliponaxis=False,
                     hovertemplate="%{y}: %{text} (n=%{customdata})<extra></extra>",
                     customdata=part["n"])
-    rows = len(cells)
+    rows = len(cells) if len(series) == 1 else int(0.8 * len(cells))  # grouped bars sit closer together
     _layout(fig, rows, legend=len(series) > 1)
     top = float(cells["value"].max()) if len(cells) else 100
     fig.update_xaxes(range=[0, min(100, top * 1.15 + 5)], ticksuffix="%", showgrid=False)
@@ -77,6 +113,8 @@ def _stacked(table: Table) -> go.Figure:
     fig = go.Figure()
     bars = [_wrap(x, 30) for x in dict.fromkeys(cells["series_label"])]
     for i, (code, part) in enumerate(cells.groupby("category", sort=False)):
+        if not (part["value"] > 0).any():
+            continue  # no bar shows this answer: leave it out of the legend too
         fig.add_bar(y=[_wrap(x, 30) for x in part["series_label"]], x=part["value"], orientation="h",
                     name=str(part["category_label"].iloc[0]),
                     marker_color=SEQUENTIAL[i % len(SEQUENTIAL)],
@@ -86,7 +124,14 @@ def _stacked(table: Table) -> go.Figure:
                     hovertemplate="%{y}: " + str(part["category_label"].iloc[0]) + " %{x:.0f}%<extra></extra>")
     _layout(fig, len(bars) * 2, legend=True)
     fig.update_layout(barmode="stack")
-    fig.update_xaxes(range=[0, 100.5], ticksuffix="%", showgrid=False)
+    totals = cells.groupby("series_label", sort=False)["value"].sum()
+    if len(totals) and totals.max() < 99.5:  # bars show only some answers (e.g. bands of 'any'): label each total
+        for label, total in totals.items():
+            fig.add_annotation(x=total, y=_wrap(label, 30), text=f"<b>{fmt_pct(total)}</b>", showarrow=False,
+                               xanchor="left", xshift=4, font={"size": 12})
+        fig.update_xaxes(range=[0, min(100.5, totals.max() * 1.15 + 8)], ticksuffix="%", showgrid=False)
+    else:
+        fig.update_xaxes(range=[0, 100.5], ticksuffix="%", showgrid=False)
     return fig
 
 

@@ -15,7 +15,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from .figures import alt_text, build_figure, chart_cells
+from .figures import alt_text, chart_cells
 from .present import fmt_number, fmt_pct
 from .specs import TableSpec
 from .compare import TEST_NOTE, Difference, column_letter_map, difference
@@ -31,6 +31,7 @@ class Exhibit:
 
     table: Table
     label: str  # "Figure 4.1" / "Table 8.1"
+    shared: tuple[int, int] = (1, 1)  # (which, of how many) exhibits the 2020 report numbers alike
 
     @property
     def spec(self) -> TableSpec:
@@ -46,22 +47,38 @@ class Exhibit:
         s = self.spec
         if s.printed_as:
             return f"{s.source} in the 2020 report, where its caption is misprinted as {s.printed_as}"
+        which, count = self.shared
+        if count > 1:  # the 2020 report gives one number to several exhibits
+            word, number = s.source.split(" ", 1)
+            return (f"the {_ORDINALS[which - 1]} of {_COUNTS[count - 2]} {word.lower()}s numbered "
+                    f"{number} in the 2020 report")
         if s.source not in (self.label, "text"):
             return f"{s.source} in the 2020 report"
         return ""
 
 
+_ORDINALS = ("first", "second", "third", "fourth")
+_COUNTS = ("two", "three", "four")
+
+
 def number_exhibits(tables: dict[str, Table], specs: list[TableSpec]) -> dict[str, Exhibit]:
-    """Number figures and tables in spec order within each chapter: Figure 4.1, 4.2 …"""
+    """Number figures and tables in spec order within each chapter: Figure 4.1, 4.2 …
+
+    Where the 2020 report gave one number to several exhibits (and no caption is recorded as
+    misprinted), each says which of them it is.
+    """
     counters: dict[tuple[int, str], int] = {}
     out: dict[str, Exhibit] = {}
-    for spec in specs:
-        if spec.kind == "text":
-            continue
+    numbered = [s for s in specs if s.kind != "text"]
+    alike = {s.source: [t.id for t in numbered if t.source == s.source and not t.printed_as]
+             for s in numbered if s.source != "text"}
+    for spec in numbered:
         word = "Figure" if spec.kind == "figure" else "Table"
         key = (spec.chapter, word)
         counters[key] = counters.get(key, 0) + 1
-        out[spec.id] = Exhibit(tables[spec.id], f"{word} {spec.chapter}.{counters[key]}")
+        same = alike.get(spec.source, [])
+        shared = (same.index(spec.id) + 1, len(same)) if spec.id in same and len(same) > 1 else (1, 1)
+        out[spec.id] = Exhibit(tables[spec.id], f"{word} {spec.chapter}.{counters[key]}", shared)
     return out
 
 
@@ -71,15 +88,33 @@ def base_line(table: Table, column: str = TOTAL) -> str:
     Where bases differ, a clause is prefixed with its series' label when the spec gives one.
     """
     c = table.cells[table.cells["column"] == column]
+    if table.spec.layout == "grid":  # each row prints its own base: name who, once per wording
+        return "Base: " + "; ".join(dict.fromkeys(s.base for s in table.spec.series)) + " (each row's base in the last column)"
     clauses: dict[tuple[str, int], str] = {}
+    named: dict[str, dict[str, int]] = {}  # wording -> each series' name and base
     for s in table.spec.series:
         rows = c[c["series"] == s.key]
         if not rows.empty:
             clauses.setdefault((s.base, int(rows["base"].iloc[0])), s.base_name or s.label)
+            named.setdefault(s.base, {}).setdefault(s.base_name or s.label, int(rows["base"].iloc[0]))
     several = len(clauses) > 1
-    parts = [(f"'{label}': " if several and label else "") + f"{base} ({n})"
-             for (base, n), label in clauses.items()]
+    parts = []
+    for base, items in named.items():
+        if len(set(items.values())) > 1 and all(items):  # one wording, a base per series (e.g. per role)
+            parts.append(f"{base} ({'; '.join(f'{label}: {n}' for label, n in items.items())})")
+        else:
+            parts += [(f"'{label}': " if several and label else "") + f"{b} ({n})"
+                      for (b, n), label in clauses.items() if b == base]
     return "Base: " + "; ".join(parts)
+
+
+def left_off_note(table: Table) -> list[str]:
+    """Name the series a chart leaves off because their base is under the table's minimum."""
+    c = table.cells
+    gone = c[(c["column"] == TOTAL) & (c["flag"] == "suppressed") & (c["stat"] == "pct")]
+    names = {s.key: s.base_name or s.label for s in table.spec.series}
+    left = list(dict.fromkeys(names.get(k) or lab for k, lab in zip(gone["series"], gone["series_label"])))
+    return [f"Not shown, base under {table.spec.min_base}: {'; '.join(left)}."] if left else []
 
 
 class ReportContext:
@@ -152,7 +187,7 @@ class ReportContext:
         return Markup(tpl.render(ex=ex, R=self, base=base_line(ex.table), alt=alt_text(ex.table),
                                  chart=Markup(self.figure_html.get(table_id, "")),
                                  rows=data_rows(ex.table), notes=table_notes(ex.table, self.level),
-                                 chart_notes=base_notes(chart_cells(ex.table), ex.spec)))
+                                 chart_notes=base_notes(chart_cells(ex.table), ex.spec) + left_off_note(ex.table)))
 
     def table(self, table_id: str) -> Markup:
         ex = self.exhibits[table_id]
@@ -165,11 +200,11 @@ def cell_text(row, zero: str = "-") -> str:
     """A cell as tables print it: value, significance letters, '*' for caution, '[c]' if suppressed."""
     if row["flag"] == "suppressed":
         return "[c]"
-    if row["stat"] == "pct":
+    if row["stat"] == "pct" or row.get("unit") == "%":  # a share, or a mean of shares
         text = fmt_pct(row["value"], zero=zero)
     else:
         text = fmt_number(row["value"], 1) + ("%" if row["stat"] == "ratio" else "")
-    if row["flag"] == "caution":
+    if row["flag"] == "caution" and text != zero:  # nothing to be cautious about in a zero
         text += "*"
     return f"{text} {row['letters']}" if row.get("letters") else text
 
@@ -188,6 +223,9 @@ def table_notes(table: Table, level: float) -> list[str]:
     """The notes a table needs: the test behind its letters and the small-base symbols used."""
     c = table.cells
     notes = [TEST_NOTE.format(level=level)] if (c["column"] != TOTAL).any() else []
+    if notes and table.fraction:
+        notes.append(f"Tests apply a finite population correction: the survey covers "
+                     f"{fmt_pct(100 * table.fraction)} of its population.")
     return notes + base_notes(c, table.spec)
 
 
@@ -251,12 +289,16 @@ def _categories_layout(table: Table, fmt: Callable, empty: object) -> dict:
     bases = {(key, col): int(source[(source["series"] == key) & (source["column"] == col)]["base"].iloc[0])
              for key, _, col, _ in cols}
     body: list[list] = []
-    for cat_repr, label, is_net in dict.fromkeys(zip(pct["category"].map(repr), pct["category_label"], pct["is_net"])):
-        row: list = [("Net: " if is_net else "") + label]
+    cat_keys = pct["category"].map(repr)
+    by_cell: dict[tuple, pd.Series] = {}  # one pass, not one filter per cell
+    for (_, row), cat in zip(pct.iterrows(), cat_keys):
+        by_cell.setdefault((row["series"], row["column"], cat), row)
+    for cat_repr, label, is_net in dict.fromkeys(zip(cat_keys, pct["category_label"], pct["is_net"])):
+        row_out: list = [("Net: " if is_net else "") + label]
         for key, _, col, _ in cols:
-            hit = pct[(pct["series"] == key) & (pct["column"] == col) & (pct["category"].map(repr) == cat_repr)]
-            row.append(fmt(hit.iloc[0]) if not hit.empty else empty)
-        body.append(row)
+            hit = by_cell.get((key, col, cat_repr))
+            row_out.append(fmt(hit) if hit is not None else empty)
+        body.append(row_out)
     first_key, first_col = cols[0][0], cols[0][2]
     for key, stat in dict.fromkeys(zip(stats["series"], stats["stat"])):
         part = stats[(stats["series"] == key) & (stats["stat"] == stat)]
@@ -314,7 +356,7 @@ def render_html(config: dict, ctx: ReportContext, meta: dict) -> str:
                                                           meta=meta, mode=ctx.mode)
 
 
-def figure_markup(tables: dict[str, Table], exhibits: dict[str, Exhibit], mode: str,
+def figure_markup(figures: dict, exhibits: dict[str, Exhibit], mode: str,
                   svg_dir: Path) -> dict[str, str]:
     """Interactive plotly divs (HTML) or links to vector SVGs (PDF) for every figure."""
     out: dict[str, str] = {}
@@ -322,7 +364,7 @@ def figure_markup(tables: dict[str, Table], exhibits: dict[str, Exhibit], mode: 
         if ex.spec.kind != "figure":
             continue
         if mode == "html":
-            fig = build_figure(ex.table)
+            fig = figures[tid]
             out[tid] = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{tid}",
                                    config={"displaylogo": False, "responsive": True})
         else:

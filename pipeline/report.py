@@ -68,13 +68,14 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None])
                    _data_date(spec.codebooks))
     figures_dir = out_dir / "figures"
     progress(f"exporting {sum(e.spec.kind == 'figure' for e in exhibits.values())} charts to SVG …")
-    _export_svgs(exhibits, figures_dir)
+    figures = {tid: build_figure(ex.table) for tid, ex in exhibits.items() if ex.spec.kind == "figure"}
+    _export_svgs(figures, figures_dir)
     margins = {name: margin_rows(results.datasets[name], sw) for name, sw in results.weights.items()}
     meta = {"config": spec.config, "codebooks": spec.codebooks, "results": results, "margins": margins}
     env = environment()
     progress("rendering HTML …")
     html_ctx = ReportContext(tables, exhibits, "html", env,
-                             figure_markup(tables, exhibits, "html", figures_dir), level)
+                             figure_markup(figures, exhibits, "html", figures_dir), level)
     assets = out_dir / "assets"
     assets.mkdir(exist_ok=True)
     (assets / "plotly.min.js").write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
@@ -82,7 +83,7 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None])
     (out_dir / "report.html").write_text(render_html(spec.config, html_ctx, meta), encoding="utf-8")
     progress("rendering PDF …")
     pdf_ctx = ReportContext(tables, exhibits, "pdf", env,
-                            figure_markup(tables, exhibits, "pdf", figures_dir), level)
+                            figure_markup(figures, exhibits, "pdf", figures_dir), level)
     _write_pdf(render_html(spec.config, pdf_ctx, meta), out_dir)
     stamp.write_text(key)
     progress(f"done in {time.perf_counter() - t0:.1f} s: {out_dir / 'report.html'}, {out_dir / 'report.pdf'}")
@@ -102,7 +103,8 @@ def _find_browser() -> str:
 
 def _data_date(codebooks: dict) -> datetime:
     """The document date: the end of the latest fieldwork, so two builds are identical."""
-    ends = [book.meta["fieldwork"]["end"] for book in codebooks.values() if "fieldwork" in book.meta]
+    ends = [book.meta["fieldwork"]["end"] for book in codebooks.values()
+            if "end" in book.meta.get("fieldwork", {})]  # some surveys' dates are not published
     latest = max(ends)
     return datetime(latest.year, latest.month, latest.day)
 
@@ -116,7 +118,7 @@ def _stable_svg_ids(svg: bytes, tid: str) -> bytes:
     return svg.replace(found.group(1), stable)
 
 
-def _export_svgs(exhibits, figures_dir: Path) -> None:
+def _export_svgs(figures: dict, figures_dir: Path) -> None:
     """One kaleido (Chromium) server for the whole build, not one browser per figure."""
     import kaleido
 
@@ -124,12 +126,10 @@ def _export_svgs(exhibits, figures_dir: Path) -> None:
     figures_dir.mkdir(parents=True, exist_ok=True)
     kaleido.start_sync_server(mathjax=False, silence_warnings=True)
     try:
-        for tid, ex in exhibits.items():
-            if ex.spec.kind == "figure":
-                fig = build_figure(ex.table)
-                opts = {"format": "svg", "width": fig.layout.width, "height": fig.layout.height}
-                svg = kaleido.calc_fig_sync(fig, opts=opts)
-                (figures_dir / f"{tid}.svg").write_bytes(_stable_svg_ids(svg, tid))
+        for tid, fig in figures.items():
+            opts = {"format": "svg", "width": fig.layout.width, "height": fig.layout.height}
+            svg = kaleido.calc_fig_sync(fig, opts=opts)
+            (figures_dir / f"{tid}.svg").write_bytes(_stable_svg_ids(svg, tid))
     finally:
         kaleido.stop_sync_server(silence_warnings=True)
 

@@ -250,6 +250,10 @@ class Series:
     base_name: str = ""  # how the base line names this series' base where bases differ
     row: str = ""  # grid layout: the row and column this series' statistic fills
     col: str = ""
+    unit: str = ""  # "%": a mean (or median) that is itself a percentage, shown like one
+    top: int = 0  # multi-code: show only the `top` most mentioned codes, netting the rest
+    panel: str = ""  # charts: side-by-side panels (e.g. "carry out" | "most time"), one colour per base_name
+    top_label: str = "Other answers (outside the top ten)"
 
 
 @dataclass(frozen=True)
@@ -270,6 +274,7 @@ class TableSpec:
     layout: str = "categories"  # categories (down) | series_rows (one row per series) | grid
     min_base: int = 30
     caution_base: int = 50
+    notes: tuple[str, ...] = ()  # printed under the exhibit (e.g. how open answers were coded)
 
     def series_by_key(self, key: str) -> Series:
         for s in self.series:
@@ -300,7 +305,9 @@ def _series(entry: dict, table_nets: tuple[Net, ...], where: str) -> Series:
                   base=str(_require(entry, "base", where)), filter=entry.get("filter"),
                   stats=stats, nets=_nets(entry.get("nets"), where) + table_nets,
                   denominator=entry.get("denominator"), base_name=str(entry.get("base_name", "")),
-                  row=str(entry.get("row", "")), col=str(entry.get("col", "")))
+                  row=str(entry.get("row", "")), col=str(entry.get("col", "")),
+                  unit=str(entry.get("unit", "")), top=int(entry.get("top", 0)), panel=str(entry.get("panel", "")),
+                  top_label=str(entry.get("top_label", Series.top_label)))
 
 
 LAYOUTS = {"categories", "series_rows", "grid"}
@@ -331,7 +338,8 @@ def _table(entry: dict, chapter: int, survey: str, where: str, defaults: dict) -
                      sort=entry.get("sort"), by=tuple(entry.get("by", ())),
                      layout=_layout(entry.get("layout", "categories"), series, where),
                      min_base=int(entry.get("min_base", defaults.get("min_base", 30))),
-                     caution_base=int(entry.get("caution_base", defaults.get("caution_base", 50))))
+                     caution_base=int(entry.get("caution_base", defaults.get("caution_base", 50))),
+                     notes=tuple(str(n) for n in entry.get("notes", ())))
 
 
 def load_tables(path: Path, defaults: dict | None = None) -> list[TableSpec]:
@@ -357,6 +365,8 @@ def check_tables(tables: list[TableSpec], codebooks: dict[str, Codebook]) -> Non
         for name in [s.var for s in t.series] + list(t.by):
             book.label(name)
         for s in t.series:
+            if s.top and book.kind(s.var) != "multi":
+                raise SpecError(f"{where}: `top` applies to multi-code questions, not {s.var!r}")
             if book.kind(s.var) == "numeric":
                 continue
             codes = set(book.labels(s.var)) if book.kind(s.var) != "multi" else set(

@@ -30,9 +30,10 @@ def _value(row: pd.Series) -> float | str:
     if row["flag"] == "suppressed":
         return "[c]"
     value = float(row["value"])
-    if row["stat"] == "pct" and 0 < value < 0.5:
+    share = row["stat"] == "pct" or row.get("unit") == "%"  # a percentage, or a mean of percentages
+    if share and 0 < value < 0.5:
         return "[low]"
-    return round_half_up(value, 0 if row["stat"] == "pct" else 1)
+    return round_half_up(value, 0 if share else 1)
 
 
 def table_frame(table: Table) -> pd.DataFrame:

@@ -13,11 +13,11 @@ import pandas as pd
 from .derive import Dataset
 from .errors import SpecError
 from .expr import mask
-from .specs import Series, TableSpec
+from .specs import Net, Series, TableSpec
 from .weight import kish_effective_n
 
 CELL_COLUMNS = ["series", "series_label", "column", "column_label", "category",
-                "category_label", "is_net", "stat", "value", "n", "base", "n_eff", "sd", "flag"]
+                "category_label", "is_net", "stat", "value", "n", "base", "n_eff", "sd", "flag", "unit"]
 TOTAL = "total"
 VALUE_STATS = ("pct", "mean", "median", "ratio")
 
@@ -28,6 +28,7 @@ class Table:
 
     spec: TableSpec
     cells: pd.DataFrame
+    fraction: float = 0.0  # sampling fraction for the finite population correction of tests
 
     def cell(self, series: str | None = None, category: int | str | None = None,
              column: str = TOTAL, stat: str = "pct") -> pd.Series:
@@ -70,10 +71,18 @@ def _categories(ds: Dataset, s: Series, base: pd.Series) -> list[tuple[object, s
     if book.kind(s.var) == "multi":
         var = book.variables[s.var]
         items = {code: frame[f"{s.var}_{code}"] == 1 for code in var.codes}
-        for net in s.nets:
+        shown = list(var.codes)
+        if s.top and len(shown) > s.top:  # the most mentioned in the whole base; ties in code order
+            ranked = sorted(shown, key=lambda c: -int((items[c] & base).sum()))
+            shown = [c for c in var.codes if c in ranked[: s.top]]
+            rest = [c for c in var.codes if c not in shown]
+            nets = list(s.nets) + [Net(s.top_label, tuple(rest))]
+        else:
+            nets = list(s.nets)
+        for net in nets:
             any_item = np.logical_or.reduce([items[c] for c in net.codes])
             out.append((net.label, net.label, True, pd.Series(any_item, index=frame.index)))
-        out += [(code, label, False, items[code]) for code, label in var.codes.items()]
+        out += [(code, var.codes[code], False, items[code]) for code in shown]
         return out
     values = frame[s.var]
     labels = book.labels(s.var)
@@ -158,7 +167,8 @@ def _numeric_rows(frame: pd.DataFrame, s: Series, in_base: pd.Series, weights: p
         n = int(ok.sum())
         rows.append({**head, "category": None, "category_label": stat, "is_net": False,
                      "stat": stat, "value": float(value), "n": n, "base": n,
-                     "n_eff": kish_effective_n(weights[in_base][ok]) if n else 0.0, "sd": sd})
+                     "n_eff": kish_effective_n(weights[in_base][ok]) if n else 0.0, "sd": sd,
+                     "unit": s.unit})
     return rows
 
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 from conftest import ROOT
+from pipeline.build import load_report_spec
 from pipeline.audit import AUDIT_COLUMNS, audit, audit_claims, load_claims, load_targets, summary
 
 
@@ -45,8 +46,9 @@ def test_make_audit_writes_the_csv(tmp_path):
         reader = csv.DictReader(fh)
         assert reader.fieldnames == AUDIT_COLUMNS
         rows = list(reader)
-    assert len(rows) == len(load_targets("providers")) + len(load_claims("providers"))
-    assert {r["survey"] for r in rows} == {"providers"}
+    surveys = load_report_spec().config["surveys"]
+    assert len(rows) == sum(len(load_targets(s)) + len(load_claims(s)) for s in surveys)
+    assert {r["survey"] for r in rows} == set(surveys)
     claim = next(r for r in rows if r["target_id"] == "S02")
     assert claim["published"] == "significant" and claim["match"] == "yes"
     assert "Fisher's exact p = " in claim["computed"] and "z-test p = " in claim["computed"]

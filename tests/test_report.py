@@ -34,11 +34,15 @@ def _squash(text: str) -> str:
 
 def test_every_exhibit_is_numbered_in_sequence(built, pdf_text):
     html = (built / "report.html").read_text()
-    expected = [f"Figure 4.{i}" for i in range(1, 17)] + [f"Figure 5.{i}" for i in range(1, 6)] + ["Table 8.1"]
+    expected = ([f"Figure 4.{i}" for i in range(1, 17)] + [f"Figure 5.{i}" for i in range(1, 24)]
+                + [f"Figure 6.{i}" for i in range(1, 19)] + ["Table 6.1", "Table 6.2"]
+                + [f"Table 8.{i}" for i in range(1, 5)])
     for label in expected:
         assert f"{label}:" in html, label
         assert f"{label}:" in _squash(pdf_text), label
-    assert "Figure 4.17" not in html and "Figure 5.6:" not in html
+    assert "Figure 4.17" not in html and "Figure 5.24:" not in html and "Table 8.5:" not in html
+    assert "Figure 6.19" not in html
+    assert "Figure 20:" not in html and "Figure 29:" not in html  # the 2020 report's misprinted captions
     captions = re.findall(r'<span class="number">(Figure|Table) (\d+)\.(\d+):', html)
     assert len(captions) == len(set(captions)) == len(expected)
 
@@ -47,15 +51,22 @@ def test_source_numbers_are_given_where_they_differ(built):
     html = _squash((built / "report.html").read_text())
     assert "Figure 4.3 in the 2020 report, where its caption is misprinted as Figure 2.3" in html
     assert "(Figure 5.5 in the 2020 report)" in html
+    assert "(Figure 5.10 in the 2020 report)" in html  # the workforce charts follow on from 5.5
+    # the 2020 report numbers both the training and the recruitment charts 5.16-5.19
+    for number in ("5.16", "5.17", "5.18", "5.19"):
+        assert f"(the first of two figures numbered {number} in the 2020 report)" in html
+        assert f"(the second of two figures numbered {number} in the 2020 report)" in html
+    assert "Figure 6.1 in the 2020 report, where its caption is misprinted as Figure 20" in html
+    assert "Figure 6.10 in the 2020 report, where its caption is misprinted as Figure 29" in html
 
 
 def test_every_figure_has_a_base_line_chart_and_alt_text(built, pdf_text):
     html = (built / "report.html").read_text()
     figures = html.count('<figure class="exhibit" ')
-    assert figures == 21
-    assert html.count('<p class="base">Base: ') == figures + 1  # plus Table 8.1
+    assert figures == 57
+    assert html.count('<p class="base">Base: ') == figures + 6  # plus Tables 6.1, 6.2 and 8.1-8.4
     assert "Base: All OH providers who participated in private providers survey (103)" in _squash(pdf_text)
-    assert len(list((built / "figures").glob("*.svg"))) == 21
+    assert len(list((built / "figures").glob("*.svg"))) == 57
     for svg in (built / "figures").glob("*.svg"):
         assert svg.read_text().startswith("<svg")
 

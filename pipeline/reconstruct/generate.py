@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..derive import derive_column
 from ..errors import OhmskError, SpecError
-from ..expr import mask
+from ..expr import evaluate, mask
 from ..specs import SPECS_DIR, Codebook, Variable, load_codebook, read_yaml
 from . import values as numeric
 from .allocate import CountRule, Problem, solve
@@ -64,8 +64,13 @@ class Generator:
         return rules
 
     def _refresh_derived(self) -> None:
-        """Compute every derived variable whose inputs now exist (routing may use them)."""
+        """Compute every derived variable whose inputs now exist (routing may use them).
+
+        Steps only add columns, so a derived variable, once computed, never changes.
+        """
         for der in self.book.derived.values():
+            if der.name in self.frame:
+                continue
             try:
                 if der.kind == "link":  # linked rows are matched on ids, as the derive stage does
                     framed = self.frame.set_index(self.frame[self.book.id].to_numpy())
@@ -142,9 +147,29 @@ class Generator:
         for j, code in enumerate(codes):
             self.frame[f"{var.name}_{code}"] = np.where(eligible, chosen[:, j].astype(float), np.nan)
 
+    def _limits(self, step: dict, where: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per-respondent bounds from `at_least` / `at_most` expressions of earlier answers.
+
+        E.g. no more posts filled than posts available (`at_most: post_av_1`), or a remainder
+        (`at_least` and `at_most` both `100 - a - b`). Blank bounds do not bind.
+        """
+        n = len(self.frame)
+        low, high = np.full(n, -np.inf), np.full(n, np.inf)
+        for key, out in (("at_least", low), ("at_most", high)):
+            if key in step:
+                bound = evaluate(self.frame, str(step[key]), f"{where}, {key}").to_numpy(dtype=float)
+                out[~np.isnan(bound)] = bound[~np.isnan(bound)]
+        return low, high
+
     def _numeric(self, var: Variable, step: dict, eligible: np.ndarray, where: str) -> None:
         bands = {int(b["code"]): b for b in step["bands"]}
-        problem = Problem(var.name, list(bands), eligible, self._rules(step, where))
+        low, high = self._limits(step, where)
+        forbidden = np.zeros((len(self.frame), len(bands)), dtype=bool)
+        for j, b in enumerate(bands.values()):  # a band wholly outside a respondent's bounds
+            if "min" in b or "max" in b:
+                forbidden[:, j] = (float(b.get("min", -np.inf)) > high) | (float(b.get("max", np.inf)) < low)
+        problem = Problem(var.name, list(bands), eligible, self._rules(step, where),
+                          forbidden if forbidden.any() else None)
         chosen = solve(problem, self.rng)
         band = np.full(len(self.frame), -1)
         rows, cols = np.nonzero(chosen)
@@ -153,22 +178,49 @@ class Generator:
         valid = eligible & ~is_missing
         lo = np.array([float(bands[b].get("min", 0)) if b in bands else 0.0 for b in band])
         hi = np.array([float(bands[b].get("max", 0)) if b in bands else 0.0 for b in band])
+        lo[valid] = np.maximum(lo[valid], low[valid])
+        hi[valid] = np.minimum(hi[valid], high[valid])
         integer = bool(step.get("integer", True))
         vals = numeric.draw(lo, hi, self.rng, integer)
         for rule in step.get("median", []):
             members = valid & self._mask(rule.get("where"), where)
             numeric.pin_median(vals, lo, hi, members, float(rule["value"]))
+        self._fit_means(step, vals, lo, hi, valid, integer, where)
+        self.missing[var.name] = pd.Series(np.where(eligible & is_missing, band, np.nan))
+        self.frame[var.name] = np.where(valid, vals, np.nan)
+
+    def _fit_means(self, step: dict, vals: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                   valid: np.ndarray, integer: bool, where: str) -> None:
+        """Move values to each `mean` / `weighted_mean` rule in turn.
+
+        Rules over overlapping subgroups (e.g. by sector and by size) can undo one another, so
+        when one pass leaves any rule off its target, all are met at once by integer programming.
+        """
+        rules = []
         for key in ("mean", "weighted_mean"):
             for rule in step.get(key, []):
                 members = valid & self._mask(rule.get("where"), where)
                 weights = self.frame[rule["weight"]].to_numpy(dtype=float) if key == "weighted_mean" else None
-                try:
-                    numeric.adjust_mean(vals, lo, hi, members, float(rule["value"]),
-                                        float(rule.get("tol", 0.25)), integer, weights)
-                except OhmskError as exc:
+                rules.append((key, rule, members, weights))
+        for key, rule, members, weights in rules:
+            try:
+                numeric.adjust_mean(vals, lo, hi, members, float(rule["value"]),
+                                    float(rule.get("tol", 0.25)), integer, weights)
+            except OhmskError as exc:
+                if len(rules) < 2:
                     raise OhmskError(f"{where}, {key} {rule}: {exc}") from exc
-        self.missing[var.name] = pd.Series(np.where(eligible & is_missing, band, np.nan))
-        self.frame[var.name] = np.where(valid, vals, np.nan)
+
+        def off(members: np.ndarray, weights: np.ndarray | None, rule: dict) -> bool:
+            w = np.ones(len(vals)) if weights is None else weights
+            got = (w[members] * vals[members]).sum() / w[members].sum()
+            return abs(got - float(rule["value"])) > float(rule.get("tol", 0.25))
+
+        if len(rules) > 1 and any(off(m, w, r) for _, r, m, w in rules):
+            try:
+                numeric.fit_means_jointly(vals, lo, hi, [(m, float(r["value"]), float(r.get("tol", 0.25)), w)
+                                                         for _, r, m, w in rules], integer)
+            except OhmskError as exc:
+                raise OhmskError(f"{where}: {exc}") from exc
 
     def _groups(self, var: Variable, step: dict, eligible: np.ndarray, where: str) -> None:
         """A link key: respondents share ids in groups of declared sizes (e.g. CCGs per lead).
@@ -228,10 +280,12 @@ class Generator:
             raise OhmskError(f"{where}: {exc}") from exc
         code = float(step.get("missing_code", 99998))
         not_given = np.setdiff1d(who, chosen)
-        for j, name in enumerate(names):
-            values = np.full(len(self.frame), np.nan)
+        for j, name in enumerate(names):  # rows outside `among` keep any earlier step's shares
+            values = self.frame[name].to_numpy(dtype=float).copy() if name in self.frame else np.full(len(self.frame), np.nan)
+            values[who] = np.nan
             values[chosen] = matrix[:, j]
-            missing = np.full(len(self.frame), np.nan)
+            missing = self.missing[name].to_numpy(dtype=float).copy() if name in self.missing else np.full(len(self.frame), np.nan)
+            missing[who] = np.nan
             missing[not_given] = code
             self.frame[name] = values
             self.missing[name] = pd.Series(missing)

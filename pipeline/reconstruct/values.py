@@ -113,3 +113,45 @@ def compose(targets: np.ndarray, rows: int, total: int, rng: np.random.Generator
         out[i, over] -= move
         out[i, under] += move
     raise OhmskError("could not settle the shares on their targets")
+
+
+def fit_means_jointly(values: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                      rules: list[tuple[np.ndarray, float, float, np.ndarray | None]],
+                      integer: bool) -> None:
+    """Meet several (weighted) mean rules over overlapping groups at once, in place.
+
+    Each rule is (members, target, tolerance, weights). One integer programme keeps every value
+    within its bounds, puts every group's mean within its tolerance, and moves the values as
+    little as possible (least total absolute change) from where they were drawn.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    idx = np.flatnonzero(np.logical_or.reduce([m for m, *_ in rules]))
+    k = len(idx)
+    pos = {r: j for j, r in enumerate(idx)}
+    rows, lows, highs = [], [], []
+    for members, target, tol, weights in rules:
+        w = np.ones(len(values)) if weights is None else weights
+        row = np.zeros(2 * k)
+        for r in np.flatnonzero(members):
+            row[pos[r]] = w[r]
+        total = w[members].sum()
+        rows.append(row)
+        lows.append((target - tol) * total)
+        highs.append((target + tol) * total)
+    for j, r in enumerate(idx):  # deviation d_j >= |x_j - drawn_j|
+        for sign in (1.0, -1.0):
+            row = np.zeros(2 * k)
+            row[j], row[k + j] = sign, -1.0
+            rows.append(row)
+            lows.append(-np.inf)
+            highs.append(sign * values[r])
+    cost = np.concatenate([np.zeros(k), np.ones(k)])
+    integrality = np.concatenate([np.full(k, 1 if integer else 0), np.zeros(k)])
+    bounds = Bounds(np.concatenate([lo[idx], np.zeros(k)]),
+                    np.concatenate([hi[idx], np.full(k, np.inf)]))
+    res = milp(cost, constraints=LinearConstraint(np.array(rows), lows, highs),
+               integrality=integrality, bounds=bounds, options={"time_limit": 60})
+    if res.x is None:
+        raise OhmskError(f"the mean rules cannot all hold together within the band limits ({res.message})")
+    values[idx] = np.round(res.x[:k]) if integer else res.x[:k]

@@ -1,0 +1,129 @@
+"""The CCG survey (chapter 6): two linked units, coded open answers, referral-share grids."""
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from conftest import RAW, read_raw
+from pipeline.audit import audit, audit_claims, load_claims, load_targets
+from pipeline.compare import difference
+from pipeline.reconstruct.generate import reconstruct
+from pipeline.render import base_line, data_rows
+
+SURVEYS = ("ccg", "ccg_leads")
+
+
+def test_every_ccg_target_is_reproduced_or_a_recorded_contradiction(tables):
+    targets = [t for s in SURVEYS for t in load_targets(s)]
+    assert len(targets) >= 200
+    rows = audit(targets, tables)
+    assert [r.target.id for r in rows if not r.explained] == []
+    missed = {r.target.id for r in rows if not r.match}
+    recorded = {t.id for t in targets if t.contradiction}
+    assert missed == recorded  # a contradiction note never hides a target that does reproduce
+    vr = next(r for r in rows if r.target.id in recorded)
+    assert vr.target.cell == "vocational_links/link_vr/Linked/total/pct" and vr.computed == "50%"
+
+
+def test_ccg_claims_agree_with_our_tests(tables):
+    rows = audit_claims(load_claims("ccg"), tables)
+    checked = [r for r in rows if r.match is not None]
+    assert len(checked) == 4 and all(r.match for r in checked)
+    assert len(rows) == 6
+
+
+def test_finite_population_correction_is_applied_to_ccg_tests_only(tables):
+    assert tables["approaches"].fraction == pytest.approx(111 / 191)
+    assert tables["priority"].fraction == 0 and tables["services_count"].fraction == 0
+    strat = difference(tables["approaches"], "Use at all", "area=1", "area=3", "strat")
+    plain = difference(dataclasses.replace(tables["approaches"], fraction=0.0), "Use at all", "area=1", "area=3", "strat")
+    assert strat.significant and not plain.significant  # the correction is what makes it significant
+    assert strat.comparison.pvalue < plain.comparison.pvalue
+
+
+def test_regenerated_files_are_byte_identical(tmp_path: Path):
+    for survey in SURVEYS:  # the leads file links to the CCG file made just before it
+        path = reconstruct(survey, tmp_path)
+        assert path.read_bytes() == (RAW / path.name).read_bytes(), survey
+
+
+def test_every_ccg_has_a_lead_and_every_lead_a_ccg():
+    ccgs, leads = read_raw(RAW / "ccg.sav"), read_raw(RAW / "ccg_leads.sav")
+    assert len(ccgs) == 111 and len(leads) == 87
+    assert ccgs["ccg_id"].is_unique and leads["lead_id"].is_unique
+    assert set(ccgs["lead_id"]) == set(leads["lead_id"])
+    per_lead = ccgs.groupby("lead_id").agg(n=("lead", "size"), lead_ccgs=("lead", lambda s: int((s == 1).sum())))
+    assert (per_lead.loc[per_lead["n"] > 1, "lead_ccgs"] == 1).all()  # one lead CCG per group
+
+
+def test_lead_level_links_are_derived_from_the_ccg_rows(computed):
+    leads, ccgs = computed.datasets["ccg_leads"].frame, computed.datasets["ccg"].frame
+    counts = ccgs["lead_id"].astype(int).astype(str).value_counts()
+    assert (leads["n_ccgs"] == counts.reindex(leads.index)).all()
+    assert int(leads["n_ccgs"].sum()) == 111
+    assert int((leads["commissions"] == 1).sum()) == 86
+
+
+def test_routing_of_ccg_and_lead_questions():
+    ccgs, leads = read_raw(RAW / "ccg.sav"), read_raw(RAW / "ccg_leads.sav")
+    services = ccgs[[f"svc_{c}" for c in range(1, 16)]].sum(axis=1)
+    assert ccgs.loc[ccgs["lead"] == 2, "top3_hosp_1"].isna().all()  # hospital services: lead CCGs only
+    assert ccgs.loc[services < 3, "top3_comm_1"].isna().all()
+    assert ccgs.loc[services == 0, "tailor"].isna().all()
+    asked = ccgs["top3_comm_2"] == 1  # community podiatry's referral shares
+    assert ccgs.loc[~asked, "rc_pod_gp"].isna().all() and ccgs.loc[asked, "rc_pod_gp"].notna().all()
+    shares = ccgs[[f"rc_phys_{s}" for s in ("gp", "hcp", "iapt", "prim", "self", "oth")]]
+    given = shares.lt(99998).all(axis=1)
+    assert (shares[given].sum(axis=1) <= 100).all()  # a CCG's shares never exceed the whole
+    lone = ccgs.loc[services == 0, "lead_id"]
+    assert leads.loc[leads["lead_id"].isin(lone), "priority"].isna().all()
+    mentioned = ccgs[[c for c in ccgs if c.startswith("tailor_how_") and c[-1].isdigit()]].eq(1).any(axis=1)
+    tailors = ccgs["tailor"].isin([1, 2, 3, 4])
+    assert (ccgs.loc[tailors, "tailor_how_text"].str.len() > 0).all() and mentioned[tailors].all()
+    assert (ccgs.loc[~tailors, "tailor_how_text"] == "").all()
+    well = leads[[f"well_{c}" for c in range(1, 15)]]
+    assert (well[well["well_14"] == 1].sum(axis=1) == 1).all()  # 'nothing / don't know' stands alone
+
+
+def test_referral_grids_follow_the_stated_base_rule(tables):
+    hospital = data_rows(tables["referrals_hospital"])
+    assert hospital["header"][:2] == ["GP", "Hospital HCP"] and hospital["header"][-2:] == ["Not attributed", "Base (n)"]
+    podiatry = next(r for r in hospital["body"] if r[0] == "Podiatry")
+    assert podiatry[1:-1] == ["[c]"] * 7 and podiatry[-1] == 5  # base 5: withheld, as the rule says
+    pain = next(r for r in hospital["body"] if r[0] == "Specialist pain clinics")
+    assert pain[3].startswith("<1%")
+    cells = tables["referrals_hospital"].cells
+    row = cells[cells["series"].str.startswith("rh_inj_")]
+    assert row["value"].sum() == pytest.approx(100)  # sources plus the unattributed remainder
+    assert "each row's base in the last column" in base_line(tables["referrals_community"])
+
+
+def test_top_ten_tables_net_the_rest(tables, computed):
+    cells = tables["works_well"].cells
+    items = cells[(cells["column"] == "total") & ~cells["is_net"]]
+    assert len(items) == 10
+    rest = cells[cells["is_net"]].iloc[0]
+    assert rest["category_label"].startswith("Other answers") and rest["n"] > 0
+    frame = computed.datasets["ccg_leads"].frame
+    hidden = [c for c in range(1, 15) if c not in set(items["category"])]
+    assert items["n"].min() >= max(int((frame[f"well_{c}"] == 1).sum()) for c in hidden)
+    assert rest["n"] == int(frame[[f"well_{c}" for c in hidden]].eq(1).any(axis=1).sum())
+
+
+def test_every_chapter_6_base_line_names_its_unit(tables, report_spec):
+    for spec in report_spec.tables:
+        if spec.chapter == 6:
+            line = base_line(tables[spec.id])
+            unit = "MSK leads" if spec.survey == "ccg_leads" else "CCGs"
+            assert unit in line, (spec.id, line)
+
+
+def test_below_one_percent_targets_need_a_share_above_zero(tables):
+    targets = {t.table + "/" + (t.series or ""): t for t in load_targets("ccg") if t.stat == "mean"}
+    under_one = targets["referrals_hospital/rh_phys_prim"]  # printed '<1%', computed 0.3
+    zero = targets["referrals_hospital/rh_phys_iapt"]  # printed '0%', computed 0
+    assert under_one.published == "<1%" and audit([under_one], tables)[0].match
+    (row,) = audit([dataclasses.replace(zero, published="<1%")], tables)
+    assert not row.match  # none at all is not '<1%'
+    (row,) = audit([dataclasses.replace(targets["referrals_hospital/rh_phys_self"], published="<1%")], tables)
+    assert not row.match and row.computed == "2%"
