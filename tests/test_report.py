@@ -147,3 +147,13 @@ def test_two_clean_builds_are_byte_identical(built, tmp_path):
     assert produced == outputs(again) and len(produced) > 50
     different = [str(p) for p in produced if (built / p).read_bytes() != (again / p).read_bytes()]
     assert different == []
+
+
+def test_no_dangling_references(built, pdf_text):
+    html = (built / "report.html").read_text()
+    targets = set(re.findall(r'\bid="([^"]+)"', html))
+    links = set(re.findall(r'href="#([^"]+)"', html))
+    assert links and links <= targets, sorted(links - targets)
+    for text in (html, pdf_text):
+        assert "Error! Reference source not found" not in text
+        assert "??" not in re.sub(r"<script.*?</script>", "", text, flags=re.S)
