@@ -27,9 +27,6 @@ class CleanData:
     log: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
-    def respondent(self, pos: int) -> str:
-        return str(self.frame.index[pos])
-
 
 def _fmt(value: object) -> str:
     if isinstance(value, float) and value.is_integer():

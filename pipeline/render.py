@@ -186,7 +186,9 @@ class ReportContext:
         tpl = self.env.get_template("partials/figure.html.j2")
         return Markup(tpl.render(ex=ex, R=self, base=base_line(ex.table), alt=alt_text(ex.table),
                                  chart=Markup(self.figure_html.get(table_id, "")),
-                                 rows=data_rows(ex.table), notes=table_notes(ex.table, self.level),
+                                 # the data table sits under the chart in the HTML only
+                                 rows=data_rows(ex.table) if self.mode == "html" else None,
+                                 notes=table_notes(ex.table, self.level),
                                  chart_notes=base_notes(chart_cells(ex.table), ex.spec) + left_off_note(ex.table)))
 
     def table(self, table_id: str) -> Markup:

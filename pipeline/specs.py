@@ -276,12 +276,6 @@ class TableSpec:
     caution_base: int = 50
     notes: tuple[str, ...] = ()  # printed under the exhibit (e.g. how open answers were coded)
 
-    def series_by_key(self, key: str) -> Series:
-        for s in self.series:
-            if s.key == key:
-                return s
-        raise SpecError(f"table {self.id!r} has no series {key!r}")
-
 
 def _nets(raw: list | None, where: str) -> tuple[Net, ...]:
     nets = []
