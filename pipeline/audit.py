@@ -209,6 +209,11 @@ class ClaimRow:
                 "published": CLAIMS[c.claim], "computed": self.computed, "match": match, "note": note}
 
 
+def _p(pvalue: float) -> str:
+    """'= 0.0160', or '< 0.0001' where four decimals would print a misleading zero."""
+    return "< 0.0001" if pvalue < 0.0001 else f"= {pvalue:.4f}"
+
+
 def _alternative_p(claim: Claim, tables: dict[str, Table], level: float) -> str:
     """For proportions, the other test's p-value too (z-test and Fisher's exact test)."""
     table = tables[claim.table]
@@ -220,7 +225,7 @@ def _alternative_p(claim: Claim, tables: dict[str, Table], level: float) -> str:
     k2, n2 = round(b["value"] / 100 * b["n_eff"]), round(b["n_eff"])
     z = compare_proportions(k1, n1, k2, n2, sampling_fraction=table.fraction, level=level, min_expected=0)
     exact = compare_proportions(k1, n1, k2, n2, level=level, min_expected=float("inf"))
-    return f"z-test p = {z.pvalue:.4f}; Fisher's exact p = {exact.pvalue:.4f}"
+    return f"z-test p {_p(z.pvalue)}; Fisher's exact p {_p(exact.pvalue)}"
 
 
 def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0.95) -> list[ClaimRow]:
@@ -231,7 +236,7 @@ def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0
             raise SpecError(f"claim {c.id}: unknown table {c.table!r}")
         d = difference(tables[c.table], c.category, c.columns[0], c.columns[1], c.series, c.stat, level)
         outcome = "significant" if d.significant else "not significant"
-        computed = (f"{outcome}: {d.comparison.test} p = {d.comparison.pvalue:.4f} "
+        computed = (f"{outcome}: {d.comparison.test} p {_p(d.comparison.pvalue)} "
                     f"({d.a:.1f} vs {d.b:.1f})")
         if tables[c.table].fraction:
             computed += f", finite population correction f = {tables[c.table].fraction:.3f}"
@@ -240,3 +245,11 @@ def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0
         match = None if c.claim == "stated" else (d.significant == (c.claim == "significant"))
         rows.append(ClaimRow(c, computed, match))
     return rows
+
+
+def run_audit(surveys: list[str], tables: dict[str, Table],
+              level: float = 0.95) -> tuple[list[AuditRow], list[ClaimRow]]:
+    """Every survey's targets and claims, checked against the computed tables."""
+    rows = [r for survey in surveys for r in audit(load_targets(survey), tables)]
+    claims = [r for survey in surveys for r in audit_claims(load_claims(survey), tables, level)]
+    return rows, claims

@@ -52,15 +52,12 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 def cmd_audit(args: argparse.Namespace) -> None:
     """Recompute every published statistic and write outputs/audit.csv."""
-    from .audit import audit, audit_claims, claims_summary, load_claims, load_targets, summary, write_audit
+    from .audit import claims_summary, run_audit, summary, write_audit
     from .build import compute, load_report_spec
 
     spec = load_report_spec()
     results = compute(spec, Path(args.data))
-    tables, level = results.tables, results.level
-    surveys = spec.config["surveys"]
-    rows = [r for survey in surveys for r in audit(load_targets(survey), tables)]
-    claims = [r for survey in surveys for r in audit_claims(load_claims(survey), tables, level)]
+    rows, claims = run_audit(spec.config["surveys"], results.tables, results.level)
     out = Path(args.out) / "audit.csv"
     write_audit([*rows, *claims], out)
     for r in [*rows, *claims]:

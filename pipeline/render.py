@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import html
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -147,9 +148,16 @@ class ReportContext:
         return Markup(f'{html.escape(text)}<span class="caution" title="{note}">*</span>')
 
     def words(self, table_id: str, category: int | str, series: str | None = None,
-              column: str = TOTAL) -> str:
-        """The share in words ('around a quarter'), following the printed percentage."""
-        return share_words(float(self._table(table_id).cell(series, category, column)["value"]))
+              column: str = TOTAL, noun: bool = False) -> str:
+        """The share in words ('around a quarter'), following the printed percentage;
+        `noun=True` when a plural noun follows ('around a quarter of providers')."""
+        return share_words(float(self._table(table_id).cell(series, category, column)["value"]), noun)
+
+    def value(self, table_id: str, category: int | str | None = None, series: str | None = None,
+              column: str = TOTAL, stat: str = "pct") -> float:
+        """The unrounded statistic, for prose that must choose its words from the data
+        (`{% if R.value(...) > 50 %}most{% else %}fewer than half{% endif %}`); never print it."""
+        return float(self._table(table_id).cell(series, category, column, stat)["value"])
 
     def diff(self, table_id: str, category: int | str | None, column_a: str, column_b: str,
              series: str | None = None, stat: str = "pct") -> Difference:
@@ -351,11 +359,24 @@ def environment() -> jinja2.Environment:
 
 
 def render_html(config: dict, ctx: ReportContext, meta: dict) -> str:
-    """The whole report as one HTML document."""
-    chapters = [{**ch, "body": Markup(ctx.env.get_template(ch["template"]).render(R=ctx, meta=meta))}
-                for ch in config["chapters"]]
-    return ctx.env.get_template("report.html.j2").render(config=config, chapters=chapters, R=ctx,
-                                                          meta=meta, mode=ctx.mode)
+    """The whole report as one HTML document, its contents listing every section it renders."""
+    def part(entry: dict) -> dict:
+        body = Markup(ctx.env.get_template(entry["template"]).render(R=ctx, meta=meta))
+        return {**entry, "body": body, "sections": sections(body)}
+
+    front = [part(f) for f in config.get("front", [])]
+    chapters = [part(ch) for ch in config["chapters"]]
+    return ctx.env.get_template("report.html.j2").render(config=config, front=front, chapters=chapters,
+                                                          R=ctx, meta=meta, mode=ctx.mode)
+
+
+_SECTION = re.compile(r'<h3 id="([^"]+)"[^>]*>(.*?)</h3>', re.S)
+
+
+def sections(body: str) -> list[dict]:
+    """The numbered sections (h3 with an id) a chapter renders, for the contents."""
+    return [{"id": m.group(1), "title": Markup(re.sub(r"<[^>]+>", "", m.group(2))).unescape().strip()}
+            for m in _SECTION.finditer(body)]
 
 
 def figure_markup(figures: dict, exhibits: dict[str, Exhibit], mode: str,

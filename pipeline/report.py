@@ -16,12 +16,15 @@ from typing import Callable
 
 import plotly.offline
 
+from .appendices import (audit_lines, claim_lines, codebook_rows, missing_counts, quality_issues, weight_bands,
+                         weight_spread)
+from .audit import claims_summary, run_audit, summary, write_audit
 from .build import compute, load_report_spec
 from .errors import OhmskError
 from .figures import build_figure
 from .render import (ReportContext, environment, figure_markup, number_exhibits, render_html,
                      write_csv)
-from .specs import SPECS_DIR
+from .specs import SPECS_DIR, read_yaml
 from .spreadsheet import write_workbook
 from .weighting import margin_rows
 
@@ -71,7 +74,13 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None])
     figures = {tid: build_figure(ex.table) for tid, ex in exhibits.items() if ex.spec.kind == "figure"}
     _export_svgs(figures, figures_dir)
     margins = {name: margin_rows(results.datasets[name], sw) for name, sw in results.weights.items()}
-    meta = {"config": spec.config, "codebooks": spec.codebooks, "results": results, "margins": margins}
+    progress("checking every published statistic (audit) …")
+    audit_rows, claim_rows = run_audit(spec.config["surveys"], tables, level)
+    write_audit([*audit_rows, *claim_rows], out_dir / "audit.csv")
+    meta = {"config": spec.config, "codebooks": spec.codebooks, "results": results, "margins": margins,
+            "edition_date": _data_date(spec.codebooks),
+            "glossary": read_yaml(SPECS_DIR / spec.config["glossary"]),
+            "appendix": _appendix_data(results, exhibits, audit_rows, claim_rows)}
     env = environment()
     progress("rendering HTML …")
     html_ctx = ReportContext(tables, exhibits, "html", env,
@@ -87,6 +96,21 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None])
     _write_pdf(render_html(spec.config, pdf_ctx, meta), out_dir)
     stamp.write_text(key)
     progress(f"done in {time.perf_counter() - t0:.1f} s: {out_dir / 'report.html'}, {out_dir / 'report.pdf'}")
+
+
+def _appendix_data(results, exhibits: dict, audit_rows: list, claim_rows: list) -> dict:
+    """What the generated appendices print: the audit, data quality and the codebooks."""
+    return {
+        "audit": audit_lines(audit_rows, results.tables, exhibits),
+        "audit_summary": summary(audit_rows),
+        "claims": claim_lines(claim_rows, results.tables, exhibits),
+        "claims_summary": claims_summary(claim_rows),
+        "quality": {name: {"issues": quality_issues(c), "missing": missing_counts(c)}
+                    for name, c in results.cleaned.items()},
+        "weights": {name: {"spread": weight_spread(sw.result.weights), "bands": weight_bands(sw.result.weights)}
+                    for name, sw in results.weights.items()},
+        "codebook": {name: codebook_rows(ds.codebook, ds) for name, ds in results.datasets.items()},
+    }
 
 
 def _find_browser() -> str:

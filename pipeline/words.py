@@ -33,8 +33,24 @@ PHRASES: tuple[tuple[int, str], ...] = (
 )
 
 
-def share_words(pct: float) -> str:
-    """The idiom for a percentage (0-100), judged on the whole-number value a reader sees."""
+# Phrases that take "of" before a noun ("around a third of providers", not "around a third providers").
+_NEEDS_OF = ("half", "third", "thirds", "quarter", "quarters", "minority")
+
+
+def share_words(pct: float, before_noun: bool = False) -> str:
+    """The idiom for a percentage (0-100), judged on the whole-number value a reader sees.
+
+    With `before_noun` the phrase reads straight into a plural noun: "no", "around a third of".
+    """
+    phrase = _phrase(pct)
+    if not before_noun:
+        return phrase
+    if phrase == "none":
+        return "no"
+    return f"{phrase} of" if phrase.split(" ")[-1].split("-")[-1] in _NEEDS_OF else phrase
+
+
+def _phrase(pct: float) -> str:
     shown = round_half_up(pct)
     if not 0 <= shown <= 100:
         raise ValueError(f"a share must be between 0 and 100, not {pct}")

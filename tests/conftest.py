@@ -4,12 +4,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from pypdf import PdfReader
+
 import pandas as pd
 import pyreadstat
 import pytest
 
 from pipeline.build import compute, load_report_spec
 from pipeline.reconstruct.sav import write_sav
+from pipeline.report import build_report
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"
@@ -47,3 +50,24 @@ def read_raw(path: Path) -> pd.DataFrame:
 def rewrite(path: Path, frame: pd.DataFrame, book) -> None:
     """Write a modified respondent frame back with the codebook's metadata."""
     write_sav(frame, book, path)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """One full build of the report from raw/, shared by every test that reads the outputs."""
+    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+        pytest.skip("Chromium is needed for static chart export; `make report` installs it")
+    out = tmp_path_factory.mktemp("outputs")
+    build_report(RAW, out, progress=lambda m: None)
+    return out
+
+
+@pytest.fixture(scope="session")
+def pdf_pages(built) -> list[str]:
+    """The PDF's text, page by page."""
+    return [page.extract_text() for page in PdfReader(built / "report.pdf").pages]
+
+
+@pytest.fixture(scope="session")
+def pdf_text(pdf_pages) -> str:
+    return "\n".join(pdf_pages)

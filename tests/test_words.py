@@ -27,3 +27,13 @@ def test_phrases_cover_every_whole_percentage_in_order():
 def test_out_of_range_is_refused():
     with pytest.raises(ValueError):
         share_words(101)
+
+
+@pytest.mark.parametrize("pct, words", [
+    (33.3, "around a third of"), (66.7, "around two-thirds of"), (75, "around three-quarters of"),
+    (56, "over half of"), (50, "half of"), (6, "a small minority of"), (0, "no"),
+    (90, "around nine in ten"), (97, "almost all"), (100, "all"), (3, "very few"),
+])
+def test_share_words_before_a_noun(pct, words):
+    """'around a third of providers', 'no providers', 'nine in ten providers'."""
+    assert share_words(pct, before_noun=True) == words

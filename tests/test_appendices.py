@@ -1,0 +1,116 @@
+"""Contents, front matter and the generated appendices: complete, and true to the data and specs."""
+import html as htmllib
+import re
+
+import pandas as pd
+
+from pipeline.appendices import codebook_rows, quality_issues, weight_bands, weight_spread
+from pipeline.audit import load_targets, run_audit
+from pipeline.clean import CleanData
+from pipeline.errors import Problem
+
+
+def _text(fragment: str) -> str:
+    return re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
+
+
+def _section(html: str, start_id: str, end_id: str | None = None) -> str:
+    start = html.index(f'id="{start_id}"')
+    return html[start: html.index(f'id="{end_id}"') if end_id else None]
+
+
+def test_contents_links_every_section(built):
+    html = (built / "report.html").read_text()
+    contents = html[html.index('<nav class="contents"'): html.index("</nav>")]
+    body = html[html.index("<main>"):]
+    linked = re.findall(r'href="#([^"]+)"', contents)
+    sections = re.findall(r'<h3 id="([^"]+)"', body)
+    chapters = re.findall(r'<section class="(?:chapter|front)" id="([^"]+)"', body)
+    front_h3 = set(re.findall(r'<h3 id="([^"]+)"', _section(body, "executive-summary", "chapter-1")))
+    assert linked == [s for s in re.findall(r'<(?:section class="(?:chapter|front)"|h3) id="([^"]+)"', body)
+                      if s not in front_h3]
+    assert len(chapters) >= 10 and len(sections) > 30
+
+
+def test_pdf_contents_page_numbers_point_at_the_headings(pdf_pages):
+    contents = "\n".join(p for p in pdf_pages[:4] if p.startswith("Contents") or "....." in p)
+    entries = re.findall(r"^(.+?) \.{5,} (\d+)$", contents, flags=re.M)
+    assert len(entries) > 40
+    squashed = [re.sub(r"\s+", " ", p) for p in pdf_pages]
+    pages = [int(n) for _, n in entries]
+    assert pages == sorted(pages)
+    for title, page in entries:
+        assert title in squashed[int(page) - 1], (title, page)
+
+
+def test_audit_appendix_lists_every_published_figure(built, report_spec, tables, computed):
+    html = (built / "report.html").read_text()
+    rows, claims = run_audit(report_spec.config["surveys"], tables, computed.level)
+    audit = _section(html, "s8-18", "s8-19")
+    assert sum(len(load_targets(s)) for s in report_spec.config["surveys"]) == len(rows) > 800
+    listed = re.findall(r'<tr><th scope="row">([A-Z]+\d+)</th>', audit)
+    mismatched = [r.target.id for r in rows if not r.match]
+    assert sorted(listed) == sorted([r.target.id for r in rows] + mismatched + [c.claim.id for c in claims])
+    assert f"{sum(r.match for r in rows)} of {len(rows)} published statistics reproduced" in _text(audit)
+    for r in rows:
+        if not r.match:  # every mismatch is printed beside its reason
+            assert _text(r.target.contradiction[:60]) in _text(audit)
+    assert (built / "audit.csv").read_text().count("\n") == len(rows) + len(claims) + 1
+
+
+def test_codebook_appendix_lists_every_variable(built, computed):
+    html = (built / "report.html").read_text()
+    appendix = _section(html, "s8-21")
+    for name, ds in computed.datasets.items():
+        part = _section(appendix, f"s8-21-{name}")
+        names = [*ds.codebook.variables, *ds.codebook.derived]
+        for var in names:
+            assert f'<th scope="row">{var}</th>' in part, (name, var)
+
+
+def test_codebook_rows_give_codes_routing_and_base(computed):
+    ds = computed.datasets["providers"]
+    rows = {r["name"]: r for r in codebook_rows(ds.codebook, ds)}
+    assert rows["unfilled"]["codes"] == "1 Yes; 2 No" and rows["unfilled"]["base"] == len(ds.frame)
+    routed = rows["training_eff"]  # asked only of providers with a training system
+    assert routed["asked"] == "training_sys == 1"
+    assert routed["base"] == int((ds.frame["training_sys"] == 1).sum()) < len(ds.frame)
+    assert rows["size10"]["type"] == "derived (bands)"
+
+
+def test_data_quality_groups_warnings_and_names_respondents(computed):
+    base = computed.cleaned["providers"]
+    log = [Problem("warning", "providers.sav", "extra", "-", "-", "variable not in the codebook; ignored")]
+    log += [Problem("warning", "providers.sav", "employees", str(i), "900", "unusually large") for i in range(10)]
+    log += [Problem("info", "providers.sav", "", "", "103", "respondents read")]
+    issues = quality_issues(CleanData(base.codebook, base.file, base.frame, base.missing, log, base.counts), shown=3)
+    assert [(i.variable, i.count) for i in issues] == [("extra", 1), ("employees", 10)]
+    assert issues[0].respondents == ""
+    assert issues[1].respondents == "0, 1, 2 and 7 more"
+
+
+def test_data_quality_appendix_accounts_for_every_respondent(built, computed):
+    appendix = _text(_section((built / "report.html").read_text(), "s8-19", "s8-20"))
+    for name, c in computed.cleaned.items():
+        assert f"{c.file} {c.counts['read']} {c.counts['kept']}" in appendix, name
+
+
+def test_glossary_and_abbreviations_are_sorted_and_complete(built, report_spec):
+    from pipeline.specs import SPECS_DIR, read_yaml
+
+    glossary = read_yaml(SPECS_DIR / report_spec.config["glossary"])
+    html = _section((built / "report.html").read_text(), "glossary", "chapter-1")
+    terms = re.findall(r"<dt>(.*?)</dt>", html)
+    assert terms == sorted((t["term"] for t in glossary["terms"]), key=str.lower) and len(terms) >= 10
+    abbreviations = re.findall(r'<tr><th scope="row">(.*?)</th>', html)
+    assert abbreviations == sorted(glossary["abbreviations"], key=str.lower) and "MSK" in abbreviations
+
+
+def test_weight_spread_and_bands_describe_the_weights():
+    weights = pd.Series([0.5, 1.0, 1.0, 1.5, 6.0])  # mean 2
+    spread = {r["label"]: r for r in weight_spread(weights)}
+    assert spread["Smallest"]["relative"] == 0.25 and spread["Largest"]["weight"] == 6.0
+    assert spread["Median"]["weight"] == 1.0
+    bands = weight_bands(weights)
+    assert [r["n"] for r in bands] == [1, 3, 0, 0, 1]  # relative 0.25; 0.5, 0.5, 0.75; 3 and sum(r["pct"] for r in bands) == 100
+    assert bands[0]["label"] == "under 0.50 times the mean"
