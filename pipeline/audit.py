@@ -7,7 +7,6 @@ fail the audit. Any other mismatch does.
 """
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 from .compare import difference, rest_of
 from .errors import SpecError
 from .present import decimals_of, fmt_pct, round_half_up
+from .safecsv import Writer
 from .significance import compare_proportions
 from .specs import SPECS_DIR, read_yaml
 from .tabulate import TOTAL, Table
@@ -129,9 +129,9 @@ def audit(targets: list[Target], tables: dict[str, Table]) -> list[AuditRow]:
 def write_audit(rows: list[AuditRow | ClaimRow], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=AUDIT_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(r.as_dict() for r in rows)
+        writer = Writer(fh)
+        writer.writerow(AUDIT_COLUMNS)
+        writer.writerows([r.as_dict()[c] for c in AUDIT_COLUMNS] for r in rows)
 
 
 def claims_summary(rows: list[ClaimRow]) -> str:

@@ -5,7 +5,6 @@ computed tables, so every figure in the prose changes when the data change.
 """
 from __future__ import annotations
 
-import csv
 import html
 import re
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from markupsafe import Markup
 
 from .figures import alt_text, chart_cells
 from .present import fmt_number, fmt_pct
+from .safecsv import Writer
 from .specs import TableSpec
 from .compare import TEST_NOTE, Difference, column_letter_map, difference
 from .tabulate import TOTAL, Table
@@ -331,7 +331,7 @@ def write_csv(table: Table, path: Path, level: float = 0.95, weight: str = "unwe
     spec = table.spec
     bases = {s.key: s for s in spec.series}
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
+        w = Writer(fh)
         w.writerow(["table_id", "source", "title", "survey", "series", "series_label", "base_description",
                     "filter", "weight", "test", "column", "column_label", "category", "category_label",
                     "is_net", "stat", "value", "shown", "n", "base", "effective_base", "flag",

@@ -4,7 +4,6 @@ A build records a fingerprint of everything it read; an unchanged rebuild stops 
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import os
 import re
@@ -24,6 +23,7 @@ from .errors import OhmskError
 from .figures import build_figure
 from .render import (ReportContext, environment, figure_markup, number_exhibits, render_html,
                      write_csv)
+from .safecsv import Writer
 from .specs import SPECS_DIR, read_yaml
 from .spreadsheet import write_workbook
 from .weighting import margin_rows
@@ -168,7 +168,7 @@ def _write_pdf(document: str, out_dir: Path) -> None:
 def _write_cleaning_log(cleaned: dict, path: Path) -> None:
     """Every respondent in and out, and every warning raised while cleaning."""
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
+        w = Writer(fh)
         w.writerow(["survey", "severity", "file", "variable", "respondent", "value", "rule"])
         for name, c in cleaned.items():
             w.writerow([name, "info", c.file, "", "", c.counts["read"], "respondents read"])

@@ -76,6 +76,8 @@ def write_workbook(tables: dict[str, Table], exhibits: dict[str, Exhibit], confi
         # cell symbols), and about pandas deprecations inside itself that we cannot act on
         warnings.simplefilter("ignore")
         wb = gpt.produce_workbook(filename=str(path), sheets=sheets, cover=cover, notes_table=notes,
-                                  contentsheet_label="Contents", notesheet_label="Notes")
+                                  contentsheet_label="Contents", notesheet_label="Notes",
+                                  # text from data files stays text: never a formula or a link
+                                  workbook_options={"strings_to_formulas": False, "strings_to_urls": False})
     wb.set_properties({"title": config["title"], "created": published})
     wb.close()
