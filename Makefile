@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+AXE    := tests/a11y/node_modules/.installed
 # DATA=path: read (report, audit, bench) or write (raw) the .sav files somewhere other than raw/
 DATA   ?=
 
@@ -21,7 +22,7 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  options: DATA=path (folder of .sav files), PYTHON=python3.11"
 
-setup: os-deps $(STAMP) ## OS packages (as root), .venv and the Python packages in pyproject.toml
+setup: os-deps $(STAMP) $(AXE) ## OS packages (as root), .venv, the Python packages in pyproject.toml, axe-core
 
 os-deps:
 	@$(PYTHON) pipeline/bootstrap.py
@@ -31,6 +32,11 @@ $(VENV)/pyvenv.cfg: | os-deps
 
 $(STAMP): pyproject.toml $(VENV)/pyvenv.cfg | os-deps
 	$(PY) -m pip install --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+# axe-core (pinned in tests/a11y/package-lock.json) for the accessibility test
+$(AXE): tests/a11y/package-lock.json | os-deps
+	npm ci --prefix tests/a11y --no-audit --no-fund
 	@touch $@
 
 raw: setup ## regenerate the synthetic data in raw/ (DATA=path writes there instead)

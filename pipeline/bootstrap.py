@@ -54,6 +54,9 @@ def missing_packages() -> list[str]:
         ("fonts-liberation", lambda: "Liberation Sans" in families),
         ("libpango-1.0-0", lambda: _has_lib("pango-1.0")),
         ("libpangoft2-1.0-0", lambda: _has_lib("pangoft2-1.0")),
+        # the accessibility test runs axe-core (from npm) in Chromium
+        ("nodejs", lambda: shutil.which("node") is not None),
+        ("npm", lambda: shutil.which("npm") is not None),
     ]
     return [pkg for pkg, present in checks if not present()]
 
@@ -100,7 +103,8 @@ def main() -> int:
         return 2
     chromium = _version([CHROMIUM, "--version"]).removeprefix("Chromium ").split()[0]
     pdftoppm = _version(["pdftoppm", "-v"]).removeprefix("pdftoppm version ")
-    print(f"OS prerequisites: ok (chromium {chromium}, pdftoppm {pdftoppm}, fonts, pango)")
+    node = _version(["node", "--version"])
+    print(f"OS prerequisites: ok (chromium {chromium}, pdftoppm {pdftoppm}, node {node}, fonts, pango)")
     return 0
 
 
