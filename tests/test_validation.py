@@ -126,3 +126,68 @@ def test_missing_file_and_corrupt_file(raw_copy):
     result = run_cli("validate", "--data", str(raw_copy))
     assert result.returncode == 2 and "data file not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _as_csv(raw_copy: Path, **options) -> Path:
+    """Replace the providers .sav with a CSV export of the same respondents."""
+    read_raw(raw_copy / SAV).to_csv(raw_copy / "providers.csv", index=False, **options)
+    (raw_copy / SAV).unlink()
+    return raw_copy
+
+
+def test_csv_export_gives_the_same_data_as_the_sav(raw_copy):
+    from_sav, _ = prepare(BOOK, raw_copy)
+    from_csv, _ = prepare(BOOK, _as_csv(raw_copy))
+    assert from_csv.file == "providers.csv"
+    assert from_csv.frame.equals(from_sav.frame)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"sep": ";"}, "separated by semicolons, not commas"),
+    ({"sep": "\t"}, "separated by tabs, not commas"),
+])
+def test_csv_with_the_wrong_delimiter_is_named(raw_copy, options, message):
+    result = run_cli("validate", "--data", str(_as_csv(raw_copy, **options)))
+    assert result.returncode == 2 and message in result.stderr and "providers.csv" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_csv_in_the_wrong_encoding_is_named(raw_copy):
+    frame = read_raw(raw_copy / SAV).astype(object)
+    frame.loc[0, "region"] = "Café"  # one non-ASCII character, saved as Latin-1
+    frame.to_csv(raw_copy / "providers.csv", index=False, encoding="latin-1")
+    (raw_copy / SAV).unlink()
+    result = run_cli("validate", "--data", str(raw_copy))
+    assert result.returncode == 2 and "not UTF-8 text (byte 0xe9 on line 2)" in result.stderr
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "the file is empty (0 bytes)"),
+    (None, "cannot be read as an SPSS .sav file"),  # truncated: the first half of the real file
+])
+def test_empty_and_truncated_files_are_named(raw_copy, content, message):
+    data = (raw_copy / SAV).read_bytes()
+    (raw_copy / SAV).write_bytes(data[: len(data) // 2] if content is None else content)
+    result = run_cli("validate", "--data", str(raw_copy))
+    assert result.returncode == 2 and message in result.stderr and SAV in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_rename_file_maps_other_variable_names(raw_copy):
+    frame = read_raw(raw_copy / SAV).rename(columns={"region": "REGION_HQ", "unfilled": "Q47"})
+    pyreadstat.write_sav(frame, str(raw_copy / SAV))
+    assert {p.variable for p in problems(raw_copy)} >= {"region", "unfilled", "REGION_HQ", "Q47"}
+    (raw_copy / "rename.yaml").write_text("providers:\n  REGION_HQ: region\n  Q47: unfilled\n")
+    cleaned, _ = prepare(BOOK, raw_copy)
+    assert cleaned.counts["kept"] == len(frame)
+
+
+@pytest.mark.parametrize("rename, message", [
+    ("providers:\n  NOPE: region\n", "NOPE not found in providers.sav"),
+    ("providers:\n  unfilled: region\n", "two columns named region"),
+    ("providers: [region]\n", "expected '<survey>: {name in file: name in codebook}'"),
+])
+def test_bad_rename_file_is_named(raw_copy, rename, message):
+    (raw_copy / "rename.yaml").write_text(rename)
+    result = run_cli("validate", "--data", str(raw_copy))
+    assert result.returncode == 2 and message in result.stderr and "rename.yaml" in result.stderr
