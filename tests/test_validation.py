@@ -191,3 +191,17 @@ def test_bad_rename_file_is_named(raw_copy, rename, message):
     (raw_copy / "rename.yaml").write_text(rename)
     result = run_cli("validate", "--data", str(raw_copy))
     assert result.returncode == 2 and message in result.stderr and "rename.yaml" in result.stderr
+
+
+def test_report_on_broken_data_builds_nothing_and_prints_the_validation_report(raw_copy, tmp_path):
+    def change(f):
+        f.loc[4, "sla"] = 7
+        f.loc[6, "region"] = 40
+        return f
+    out = tmp_path / "outputs"
+    result = run_cli("report", "--data", str(broken(raw_copy, change)), "--out", str(out))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "the data failed validation; nothing was built" in result.stderr
+    assert "variable 'sla', respondent 1005, value 7" in result.stderr
+    assert "variable 'region'" in result.stderr
+    assert not (out / "report.html").exists() and not (out / "report.pdf").exists()
