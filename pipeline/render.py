@@ -140,6 +140,8 @@ class ReportContext:
         """A share for prose: '*' marks a small base (as in charts and tables); too small is withheld."""
         row = self._table(table_id).cell(series, category, column)
         if row["flag"] == "suppressed":
+            if row["base"] >= self._table(table_id).spec.min_base:  # hidden to protect another cell
+                return "[not shown, to protect a figure with a small base]"
             return f"[not shown: base of {int(row['base'])}]"
         text = fmt_pct(float(row["value"]))
         if row["flag"] != "caution":
@@ -224,8 +226,11 @@ def base_notes(cells, spec: TableSpec) -> list[str]:
     notes = []
     if (cells["flag"] == "caution").any():
         notes.append(f"* Base under {spec.caution_base}: treat with caution.")
-    if (cells["flag"] == "suppressed").any():
-        notes.append(f"[c] Not shown: base under {spec.min_base}.")
+    hidden = cells["flag"] == "suppressed"
+    if hidden.any():
+        protect = (hidden & (cells["base"] >= spec.min_base)).any()
+        notes.append(f"[c] Not shown: base under {spec.min_base}"
+                     + (", or shown it would let such a figure be worked out." if protect else "."))
     return notes
 
 

@@ -173,10 +173,22 @@ def _numeric_rows(frame: pd.DataFrame, s: Series, in_base: pd.Series, weights: p
 
 
 def _flags(cells: pd.DataFrame, spec: TableSpec) -> pd.Series:
-    """'suppressed' below the table's minimum base, 'caution' below its caution base."""
+    """'suppressed' below the table's minimum base, 'caution' below its caution base.
+
+    Suppression is secondary too: where one subgroup column of a `by` variable is suppressed,
+    the smallest other column of that variable goes with it, so the hidden column cannot be
+    worked out from the total and its sibling.
+    """
     flag = pd.Series("", index=cells.index, dtype=object)
     flag[cells["base"] < spec.caution_base] = "caution"
     flag[cells["base"] < spec.min_base] = "suppressed"
+    by_var = cells["column"].str.split("=").str[0]
+    for (_, var), part in cells[cells["column"] != TOTAL].groupby([cells["series"], by_var], sort=False):
+        bases = part.groupby("column", sort=False)["base"].first()
+        hidden = bases[bases < spec.min_base]
+        if len(hidden) == 1 and len(bases) > 1:
+            partner = bases.drop(hidden.index).idxmin()
+            flag[part.index[part["column"] == partner]] = "suppressed"
     return flag
 
 

@@ -95,3 +95,24 @@ def test_series_rows_and_grid_layouts(tiny):
     grid = data_rows(tiny["grid"])
     assert grid["header"] == ["Mean", "Median", "Base (n)"]
     assert grid["body"] == [["Cups", "3.3", "3.0", 4]]
+
+
+def test_secondary_suppression_hides_the_sibling_of_a_lone_suppressed_column(tables):
+    """NHS providers' column is under the minimum base; the private column would reveal it
+    (total minus private), so it is suppressed as well, and no other column is."""
+    cells = tables["training_posts_available"].cells
+    bases = cells.groupby("column")["base"].first()
+    assert bases["sector=2"] < 30 <= bases["sector=1"]
+    flags = cells.groupby("column")["flag"].agg(set)
+    assert flags["sector=2"] == flags["sector=1"] == {"suppressed"}
+    assert "suppressed" not in flags["total"]
+
+
+def test_no_suppressed_cell_can_be_worked_out_from_its_table(tables):
+    """In every table, a `by` variable has either no suppressed column or at least two."""
+    for tid, table in tables.items():
+        c = table.cells[table.cells["column"] != "total"]
+        var = c["column"].str.split("=").str[0]
+        for (series, _), part in c.groupby([c["series"], var]):
+            hidden = part[part["flag"] == "suppressed"]["column"].nunique()
+            assert hidden != 1 or part["column"].nunique() == 1, (tid, series)
