@@ -205,3 +205,49 @@ def test_report_on_broken_data_builds_nothing_and_prints_the_validation_report(r
     assert "variable 'sla', respondent 1005, value 7" in result.stderr
     assert "variable 'region'" in result.stderr
     assert not (out / "report.html").exists() and not (out / "report.pdf").exists()
+
+
+def _set(rid_pos: int, var: str, value):
+    def change(f):
+        if isinstance(value, str):
+            f[var] = f[var].astype(object)
+        f.loc[rid_pos, var] = value
+        return f
+    return change
+
+
+def _routed(var: str, item: str, asked: int, value):
+    def change(f):
+        f.loc[f.index[f[var] == asked][0], item] = value
+        return f
+    return change
+
+
+FAULTS = {  # one fault per broken copy, and what the message must name
+    "unlabelled code": (_set(4, "sla", 7), "variable 'sla', respondent 1005, value 7"),
+    "missing variable": (lambda f: f.drop(columns=["gp_report"]), "variable 'gp_report'"),
+    "duplicate id": (_set(10, "resp_id", 1010), "respondent 1010"),
+    "missing id": (_set(3, "resp_id", np.nan), "variable 'resp_id', respondent row 4"),
+    "text for a number": (_set(2, "employees", "about ten"), "respondent 1003, value 'about ten'"),
+    "out of range": (_set(0, "med_share", 140), "variable 'med_share', respondent 1001, value 140"),
+    "answer not routed": (_routed("market", "market_to_1", 2, 1), "variable 'market_to_1'"),
+    "blank though routed": (_routed("market", "market_to_1", 1, np.nan), "variable 'market_to_1'"),
+    "inconsistent multi-code": (_routed("serv_most", "serv_7", 7, 0), "variable 'serv_most'"),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_each_fault_stops_the_report_naming_what_is_wrong(raw_copy, tmp_path, fault):
+    change, named = FAULTS[fault]
+    out = tmp_path / "outputs"
+    result = run_cli("report", "--data", str(broken(raw_copy, change, plain=True)), "--out", str(out))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert "nothing was built" in result.stderr and named in result.stderr, result.stderr[-2000:]
+    assert not (out / "report.pdf").exists()
+
+
+def test_extra_variable_is_a_warning_in_the_cleaning_log(raw_copy):
+    frame = read_raw(raw_copy / SAV).assign(interviewer_notes=1.0)
+    pyreadstat.write_sav(frame, str(raw_copy / SAV))
+    cleaned, _ = prepare(BOOK, raw_copy)
+    assert [(p.severity, p.variable) for p in cleaned.log] == [("warning", "interviewer_notes")]
