@@ -26,6 +26,7 @@ from .render import (ReportContext, environment, figure_markup, number_exhibits,
 from .safecsv import Writer
 from .specs import SPECS_DIR, read_yaml
 from .spreadsheet import write_workbook
+from .waves import changed_questions, changes, question_changed, wave_spec, write_changes
 from .weighting import margin_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +36,8 @@ OUTPUT_FILES = ("report.html", "report.pdf", "tables.xlsx")
 def fingerprint(data_dir: Path) -> str:
     """Hash of the raw data, specs, templates and pipeline code: the build's inputs."""
     h = hashlib.sha256()
-    sources = [data_dir, SPECS_DIR, ROOT / "templates", ROOT / "pipeline"]
+    waves = wave_spec(data_dir)
+    sources = [data_dir, SPECS_DIR, ROOT / "templates", ROOT / "pipeline"] + ([waves.previous_dir] if waves else [])
     for folder in sources:
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             h.update(str(path.relative_to(folder)).encode())
@@ -80,7 +82,8 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None])
     meta = {"config": spec.config, "codebooks": spec.codebooks, "results": results, "margins": margins,
             "edition_date": _data_date(spec.codebooks),
             "glossary": read_yaml(SPECS_DIR / spec.config["glossary"]),
-            "appendix": _appendix_data(results, exhibits, audit_rows, claim_rows)}
+            "appendix": _appendix_data(results, exhibits, audit_rows, claim_rows),
+            "waves": _wave_data(spec, data_dir, results, out_dir, progress)}
     env = environment()
     progress("rendering HTML …")
     html_ctx = ReportContext(tables, exhibits, "html", env,
@@ -111,6 +114,20 @@ def _appendix_data(results, exhibits: dict, audit_rows: list, claim_rows: list) 
                     for name, sw in results.weights.items()},
         "codebook": {name: codebook_rows(ds.codebook, ds) for name, ds in results.datasets.items()},
     }
+
+
+def _wave_data(spec, data_dir: Path, results, out_dir: Path, progress: Callable[[str], None]) -> dict | None:
+    """With a previous wave declared: every comparable share's change, tested, and changed questions."""
+    waves = wave_spec(data_dir)
+    if waves is None:
+        return None
+    progress(f"comparing with the previous wave ({waves.previous_dir}) …")
+    previous = compute(spec, waves.previous_dir)
+    found = changes(results.tables, previous.tables, results.level)
+    flagged = [q for book in spec.codebooks.values() for q in changed_questions(book, data_dir, waves.previous_dir)]
+    write_changes(found, flagged, out_dir / "changes.csv")
+    return {"spec": waves, "changes": found, "questions": flagged,
+            "changed_series": {c.series for c in found if question_changed(c, flagged)}}
 
 
 def _find_browser() -> str:
