@@ -149,6 +149,11 @@ class ReportContext:
         note = f"Base of {int(row['base'])}: under {self._table(table_id).spec.caution_base}, treat with caution"
         return Markup(f'{html.escape(text)}<span class="caution" title="{note}">*</span>')
 
+    def shown(self, table_id: str, category: int | str, series: str | None = None,
+              column: str = TOTAL) -> bool:
+        """Whether a share may be printed (not suppressed), for prose that words around it."""
+        return self._table(table_id).cell(series, category, column)["flag"] != "suppressed"
+
     def words(self, table_id: str, category: int | str, series: str | None = None,
               column: str = TOTAL, noun: bool = False) -> str:
         """The share in words ('around a quarter'), following the printed percentage;

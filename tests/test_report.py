@@ -143,3 +143,12 @@ def test_no_dangling_references(built, pdf_text):
     for text in (html, pdf_text):
         assert "Error! Reference source not found" not in text
         assert "??" not in re.sub(r"<script.*?</script>", "", text, flags=re.S)
+
+
+def test_prose_words_around_withheld_figures(built):
+    """Where a share is suppressed (small base, or to protect one), prose says so in words
+    rather than printing a placeholder in mid-sentence."""
+    html = (built / "report.html").read_text()
+    paragraphs = " ".join(re.findall(r"<p>(.*?)</p>", html, flags=re.S))
+    assert "[not shown" not in paragraphs
+    assert "withheld as well, since with the total it would reveal the NHS figure" in _squash(paragraphs)
