@@ -176,10 +176,27 @@ def _export_svgs(figures: dict, figures_dir: Path) -> None:
 
 
 def _write_pdf(document: str, out_dir: Path) -> None:
+    import pydyf  # WeasyPrint's own PDF writer
     from weasyprint import HTML
 
+    def add_id_tree(_document, pdf: pydyf.PDF) -> None:
+        """WeasyPrint links each table cell to its headers (/Headers naming the /ID of TH elements)
+        but leaves out the structure tree's /IDTree, which ISO 32000-1 (14.7.2) requires whenever
+        elements have IDs and through which a reader finds them: add it, one leaf in key order."""
+        objects = [o for o in pdf.objects if isinstance(o, pydyf.Dictionary)]
+        root = next((o for o in objects if o.get("Type") == "/StructTreeRoot"), None)
+        named = sorted(((o["ID"].string, o.reference) for o in objects
+                        if o.get("Type") == "/StructElem" and isinstance(o.get("ID"), pydyf.String)),
+                       key=lambda pair: pair[0].encode("utf-8"))
+        if root is None or not named:
+            return
+        tree = pydyf.Dictionary({"Names": pydyf.Array(
+            [item for key, ref in named for item in (pydyf.String(key), ref)])})
+        pdf.add_object(tree)
+        root["IDTree"] = tree.reference
+
     HTML(string=document, base_url=str(out_dir)).write_pdf(
-        out_dir / "report.pdf", pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+        out_dir / "report.pdf", pdf_variant="pdf/ua-1", uncompressed_pdf=False, finisher=add_id_tree)
 
 
 def _write_cleaning_log(cleaned: dict, path: Path) -> None:

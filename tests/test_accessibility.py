@@ -14,8 +14,9 @@ AXE = A11Y / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_AA = {"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"}
 
 
-def run_axe(page: Path, tmp: Path) -> list[dict]:
-    """Every axe-core violation on `page` (all rules), run in headless Chromium."""
+def run_axe(page: Path, tmp: Path) -> dict:
+    """axe-core on `page` in headless Chromium (every default rule, plus target-size and duplicate
+    ids: see a11y/run-axe.js): {"charts": plotly charts drawn when axe ran, "violations": [...]}."""
     assert AXE.exists(), "axe-core is missing: run `make setup` (npm ci --prefix tests/a11y)"
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     assert browser, "Chromium is missing: `make setup` installs Debian's chromium"
@@ -42,8 +43,19 @@ def _describe(violations: list[dict]) -> str:
 
 
 @pytest.fixture(scope="module")
-def axe_violations(built, tmp_path_factory) -> list[dict]:
+def axe_result(built, tmp_path_factory) -> dict:
     return run_axe(built / "report.html", tmp_path_factory.mktemp("axe"))
+
+
+@pytest.fixture(scope="module")
+def axe_violations(axe_result) -> list[dict]:
+    return axe_result["violations"]
+
+
+def test_axe_ran_on_the_drawn_charts(built, axe_result):
+    """axe looked at the page after plotly had drawn every chart, not at empty chart divs."""
+    charts = built.joinpath("report.html").read_text(encoding="utf-8").count('class="plotly-graph-div"')
+    assert charts >= 57 and axe_result["charts"] == charts
 
 
 def test_axe_finds_no_serious_or_critical_wcag_aa_violation(axe_violations):
@@ -56,14 +68,40 @@ def test_axe_finds_no_violation_at_all(axe_violations):
     assert not axe_violations, _describe(axe_violations)
 
 
+def _contrast(fg: str, bg: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours."""
+    def luminance(colour: str) -> float:
+        rgb = [int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_chart_toolbars_are_legible_and_upload_nothing(built):
+    """axe cannot judge non-text contrast: each chart's toolbar icons reach 3:1 on white (WCAG
+    1.4.11; plotly's default is about 1.7:1), and plotly's "Share chart" cloud button is removed."""
+    page = built.joinpath("report.html").read_text(encoding="utf-8")
+    bars = [json.loads(found) for found in re.findall(r'"modebar":(\{[^{}]*\})', page)]
+    assert len(bars) == page.count('class="plotly-graph-div"') >= 57
+    for bar in bars:
+        assert _contrast(bar["color"], "#ffffff") >= 3 and _contrast(bar["activecolor"], "#ffffff") >= 3
+        assert "sendChartToCloud" in bar["remove"]
+
+
 def test_axe_run_detects_violations(tmp_path):
-    """The harness itself: a page with an image lacking alt text and faint text fails."""
+    """The harness itself: an image without alt text, faint text, a duplicate id and tiny
+    adjacent buttons are all caught."""
     page = tmp_path / "site" / "bad.html"
     (page.parent / "assets").mkdir(parents=True)
     page.write_text('<!DOCTYPE html><html lang="en"><head><title>t</title></head><body><main>'
-                    '<img src="x.png"><p style="color:#ccc;background:#fff">faint</p></main></body></html>')
-    found = {v["id"]: v["impact"] for v in run_axe(page, tmp_path / "run")}
+                    '<img src="x.png"><p style="color:#ccc;background:#fff">faint</p>'
+                    '<p id="a">one</p><p id="a">two</p>'
+                    '<button style="width:12px;height:12px;padding:0;border:0">x</button> '
+                    '<button style="width:12px;height:12px;padding:0;border:0">y</button></main></body></html>')
+    found = {v["id"]: v["impact"] for v in run_axe(page, tmp_path / "run")["violations"]}
     assert found.get("image-alt") == "critical" and found.get("color-contrast") == "serious"
+    assert "target-size" in found and "duplicate-id" in found  # rules axe ships disabled are on
 
 
 @pytest.fixture(scope="module")
@@ -72,26 +110,31 @@ def pdf(built):
         yield doc
 
 
-def _struct_elements(pdf) -> list:
-    out, stack = [], [pdf.Root.StructTreeRoot]
-    while stack:
-        node = stack.pop()
-        kids = node.get("/K")
-        if kids is None:
-            continue
-        for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]):
-            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
-                out.append(kid)
-                stack.append(kid)
-    return out
+def _kids(node) -> list:
+    kids = node.get("/K")
+    if kids is None:
+        return []
+    return [kid for kid in (kids if isinstance(kids, pikepdf.Array) else [kids])
+            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid]
+
+
+def _struct_elements(node) -> list:
+    """Every structure element under `node` (a pikepdf.Pdf: its StructTreeRoot), in reading order."""
+    if isinstance(node, pikepdf.Pdf):
+        node = node.Root.StructTreeRoot
+    return [e for kid in _kids(node) for e in (kid, *_struct_elements(kid))]
 
 
 def test_pdf_is_tagged_with_language_title_and_a4_pages(pdf):
+    assert "/StructTreeRoot" in pdf.Root
     assert pdf.Root.MarkInfo.Marked is True
     assert str(pdf.Root.Lang) == "en-GB"
     assert pdf.Root.ViewerPreferences.DisplayDocTitle is True
     with pdf.open_metadata() as meta:
-        assert meta.get("dc:title", "").startswith("Understanding the provision of occupational health")
+        title = meta.get("dc:title", "")
+        assert meta.get("pdfuaid:part") == "1"  # declares PDF/UA-1
+    assert title.startswith("Understanding the provision of occupational health")
+    assert str(pdf.docinfo.Title) == title
     for page in pdf.pages:
         width, height = (float(v) for v in page.MediaBox[2:])
         assert abs(width - 595.3) < 1 and abs(height - 841.9) < 1  # A4 in points
@@ -104,3 +147,46 @@ def test_pdf_structure_has_headings_tables_and_figures_with_alt_text(pdf):
     figures = [e for e in elements if str(e.S) == "/Figure"]
     assert len(figures) >= 57
     assert all(str(e.get("/Alt", "")).strip() for e in figures)
+
+
+def test_pdf_headings_do_not_skip_levels(pdf):
+    levels = [int(str(e.S)[2:]) for e in _struct_elements(pdf) if str(e.S) in {f"/H{i}" for i in range(1, 7)}]
+    assert levels[0] == 1 and levels.count(1) == 1
+    skips = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
+    assert not skips, skips
+
+
+def test_pdf_tables_are_well_formed_and_cells_find_their_headers(pdf):
+    """Each Table holds only rows, row groups and a caption, and has header cells (a hidden caption
+    drawn as an absolute box once became a Table nested in the Table; a caption left at the foot of
+    a page became a Table of its own). Each data cell's /Headers names TH elements that the
+    structure tree's IDTree finds: that is how a screen reader announces a cell's headers."""
+    root = pdf.Root.StructTreeRoot
+    names = root.IDTree.Names if "/IDTree" in root else pikepdf.Array()
+    ids = {bytes(names[i]): names[i + 1] for i in range(0, len(names), 2)}
+    allowed = {"/THead", "/TBody", "/TFoot", "/TR", "/Caption"}
+    tables = [e for e in _struct_elements(pdf) if str(e.S) == "/Table"]
+    assert len(tables) >= 20
+    for table in tables:
+        parts = {str(k.S) for k in _kids(table)}
+        cells = _struct_elements(table)
+        page = next(i for i, p in enumerate(pdf.pages, 1) if p.objgen == table.Pg.objgen)
+        assert parts <= allowed and any(str(c.S) == "/TH" for c in cells), (page, sorted(parts))
+        for cell in cells:
+            if str(cell.S) == "/TD":
+                headers = [ids.get(bytes(h)) for h in cell.A.get("/Headers", [])]
+                assert headers and all(h is not None and str(h.S) == "/TH" for h in headers), page
+
+
+def test_pdf_links_are_tagged_with_text_and_fonts_embedded(pdf):
+    for number, page in enumerate(pdf.pages, 1):
+        links = [a for a in page.get("/Annots", []) if a.Subtype == "/Link"]
+        if links:
+            assert page.get("/Tabs") == "/S", number  # tab order follows the structure
+        for link in links:
+            assert "/StructParent" in link and str(link.get("/Contents", "")).strip(), number
+        for font in page.Resources.get("/Font", {}).values():
+            base = font.DescendantFonts[0] if "/DescendantFonts" in font else font
+            described = base.get("/FontDescriptor")
+            assert described is not None and any(k in described for k in ("/FontFile", "/FontFile2", "/FontFile3")), \
+                (number, str(font.get("/BaseFont")))
