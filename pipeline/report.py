@@ -26,7 +26,7 @@ from .render import (ReportContext, environment, figure_markup, number_exhibits,
 from .safecsv import Writer
 from .specs import SPECS_DIR, read_yaml
 from .spreadsheet import write_workbook
-from .waves import changed_questions, changes, question_changed, wave_spec, write_changes
+from .waves import changed_questions, changes, changes_frame, question_changed, wave_spec, write_changes
 from .weighting import margin_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,9 +68,11 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None])
         weight = f"rim weights to {w.frame_path.name}" if w and w.use != "none" else "unweighted"
         write_csv(table, out_dir / "csv" / f"{tid}.csv", level, weight)
     _write_cleaning_log(cleaned, out_dir / "cleaning_log.csv")
+    waves = _wave_data(spec, data_dir, results, out_dir, progress)
     progress("writing tables.xlsx …")
     write_workbook(tables, exhibits, spec.config, spec.codebooks, out_dir / "tables.xlsx",
-                   _data_date(spec.codebooks))
+                   _data_date(spec.codebooks), changes_frame(waves["changes"], waves["questions"], exhibits)
+                   if waves else None)
     figures_dir = out_dir / "figures"
     progress(f"exporting {sum(e.spec.kind == 'figure' for e in exhibits.values())} charts to SVG …")
     figures = {tid: build_figure(ex.table) for tid, ex in exhibits.items() if ex.spec.kind == "figure"}
@@ -83,7 +85,7 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None])
             "edition_date": _data_date(spec.codebooks),
             "glossary": read_yaml(SPECS_DIR / spec.config["glossary"]),
             "appendix": _appendix_data(results, exhibits, audit_rows, claim_rows),
-            "waves": _wave_data(spec, data_dir, results, out_dir, progress)}
+            "waves": waves}
     env = environment()
     progress("rendering HTML …")
     html_ctx = ReportContext(tables, exhibits, "html", env,

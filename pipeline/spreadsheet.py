@@ -48,8 +48,10 @@ def _sheet_name(ex_label: str | None, table_id: str) -> str:
 
 
 def write_workbook(tables: dict[str, Table], exhibits: dict[str, Exhibit], config: dict,
-                   surveys: dict, path: Path, published: datetime) -> None:
-    """Write `path` (xlsx) with a cover, contents, notes and one sheet per table."""
+                   surveys: dict, path: Path, published: datetime,
+                   changes: pd.DataFrame | None = None) -> None:
+    """Write `path` (xlsx) with a cover, contents, notes and one sheet per table, and with a
+    second wave, a sheet of the change in every share since the previous one."""
     sheets: dict[str, gpt.GPTable] = {}
     for tid, table in tables.items():
         ex = exhibits.get(tid)
@@ -61,6 +63,12 @@ def write_workbook(tables: dict[str, Table], exhibits: dict[str, Exhibit], confi
             subtitles=[base_line(table), f"Unweighted. Source: {book.title} (synthetic reconstruction)."],
             source=f"Source: ohmsk regeneration of DWP/DHSC research report 985 (table id {tid})",
             index_columns={2: 0})
+    if changes is not None and not changes.empty:
+        sheets["Change_since_previous_wave"] = gpt.GPTable(
+            table=changes, table_name="table_changes", title="Change since the previous wave, all respondents",
+            subtitles=["Percentage points; two-sided pooled two-proportion test of the two waves' shares.",
+                       "Every comparison, subgroups included: changes.csv."],
+            source="Source: ohmsk regeneration of DWP/DHSC research report 985", index_columns={2: 0})
     notes = pd.DataFrame({"Note number": [f"note {i}" for i in range(1, len(SHORTHAND) + 1)],
                           "Note text": [f"{code} {text}" for code, text in SHORTHAND.items()]})
     cover = gpt.Cover(

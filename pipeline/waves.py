@@ -19,7 +19,8 @@ from .load import load
 from .safecsv import Writer
 from .significance import compare_proportions
 from .specs import Codebook, read_yaml
-from .tabulate import Table
+from .present import round_half_up
+from .tabulate import TOTAL, Table
 
 WAVE_FILE = "wave.yaml"
 
@@ -124,3 +125,14 @@ def write_changes(found: list[Change], flagged: list[dict], path: Path) -> None:
             w.writerow([c.table, c.series, c.column, c.category, c.label, f"{c.previous:.6f}",
                         f"{c.current:.6f}", f"{c.points:.6f}", c.base_previous, c.base_current,
                         f"{c.pvalue:.6f}", int(c.significant), int(question_changed(c, flagged))])
+
+
+def changes_frame(found: list[Change], flagged: list[dict], exhibits: dict) -> pd.DataFrame:
+    """The all-respondents changes as a spreadsheet table: numbers as numbers, rounded as printed."""
+    rows = [{"Exhibit": exhibits[c.table].label if c.table in exhibits else c.table,
+             "Share": c.label + (" (question changed)" if question_changed(c, flagged) else ""),
+             "Previous wave (%)": round_half_up(c.previous), "This wave (%)": round_half_up(c.current),
+             "Change (points)": round_half_up(c.points), "p-value": round(c.pvalue, 4),
+             "Significant": "yes" if c.significant else "no"}
+            for c in found if c.column == TOTAL]
+    return pd.DataFrame(rows)

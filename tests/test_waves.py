@@ -75,3 +75,25 @@ def test_bad_wave_file_is_named(tmp_path):
     (tmp_path / "wave.yaml").write_text("just: text\n")
     with pytest.raises(OhmskError, match="expected 'wave: <name>'"):
         wave_spec(tmp_path)
+
+
+def test_changes_sheet_in_the_workbook(two_waves, report_spec, tmp_path):
+    import openpyxl
+    from datetime import datetime
+
+    from pipeline.render import number_exhibits
+    from pipeline.spreadsheet import write_workbook
+    from pipeline.waves import changes_frame
+
+    first, second = two_waves
+    current = compute(report_spec, second).tables
+    found = changes(current, compute(report_spec, first).tables)
+    flagged = changed_questions(load_codebook("providers"), second, first)
+    exhibits = number_exhibits(current, report_spec.tables)
+    frame = changes_frame(found, flagged, exhibits)
+    write_workbook(current, exhibits, report_spec.config, report_spec.codebooks, tmp_path / "t.xlsx",
+                   datetime(2026, 1, 1), frame)
+    ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["Change_since_previous_wave"]
+    rows = [r for r in ws.iter_rows(values_only=True) if r[1] and "unable to fill: Yes" in str(r[1])]
+    assert rows and "(question changed)" in rows[0][1]
+    assert rows[0][2:5] == (44, 29, -15)  # 45 of 103, then 30 of 103, rounded as printed
