@@ -14,7 +14,7 @@ from .audit import AuditRow, ClaimRow
 from .clean import CleanData
 from .derive import Dataset
 from .present import fmt_number
-from .render import Exhibit
+from .render import Exhibit, exhibit_label
 from .specs import Codebook, Variable
 from .tabulate import TOTAL, Table
 
@@ -53,8 +53,7 @@ def audit_lines(rows: list[AuditRow], tables: dict[str, Table],
     out = []
     for r in rows:
         t = r.target
-        ex = exhibits.get(t.table)
-        out.append(AuditLine(t.survey, t.id, t.figure, ex.label if ex else "text",
+        out.append(AuditLine(t.survey, t.id, t.figure, exhibit_label(exhibits, t.table, "text"),
                              _describe(tables, t.table, t.series, t.category, t.column, t.stat),
                              t.published, r.computed, "yes" if r.match else "no",
                              t.contradiction))
@@ -67,11 +66,10 @@ def claim_lines(rows: list[ClaimRow], tables: dict[str, Table],
     out = []
     for r in rows:
         c = r.claim
-        ex = exhibits.get(c.table)
         cells = [tables[c.table].cell(c.series, c.category, col, c.stat)["column_label"] for col in c.columns]
         what = _describe(tables, c.table, c.series, c.category, TOTAL, c.stat)
         agrees = {True: "yes", False: "no", None: "not claimed"}[r.match]
-        out.append(AuditLine(c.survey, c.id, c.figure, ex.label if ex else "text",
+        out.append(AuditLine(c.survey, c.id, c.figure, exhibit_label(exhibits, c.table, "text"),
                              f"{what}: {cells[0]} vs {cells[1]}", c.claim.replace("_", " "),
                              r.computed.split(" [")[0], agrees, c.contradiction))
     return out

@@ -83,6 +83,12 @@ def number_exhibits(tables: dict[str, Table], specs: list[TableSpec]) -> dict[st
     return out
 
 
+def exhibit_label(exhibits: dict[str, Exhibit], table_id: str, default: str) -> str:
+    """'Figure 4.1' for a numbered exhibit; `default` for a text-only tabulation."""
+    ex = exhibits.get(table_id)
+    return ex.label if ex else default
+
+
 def base_line(table: Table, column: str = TOTAL) -> str:
     """'Base: <who> (<n>)', one clause per distinct base, as the report prints them.
 
@@ -191,6 +197,10 @@ class ReportContext:
         rows = rows.sort_values("value", ascending=False, kind="stable")
         return [{"label": r.category_label, "pct": fmt_pct(r.value), "value": r.value}
                 for r in rows.itertuples()]
+
+    def label(self, table_id: str) -> str:
+        """The exhibit's number ('Figure 4.1'), or the table id for a text-only tabulation."""
+        return exhibit_label(self.exhibits, table_id, table_id)
 
     def ref(self, table_id: str) -> Markup:
         ex = self.exhibits[table_id]

@@ -69,9 +69,10 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None])
         write_csv(table, out_dir / "csv" / f"{tid}.csv", level, weight)
     _write_cleaning_log(cleaned, out_dir / "cleaning_log.csv")
     waves = _wave_data(spec, data_dir, results, out_dir, progress)
+    edition_date = _data_date(spec.codebooks)
     progress("writing tables.xlsx …")
     write_workbook(tables, exhibits, spec.config, spec.codebooks, out_dir / "tables.xlsx",
-                   _data_date(spec.codebooks), changes_frame(waves["changes"], waves["questions"], exhibits)
+                   edition_date, changes_frame(waves["changes"], waves["questions"], exhibits)
                    if waves else None)
     figures_dir = out_dir / "figures"
     progress(f"exporting {sum(e.spec.kind == 'figure' for e in exhibits.values())} charts to SVG …")
@@ -82,7 +83,7 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None])
     audit_rows, claim_rows = run_audit(spec.config["surveys"], tables, level)
     write_audit([*audit_rows, *claim_rows], out_dir / "audit.csv")
     meta = {"config": spec.config, "codebooks": spec.codebooks, "results": results, "margins": margins,
-            "edition_date": _data_date(spec.codebooks),
+            "edition_date": edition_date,
             "glossary": read_yaml(SPECS_DIR / spec.config["glossary"]),
             "appendix": _appendix_data(results, exhibits, audit_rows, claim_rows),
             "waves": waves}

@@ -20,6 +20,7 @@ from .safecsv import Writer
 from .significance import compare_proportions
 from .specs import Codebook, read_yaml
 from .present import round_half_up
+from .render import exhibit_label
 from .tabulate import TOTAL, Table
 
 WAVE_FILE = "wave.yaml"
@@ -129,7 +130,7 @@ def write_changes(found: list[Change], flagged: list[dict], path: Path) -> None:
 
 def changes_frame(found: list[Change], flagged: list[dict], exhibits: dict) -> pd.DataFrame:
     """The all-respondents changes as a spreadsheet table: numbers as numbers, rounded as printed."""
-    rows = [{"Exhibit": exhibits[c.table].label if c.table in exhibits else c.table,
+    rows = [{"Exhibit": exhibit_label(exhibits, c.table, c.table),
              "Share": c.label + (" (question changed)" if question_changed(c, flagged) else ""),
              "Previous wave (%)": round_half_up(c.previous), "This wave (%)": round_half_up(c.current),
              "Change (points)": round_half_up(c.points), "p-value": round(c.pvalue, 4),
