@@ -16,6 +16,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from .figures import alt_text, chart_cells
+from .pdf import PART_BREAK, PLACEHOLDER_PAGE
 from .present import fmt_number, fmt_pct
 from .safecsv import Writer
 from .specs import TableSpec
@@ -378,16 +379,39 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_html(config: dict, ctx: ReportContext, meta: dict) -> str:
-    """The whole report as one HTML document, its contents listing every section it renders."""
+def render_bodies(config: dict, ctx: ReportContext, meta: dict) -> tuple[list[dict], list[dict]]:
+    """Front matter and chapters rendered (the costly part), each with the sections it holds.
+
+    For print, a chapter whose report.yaml entry lists `pdf_parts_at` (section ids) is cut before
+    each of them into continuation entries, so the PDF can render it in parts.
+    """
     def part(entry: dict) -> dict:
         body = Markup(ctx.env.get_template(entry["template"]).render(R=ctx, meta=meta))
         return {**entry, "body": body, "sections": sections(body)}
 
     front = [part(f) for f in config.get("front", [])]
-    chapters = [part(ch) for ch in config["chapters"]]
+    chapters = []
+    for ch in map(part, config["chapters"]):
+        cuts = ch.get("pdf_parts_at", []) if ctx.mode == "pdf" else []
+        pieces = re.split("(?=" + "|".join(f'<h3 id="{re.escape(c)}"' for c in cuts) + ")", ch["body"]) if cuts else [ch["body"]]
+        chapters.append({**ch, "body": Markup(pieces[0]), "continued": False})
+        chapters += [{**ch, "body": Markup(piece), "sections": [], "continued": True} for piece in pieces[1:]]
+    return front, chapters
+
+
+def render_document(config: dict, ctx: ReportContext, meta: dict, front: list[dict], chapters: list[dict],
+                    pages: dict[str, int] | None = None) -> str:
+    """The whole report as one document, its contents listing every section it renders.
+
+    `pages` gives the contents the page of each heading (print only; see pipeline/pdf.py).
+    """
     return ctx.env.get_template("report.html.j2").render(config=config, front=front, chapters=chapters,
-                                                          R=ctx, meta=meta, mode=ctx.mode)
+                                                          R=ctx, meta=meta, mode=ctx.mode, pages=pages or {},
+                                                          placeholder=PLACEHOLDER_PAGE, part_break=PART_BREAK)
+
+
+def render_html(config: dict, ctx: ReportContext, meta: dict) -> str:
+    return render_document(config, ctx, meta, *render_bodies(config, ctx, meta))
 
 
 _SECTION = re.compile(r'<h3 id="([^"]+)"[^>]*>(.*?)</h3>', re.S)

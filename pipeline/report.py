@@ -21,8 +21,9 @@ from .audit import claims_summary, run_audit, summary, write_audit
 from .build import compute, load_report_spec
 from .errors import OhmskError
 from .figures import build_figure
-from .render import (ReportContext, environment, figure_markup, number_exhibits, render_html,
-                     write_csv)
+from .pdf import split_document, write_pdf
+from .render import (ReportContext, environment, figure_markup, number_exhibits, render_bodies,
+                     render_document, render_html, write_csv)
 from .safecsv import Writer
 from .specs import SPECS_DIR, read_yaml
 from .spreadsheet import write_workbook
@@ -99,7 +100,7 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None])
     progress("rendering PDF …")
     pdf_ctx = ReportContext(tables, exhibits, "pdf", env,
                             figure_markup(figures, exhibits, "pdf", figures_dir), level)
-    _write_pdf(render_html(spec.config, pdf_ctx, meta), out_dir)
+    _write_pdf(spec.config, pdf_ctx, meta, out_dir, progress)
     stamp.write_text(key)
     progress(f"done in {time.perf_counter() - t0:.1f} s: {out_dir / 'report.html'}, {out_dir / 'report.pdf'}")
 
@@ -178,28 +179,19 @@ def _export_svgs(figures: dict, figures_dir: Path) -> None:
         kaleido.stop_sync_server(silence_warnings=True)
 
 
-def _write_pdf(document: str, out_dir: Path) -> None:
-    import pydyf  # WeasyPrint's own PDF writer
-    from weasyprint import HTML
+def _write_pdf(config: dict, ctx: ReportContext, meta: dict, out_dir: Path,
+               progress: Callable[[str], None]) -> None:
+    """report.pdf, rendered in parts (one per front section and chapter) and joined."""
+    front, chapters = render_bodies(config, ctx, meta)
 
-    def add_id_tree(_document, pdf: pydyf.PDF) -> None:
-        """WeasyPrint links each table cell to its headers (/Headers naming the /ID of TH elements)
-        but leaves out the structure tree's /IDTree, which ISO 32000-1 (14.7.2) requires whenever
-        elements have IDs and through which a reader finds them: add it, one leaf in key order."""
-        objects = [o for o in pdf.objects if isinstance(o, pydyf.Dictionary)]
-        root = next((o for o in objects if o.get("Type") == "/StructTreeRoot"), None)
-        named = sorted(((o["ID"].string, o.reference) for o in objects
-                        if o.get("Type") == "/StructElem" and isinstance(o.get("ID"), pydyf.String)),
-                       key=lambda pair: pair[0].encode("utf-8"))
-        if root is None or not named:
-            return
-        tree = pydyf.Dictionary({"Names": pydyf.Array(
-            [item for key, ref in named for item in (pydyf.String(key), ref)])})
-        pdf.add_object(tree)
-        root["IDTree"] = tree.reference
+    def document(pages: dict[str, int]) -> str:
+        return render_document(config, ctx, meta, front, chapters, pages)
 
-    HTML(string=document, base_url=str(out_dir)).write_pdf(
-        out_dir / "report.pdf", pdf_variant="pdf/ua-1", uncompressed_pdf=False, finisher=add_id_tree)
+    continued = [False] * (1 + len(front)) + [ch["continued"] for ch in chapters]
+    numbering = ctx.env.get_template("print/page_numbers.html.j2").render(config=config)
+    write_pdf(split_document(document({}), continued), lambda pages: split_document(document(pages))[0],
+              numbering, out_dir / "report.pdf", base_url=out_dir, cache_dir=out_dir / ".cache" / "pdf",
+              progress=progress)
 
 
 def _write_cleaning_log(cleaned: dict, path: Path) -> None:

@@ -126,8 +126,9 @@ def test_spreadsheet_follows_gss_layout(built, tables):
 def test_two_clean_builds_are_byte_identical(built, tmp_path):
     again = tmp_path / "again"
     build_report(RAW, again, progress=lambda m: None)
-    def outputs(root):  # the build fingerprint records inputs, not output
-        return sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file() and p.name != ".build-fingerprint")
+    def outputs(root):  # the build fingerprint records inputs and .cache/ holds work, not output
+        return sorted(p.relative_to(root) for p in root.rglob("*")
+                      if p.is_file() and p.name != ".build-fingerprint" and ".cache" not in p.relative_to(root).parts)
 
     produced = outputs(built)
     assert produced == outputs(again) and len(produced) > 50
@@ -152,3 +153,12 @@ def test_prose_words_around_withheld_figures(built):
     paragraphs = " ".join(re.findall(r"<p>(.*?)</p>", html, flags=re.S))
     assert "[not shown" not in paragraphs
     assert "withheld as well, since with the total it would reveal the NHS figure" in _squash(paragraphs)
+
+
+def test_pdf_pages_are_numbered_after_the_cover(pdf_pages):
+    """The PDF is joined from parts rendered apart, then numbered: every page but the cover ends
+    with its own number and the total."""
+    assert "Page" not in pdf_pages[0][-40:]
+    total = len(pdf_pages)
+    unnumbered = [i for i, text in enumerate(pdf_pages[1:], 2) if not text.rstrip().endswith(f"Page {i} of {total}")]
+    assert total > 100 and unnumbered == []
