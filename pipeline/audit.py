@@ -247,9 +247,9 @@ def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0
     return rows
 
 
-def run_audit(surveys: list[str], tables: dict[str, Table],
-              level: float = 0.95) -> tuple[list[AuditRow], list[ClaimRow]]:
+def run_audit(surveys: list[str], tables: dict[str, Table], level: float = 0.95,
+              specs_dir: Path = SPECS_DIR) -> tuple[list[AuditRow], list[ClaimRow]]:
     """Every survey's targets and claims, checked against the computed tables."""
-    rows = [r for survey in surveys for r in audit(load_targets(survey), tables)]
-    claims = [r for survey in surveys for r in audit_claims(load_claims(survey), tables, level)]
+    rows = [r for survey in surveys for r in audit(load_targets(survey, specs_dir), tables)]
+    claims = [r for survey in surveys for r in audit_claims(load_claims(survey, specs_dir), tables, level)]
     return rows, claims

@@ -1,12 +1,17 @@
-"""Run the data stages in order: load, clean, derive, check routing, tabulate."""
+"""Run the data stages in order: load, clean, derive, check routing, weight, tabulate, test.
+
+With a cache (pipeline/cache.py), each survey's prepared data and each table are reused when
+nothing they were computed from has changed.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import Store, code_version, digest, file_digest
 from .clean import CleanData, check_routing, clean
 from .derive import Dataset, derive
-from .load import load
+from .load import RENAME_FILE, load
 from .specs import SPECS_DIR, Codebook, TableSpec, check_tables, load_codebook, load_tables, read_yaml
 from .compare import add_letters
 from .errors import OhmskError
@@ -21,6 +26,7 @@ class ReportSpec:
     config: dict
     codebooks: dict[str, Codebook]
     tables: list[TableSpec]
+    folder: Path = SPECS_DIR
 
 
 def load_report_spec(specs_dir: Path = SPECS_DIR) -> ReportSpec:
@@ -30,7 +36,7 @@ def load_report_spec(specs_dir: Path = SPECS_DIR) -> ReportSpec:
     tables = [t for ch in config["chapters"] if "tables" in ch
               for t in load_tables(specs_dir / ch["tables"], conventions)]
     check_tables(tables, books)
-    return ReportSpec(config=config, codebooks=books, tables=tables)
+    return ReportSpec(config=config, codebooks=books, tables=tables, folder=specs_dir)
 
 
 def prepare(book: Codebook, data_dir: Path,
@@ -55,6 +61,7 @@ class Results:
     weights: dict[str, SurveyWeights]
     sensitivity: dict[str, list[SensitivityRow]]
     level: float
+    table_keys: dict[str, str] = field(default_factory=dict)  # what each table was computed from
 
 
 def sampling_fractions(spec: ReportSpec, cleaned: dict[str, CleanData]) -> dict[str, float]:
@@ -69,24 +76,52 @@ def sampling_fractions(spec: ReportSpec, cleaned: dict[str, CleanData]) -> dict[
     return out
 
 
-def compute(spec: ReportSpec, data_dir: Path) -> Results:
-    """Every table of the report, computed from the respondent rows in `data_dir`."""
+def _data_key(book: Codebook, data_dir: Path, linked: list[str]) -> str:
+    """What one survey's prepared data depend on: codebook, data file, rename map, linked surveys."""
+    sav = data_dir / book.file
+    return digest(code_version(), repr(book), str(data_dir.resolve()),  # the cleaning log names the files
+                  file_digest(sav, sav.with_suffix(".csv"), data_dir / RENAME_FILE), *linked)
+
+
+def _prepared(spec: ReportSpec, data_dir: Path, cache: Store) -> tuple[dict, dict, dict[str, str]]:
+    """Every survey loaded, validated and derived, in report.yaml order (links read earlier ones)."""
     cleaned: dict[str, CleanData] = {}
     datasets: dict[str, Dataset] = {}
+    keys: dict[str, str] = {}
     for name, book in spec.codebooks.items():
-        cleaned[name], datasets[name] = prepare(book, data_dir, datasets)
+        keys[name] = _data_key(book, data_dir, list(keys.values()))
+        hit = cache.load(keys[name])
+        if hit is None:
+            hit = prepare(book, data_dir, datasets)
+            cache.save(keys[name], hit)
+        cleaned[name], datasets[name] = hit
+    return cleaned, datasets, keys
+
+
+def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None) -> Results:
+    """Every table of the report, computed from the respondent rows in `data_dir`."""
+    cache = cache or Store(None)
+    cleaned, datasets, data_keys = _prepared(spec, data_dir, cache)
     config = spec.config.get("weighting", {})
     weights = {name: weigh(datasets[name], config[name], data_dir) for name in datasets if name in config}
-    level = 1 - float(spec.config.get("conventions", {}).get("significance_level", 0.05))
+    conventions = spec.config.get("conventions", {})
+    level = 1 - float(conventions.get("significance_level", 0.05))
     applied = {name: w.result.weights for name, w in weights.items() if w.use != "none"}
-    adjust = spec.config.get("conventions", {}).get("multiple_comparisons", "none")
+    adjust = conventions.get("multiple_comparisons", "none")
     fractions = sampling_fractions(spec, cleaned)
-    tables = {}
+    tables, keys = {}, {}
     for t in spec.tables:
-        table = tabulate(datasets[t.survey], t, applied.get(t.survey))
-        table.fraction = fractions.get(t.survey, 0.0)
-        tables[t.id] = add_letters(table, level, adjust)
+        w = applied.get(t.survey)
+        keys[t.id] = digest(code_version(), repr(t), data_keys[t.survey], str(level), adjust,
+                            repr(fractions.get(t.survey, 0.0)), b"" if w is None else w.to_numpy().tobytes())
+        table = cache.load(keys[t.id])
+        if table is None:
+            table = tabulate(datasets[t.survey], t, w)
+            table.fraction = fractions.get(t.survey, 0.0)
+            table = add_letters(table, level, adjust)
+            cache.save(keys[t.id], table)
+        tables[t.id] = table
     sens = {name: sensitivity(config[name].get("sensitivity", {}).get("cells", []), tables,
                               datasets[name], w.result.weights, level)
             for name, w in weights.items()}
-    return Results(cleaned, datasets, tables, weights, sens, level)
+    return Results(cleaned, datasets, tables, weights, sens, level, keys)

@@ -15,7 +15,6 @@ of numbered empty pages.
 """
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import re
@@ -27,6 +26,8 @@ from pathlib import Path
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
+
+from .cache import Store, digest, file_digest
 
 # The template writes this between parts of the print document (see templates/report.html.j2).
 PART_BREAK = "<!--pdf-part-->"
@@ -65,73 +66,70 @@ def split_document(document: str, continued: Sequence[bool] = ()) -> list[Part]:
 
 
 def write_pdf(parts: Sequence[Part], contents: Callable[[Mapping[str, int]], Part], numbering: str,
-              target: Path, base_url: Path, cache_dir: Path, workers: int | None = None,
+              target: Path, base_url: Path, cache: Store, workers: int | None = None,
+              meanwhile: Callable[[], None] = lambda: None,
               progress: Callable[[str], None] = lambda m: None) -> None:
     """Render `parts` (the first being the cover and contents, laid out with placeholder page
     numbers), then the contents again from `contents(page of each anchor)`, and join them.
 
     `numbering` is the HTML of one empty page whose footer numbers it (counter(page) and
     counter(pages) work there); it is repeated for every page of the joined document.
+    `meanwhile` is run in this process while worker processes render the parts.
     """
-    cache = _PartCache(cache_dir, base_url)
+    parts_cache = _PartCache(cache, base_url)
     workers = workers or min(2, os.cpu_count() or 1)
-    files = cache.render([p.html for p in parts], workers, progress)
+    files = parts_cache.render([p.html for p in parts], workers, progress, meanwhile)
     counts = [_page_count(f) for f in files]
     for _ in range(3):  # the contents' own length decides every later page number
         pages = _anchor_pages(files[1:], offset=counts[0])
-        files[0] = cache.render([contents(pages).html], 1, progress)[0]
+        files[0] = parts_cache.render([contents(pages).html], 1, progress)[0]
         if _page_count(files[0]) == counts[0]:
             break
         counts[0] = _page_count(files[0])
     total = sum(counts)
-    numbers = cache.render([_numbered_pages(numbering, total)], 1, progress, variant=None)[0]
+    numbers = parts_cache.render([_numbered_pages(numbering, total)], 1, progress, variant=None)[0]
     joined = _join(files, [p.continued for p in parts])
     _number_pages(joined, numbers)
     target.parent.mkdir(parents=True, exist_ok=True)
     joined.save(target, deterministic_id=True, compress_streams=True,
                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    cache.prune()
 
 
 class _PartCache:
     """Rendered parts under the hash of what they draw from; renders what is missing."""
 
-    def __init__(self, folder: Path, base_url: Path):
-        self.folder, self.base_url, self.used = folder, base_url, set()
+    def __init__(self, store: Store, base_url: Path):
+        self.store, self.base_url = store, base_url
 
     def key(self, html: str, variant: str | None) -> str:
-        h = hashlib.sha256(f"{_weasyprint_version()}\0{variant}\0".encode())
-        h.update(html.encode())
-        for ref in sorted(set(re.findall(r'(?:src|href)="([^":#]+)"', html))):
-            path = self.base_url / ref  # stylesheet and charts: a changed chart re-renders its part
-            h.update(ref.encode() + (path.read_bytes() if path.is_file() else b"-"))
-        return h.hexdigest()[:32]
+        refs = sorted(set(re.findall(r'(?:src|href)="([^":#]+)"', html)))
+        # the stylesheet and charts it draws: a changed chart re-renders its part
+        return digest(_weasyprint_version(), str(variant), html,
+                      *(part for ref in refs for part in (ref, file_digest(self.base_url / ref))))
 
     def render(self, documents: Sequence[str], workers: int, progress: Callable[[str], None],
-               variant: str | None = VARIANT) -> list[Path]:
-        files = [self.folder / f"{self.key(d, variant)}.pdf" for d in documents]
-        self.used.update(files)
+               meanwhile: Callable[[], None] = lambda: None, variant: str | None = VARIANT) -> list[Path]:
+        """The rendered file of each document; those not cached are rendered (in `workers`
+        processes when there are several), `meanwhile` running here in the mean time."""
+        files = [self.store.path(self.key(d, variant), ".pdf") for d in documents]
         todo = {f: d for f, d in zip(files, documents) if not f.exists()}
-        if todo:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            jobs = sorted(((d, str(self.base_url), str(f), variant) for f, d in todo.items()),
-                          key=lambda job: -len(job[0]))  # longest first, for an even spread
-            if len(jobs) > 1:
-                progress(f"rendering {len(jobs)} of {len(files)} PDF parts in {min(workers, len(jobs))} processes …")
-            if workers > 1 and len(jobs) > 1:
-                with ProcessPoolExecutor(min(workers, len(jobs)),
-                                         mp_context=multiprocessing.get_context("fork")) as pool:
-                    list(pool.map(_render, jobs))
-            else:
-                for job in jobs:
-                    _render(job)
+        jobs = sorted(((d, str(self.base_url), str(f), variant) for f, d in todo.items()),
+                      key=lambda job: -len(job[0]))  # longest first, for an even spread
+        if jobs:
+            files[0].parent.mkdir(parents=True, exist_ok=True)
+        if len(jobs) > 1:
+            progress(f"rendering {len(jobs)} of {len(files)} PDF parts in {min(workers, len(jobs))} processes …")
+        if workers > 1 and len(jobs) > 1:
+            with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork")) as pool:
+                rendering = [pool.submit(_render, job) for job in jobs]
+                meanwhile()
+                for job in rendering:
+                    job.result()
+        else:
+            for job in jobs:
+                _render(job)
+            meanwhile()
         return files
-
-    def prune(self) -> None:
-        """Drop parts no longer part of the report, so the cache does not grow without end."""
-        for path in self.folder.glob("*.pdf"):
-            if path not in self.used:
-                path.unlink()
 
 
 def _weasyprint_version() -> str:

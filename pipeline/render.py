@@ -13,6 +13,7 @@ from typing import Callable
 
 import jinja2
 import pandas as pd
+import plotly.io
 from markupsafe import Markup
 
 from .figures import alt_text, chart_cells
@@ -224,7 +225,7 @@ class ReportContext:
                                  notes=table_notes(ex.table, self.level)))
 
 
-def cell_text(row, zero: str = "-") -> str:
+def cell_text(row: pd.Series | dict, zero: str = "-") -> str:
     """A cell as tables print it: value, significance letters, '*' for caution, '[c]' if suppressed."""
     if row["flag"] == "suppressed":
         return "[c]"
@@ -260,7 +261,7 @@ def table_notes(table: Table, level: float) -> list[str]:
     return notes + base_notes(c, table.spec)
 
 
-def data_rows(table: Table, fmt: Callable[[pd.Series], object] = cell_text, empty: object = "") -> dict:
+def data_rows(table: Table, fmt: Callable[[dict], object] = cell_text, empty: object = "") -> dict:
     """The table a reader sees, in the spec's layout: header, body rows and (maybe) a base row.
 
     `fmt` turns a cell into what is shown (text for HTML, numbers and shorthand for the
@@ -278,7 +279,7 @@ def _series_rows_layout(table: Table, fmt: Callable, empty: object) -> dict:
     body = []
     for key, label in dict.fromkeys(zip(c["series"], c["series_label"])):
         part = c[c["series"] == key]
-        by_cat = {repr(cat): row for cat, (_, row) in zip(part["category"], part.iterrows())}
+        by_cat = {repr(row["category"]): row for row in part.to_dict("records")}
         body.append([label] + [fmt(by_cat[r]) if r in by_cat else empty for r, _ in cats]
                     + [int(part["base"].iloc[0])])
     return {"header": [lab for _, lab in cats] + ["Base (n)"], "body": body, "bases": None}
@@ -292,7 +293,7 @@ def _grid_layout(table: Table, fmt: Callable, empty: object) -> dict:
     cols = list(dict.fromkeys(s.col for s in table.spec.series))
     grid: dict[tuple[str, str], object] = {}
     bases: dict[str, int] = {}
-    for _, cell in c.iterrows():
+    for cell in c.to_dict("records"):
         s = spec[cell["series"]]
         grid[(s.row, s.col)] = fmt(cell)
         bases[s.row] = max(bases.get(s.row, 0), int(cell["base"]))
@@ -306,41 +307,42 @@ def _categories_layout(table: Table, fmt: Callable, empty: object) -> dict:
     Numeric summaries (mean, median, ratio) become extra rows under the first series' columns,
     with their own base in the row label where it differs from the total column's.
     """
-    c = table.cells
-    pct = c[c["stat"] == "pct"]
-    stats = c[c["stat"] != "pct"]
-    source = pct if not pct.empty else stats
-    cols = list(dict.fromkeys(zip(source["series"], source["series_label"], source["column"],
-                                  source["column_label"])))
+    records = table.cells.to_dict("records")  # plain rows: filtering a frame per cell is slow
+    pct = [r for r in records if r["stat"] == "pct"]
+    stats = [r for r in records if r["stat"] != "pct"]
+    source = pct or stats
+    cols = list(dict.fromkeys((r["series"], r["series_label"], r["column"], r["column_label"]) for r in source))
     letters = column_letter_map(table)
     multi_series = len({k for k, *_ in cols}) > 1
     only_total = len(cols) == 1 and cols[0][3] == "Total"
     header = [((f"{sl}: {cl}" if cl != "Total" else sl) if multi_series or only_total else cl)
               + (f" ({letters[col]})" if col in letters else "") for _, sl, col, cl in cols]
-    bases = {(key, col): int(source[(source["series"] == key) & (source["column"] == col)]["base"].iloc[0])
-             for key, _, col, _ in cols}
+    bases: dict[tuple, int] = {}
+    for r in source:
+        bases.setdefault((r["series"], r["column"]), int(r["base"]))
+    by_cell: dict[tuple, dict] = {}
+    for r in pct:
+        by_cell.setdefault((r["series"], r["column"], repr(r["category"])), r)
     body: list[list] = []
-    cat_keys = pct["category"].map(repr)
-    by_cell: dict[tuple, pd.Series] = {}  # one pass, not one filter per cell
-    for (_, row), cat in zip(pct.iterrows(), cat_keys):
-        by_cell.setdefault((row["series"], row["column"], cat), row)
-    for cat_repr, label, is_net in dict.fromkeys(zip(cat_keys, pct["category_label"], pct["is_net"])):
+    for cat_repr, label, is_net in dict.fromkeys((repr(r["category"]), r["category_label"], r["is_net"]) for r in pct):
         row_out: list = [("Net: " if is_net else "") + label]
         for key, _, col, _ in cols:
             hit = by_cell.get((key, col, cat_repr))
             row_out.append(fmt(hit) if hit is not None else empty)
         body.append(row_out)
     first_key, first_col = cols[0][0], cols[0][2]
-    for key, stat in dict.fromkeys(zip(stats["series"], stats["stat"])):
-        part = stats[(stats["series"] == key) & (stats["stat"] == stat)]
-        label = f"{part['series_label'].iloc[0]}: {stat}"
-        total_n = int(part[part["column"] == first_col]["base"].iloc[0]) if (part["column"] == first_col).any() else None
-        if not pct.empty and total_n is not None and total_n != bases[(first_key, first_col)]:
+    for key, stat in dict.fromkeys((r["series"], r["stat"]) for r in stats):
+        by_col: dict[str, dict] = {}
+        for r in stats:
+            if r["series"] == key and r["stat"] == stat:
+                by_col.setdefault(r["column"], r)
+        label = f"{next(iter(by_col.values()))['series_label']}: {stat}"
+        total_n = int(by_col[first_col]["base"]) if first_col in by_col else None
+        if pct and total_n is not None and total_n != bases[(first_key, first_col)]:
             label += f" (base {total_n})"
         row = [label]
         for ckey, _, col, _ in cols:
-            hit = part[part["column"] == col]
-            row.append(empty if (ckey != first_key and not pct.empty) or hit.empty else fmt(hit.iloc[0]))
+            row.append(empty if (ckey != first_key and pct) or col not in by_col else fmt(by_col[col]))
         body.append(row)
     base_row = ["Base (n)"] + [bases[(key, col)] for key, _, col, _ in cols]
     return {"header": header, "body": body, "bases": base_row}
@@ -358,13 +360,13 @@ def write_csv(table: Table, path: Path, level: float = 0.95, weight: str = "unwe
                     "is_net", "stat", "value", "shown", "n", "base", "effective_base", "flag",
                     "significantly_higher_than"])
         test = TEST_NOTE.format(level=level) if spec.by else "none (no subgroup columns)"
-        for _, row in table.cells.iterrows():
+        for row in table.cells.to_dict("records"):
             s = bases[row["series"]]
             w.writerow([spec.id, spec.source, spec.title, spec.survey, row["series"], row["series_label"],
                         s.base, s.filter or "", weight, test, row["column"], row["column_label"],
                         "" if row["category"] is None else row["category"], row["category_label"],
                         int(row["is_net"]), row["stat"], f"{row['value']:.6f}",
-                        cell_text(row.drop("letters"), zero="0%"), row["n"], row["base"],
+                        cell_text({**row, "letters": ""}, zero="0%"), row["n"], row["base"],
                         f"{row['n_eff']:.1f}", row["flag"], row["letters"]])
 
 
@@ -410,10 +412,6 @@ def render_document(config: dict, ctx: ReportContext, meta: dict, front: list[di
                                                           placeholder=PLACEHOLDER_PAGE, part_break=PART_BREAK)
 
 
-def render_html(config: dict, ctx: ReportContext, meta: dict) -> str:
-    return render_document(config, ctx, meta, *render_bodies(config, ctx, meta))
-
-
 _SECTION = re.compile(r'<h3 id="([^"]+)"[^>]*>(.*?)</h3>', re.S)
 
 
@@ -425,15 +423,15 @@ def sections(body: str) -> list[dict]:
 
 def figure_markup(figures: dict, exhibits: dict[str, Exhibit], mode: str,
                   svg_dir: Path) -> dict[str, str]:
-    """Interactive plotly divs (HTML) or links to vector SVGs (PDF) for every figure."""
+    """Interactive plotly divs (HTML) or links to vector SVGs (PDF) for every figure (plotly
+    figure dicts by table id)."""
     out: dict[str, str] = {}
     for tid, ex in exhibits.items():
         if ex.spec.kind != "figure":
             continue
         if mode == "html":
-            fig = figures[tid]
-            out[tid] = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{tid}",
-                                   config={"displaylogo": False, "responsive": True})
+            out[tid] = plotly.io.to_html(figures[tid], full_html=False, include_plotlyjs=False, validate=False,
+                                         div_id=f"chart-{tid}", config={"displaylogo": False, "responsive": True})
         else:
             out[tid] = (f'<img class="chart" src="{svg_dir.name}/{tid}.svg" '
                         f'alt="{html.escape(alt_text(ex.table))}">')

@@ -26,7 +26,7 @@ SHORTHAND = {
 }
 
 
-def _value(row: pd.Series) -> float | str:
+def _value(row: dict) -> float | str:
     if row["flag"] == "suppressed":
         return "[c]"
     value = float(row["value"])

@@ -6,6 +6,7 @@ charts, HTML tables, CSV files, prose and the audit all read the same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -32,25 +33,34 @@ class Table:
 
     def cell(self, series: str | None = None, category: int | str | None = None,
              column: str = TOTAL, stat: str = "pct") -> pd.Series:
-        """The one cell a prose helper or audit target points at; a clear error otherwise."""
-        key = series or self.spec.series[0].key
-        c = self.cells
-        sel = (c["series"] == key) & (c["column"] == column)
-        if stat in VALUE_STATS:  # 'base' and 'n' can be read off any row of the series
-            sel &= c["stat"] == stat
-        if category is not None:
-            sel &= c["category"].map(lambda v: _same(v, category))
-        rows = c[sel]
-        if rows.empty:
-            raise SpecError(f"table {self.spec.id!r} has no cell series={key!r} "
+        """The one cell a prose helper or audit target points at; a clear error otherwise.
+
+        `category` None means any (a numeric statistic's row); a digit string also finds the
+        code it spells. 'base' and 'n' can be read off any row of the series and column.
+        """
+        key = (series or self.spec.series[0].key, column, stat if stat in VALUE_STATS else _ANY)
+        position = self._positions.get((*key, _ANY if category is None else category))
+        if position is None and isinstance(category, str) and category.isdigit():
+            position = self._positions.get((*key, int(category)))
+        if position is None:
+            raise SpecError(f"table {self.spec.id!r} has no cell series={key[0]!r} "
                             f"category={category!r} column={column!r} stat={stat!r}")
-        return rows.iloc[0]
+        return self.cells.iloc[position]
+
+    @cached_property
+    def _positions(self) -> dict[tuple, int]:
+        """The first row of each (series, column, stat or any, category or any): what `cell`
+        looks up, built once instead of filtering every cell on every call."""
+        found: dict[tuple, int] = {}
+        c = self.cells
+        for i, (series, column, stat, category) in enumerate(zip(c["series"], c["column"], c["stat"], c["category"])):
+            for s in (stat, _ANY):
+                found.setdefault((series, column, s, category), i)
+                found.setdefault((series, column, s, _ANY), i)
+        return found
 
 
-def _same(value: object, wanted: int | str) -> bool:
-    if isinstance(wanted, str) and not isinstance(value, str):
-        return wanted.isdigit() and value == int(wanted)
-    return value == wanted
+_ANY = "\0any"  # stands for any statistic or category in Table._positions (no label holds a NUL)
 
 
 def _columns(ds: Dataset, spec: TableSpec) -> list[tuple[str, str, pd.Series]]:

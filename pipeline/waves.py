@@ -14,38 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import OhmskError
 from .load import load
 from .safecsv import Writer
 from .significance import compare_proportions
-from .specs import Codebook, read_yaml
+from .specs import Codebook
 from .present import round_half_up
 from .render import exhibit_label
 from .tabulate import TOTAL, Table
-
-WAVE_FILE = "wave.yaml"
-
-
-@dataclass(frozen=True)
-class WaveSpec:
-    wave: str
-    previous_wave: str
-    previous_dir: Path
-
-
-def wave_spec(data_dir: Path) -> WaveSpec | None:
-    """The folder's wave declaration, or None for a single-wave build."""
-    path = data_dir / WAVE_FILE
-    if not path.exists():
-        return None
-    raw = read_yaml(path)
-    if not isinstance(raw, dict) or "wave" not in raw or "previous" not in raw:
-        raise OhmskError(f"{path}: expected 'wave: <name>' and 'previous: <folder of the previous wave>'")
-    previous = (data_dir / str(raw["previous"])).resolve()
-    if not previous.is_dir():
-        raise OhmskError(f"{path}: previous wave folder {previous} not found")
-    return WaveSpec(str(raw["wave"]), str(raw.get("previous_wave", previous.name)), previous)
-
 
 @dataclass(frozen=True)
 class Change:

@@ -96,14 +96,14 @@ def test_methodology_is_generated_from_specs_and_data(built):
 
 
 def test_missing_browser_is_a_clear_error(monkeypatch, tmp_path):
-    """kaleido hangs when it finds no browser, so the build checks first and says what to install."""
-    import pipeline.report as report
+    """Without a Chromium the charts cannot be drawn: the build says what to install."""
+    import pipeline.svg as svg
     from pipeline.errors import OhmskError
 
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
-    monkeypatch.setattr(report.shutil, "which", lambda name: None)
+    monkeypatch.setattr(svg.shutil, "which", lambda name: None)
     with pytest.raises(OhmskError, match="apt-get install chromium"):
-        report._find_browser()
+        svg.find_browser()
 
 
 def test_spreadsheet_follows_gss_layout(built, tables):

@@ -9,7 +9,8 @@ from pipeline.build import compute
 from pipeline.errors import OhmskError
 from pipeline.reconstruct.sav import write_sav
 from pipeline.specs import load_codebook
-from pipeline.waves import changed_questions, changes, question_changed, wave_spec, write_changes
+from pipeline.inputs import wave_spec
+from pipeline.waves import changed_questions, changes, question_changed, write_changes
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,62 @@
+"""What a build reads, and whether the outputs already reflect it.
+
+Checked before anything heavy is imported, so that `make report` with nothing changed returns
+at once: the build's fingerprint hashes the raw data (and a previous wave's), the specs, the
+templates and the pipeline's code, and is recorded beside the outputs when a build completes.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import OhmskError
+from .specs import read_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WAVE_FILE = "wave.yaml"
+STAMP = ".build-fingerprint"
+OUTPUT_FILES = ("report.html", "report.pdf", "tables.xlsx")
+
+
+@dataclass(frozen=True)
+class WaveSpec:
+    wave: str
+    previous_wave: str
+    previous_dir: Path
+
+
+def wave_spec(data_dir: Path) -> WaveSpec | None:
+    """The folder's wave declaration, or None for a single-wave build."""
+    path = data_dir / WAVE_FILE
+    if not path.exists():
+        return None
+    raw = read_yaml(path)
+    if not isinstance(raw, dict) or "wave" not in raw or "previous" not in raw:
+        raise OhmskError(f"{path}: expected 'wave: <name>' and 'previous: <folder of the previous wave>'")
+    previous = (data_dir / str(raw["previous"])).resolve()
+    if not previous.is_dir():
+        raise OhmskError(f"{path}: previous wave folder {previous} not found")
+    return WaveSpec(str(raw["wave"]), str(raw.get("previous_wave", previous.name)), previous)
+
+
+def fingerprint(data_dir: Path, specs_dir: Path) -> str:
+    """Hash of the raw data, specs, templates and pipeline code: the build's inputs."""
+    h = hashlib.sha256()
+    waves = wave_spec(data_dir)
+    sources = [data_dir, specs_dir, ROOT / "templates", ROOT / "pipeline"] + ([waves.previous_dir] if waves else [])
+    for folder in sources:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            h.update(str(path.relative_to(folder)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def is_current(out_dir: Path, key: str) -> bool:
+    """Whether `out_dir` holds every output of a completed build from inputs hashing to `key`."""
+    stamp = out_dir / STAMP
+    return stamp.exists() and stamp.read_text() == key and all((out_dir / f).exists() for f in OUTPUT_FILES)
+
+
+def record(out_dir: Path, key: str) -> None:
+    (out_dir / STAMP).write_text(key)
