@@ -15,7 +15,6 @@ from .derive import Dataset
 from .errors import SpecError
 from .expr import mask
 from .specs import Net, Series, TableSpec
-from .weight import kish_effective_n
 
 CELL_COLUMNS = ["series", "series_label", "column", "column_label", "category",
                 "category_label", "is_net", "stat", "value", "n", "base", "n_eff", "sd", "flag", "unit"]
@@ -63,42 +62,61 @@ class Table:
 _ANY = "\0any"  # stands for any statistic or category in Table._positions (no label holds a NUL)
 
 
-def _columns(ds: Dataset, spec: TableSpec) -> list[tuple[str, str, pd.Series]]:
-    """(column id, label, row mask): the total, then one column per code of each `by` variable."""
-    frame = ds.frame
-    cols = [(TOTAL, "Total", pd.Series(True, index=frame.index))]
+@dataclass(frozen=True)
+class _Grouping:
+    """Columns that partition respondents: the total (one group), or one `by` variable's codes.
+
+    `group[i]` is respondent i's column within the grouping, -1 for none (e.g. no answer).
+    """
+
+    columns: tuple[tuple[str, str], ...]  # (column id, label)
+    group: np.ndarray
+
+
+def _groupings(ds: Dataset, spec: TableSpec) -> list[_Grouping]:
+    """The total, then one grouping per `by` variable, its columns in code order."""
+    n = len(ds.frame)
+    out = [_Grouping(((TOTAL, "Total"),), np.zeros(n, dtype=np.intp))]
     for by in spec.by:
         labels = ds.codebook.labels(by)
-        for code in _substantive(ds, by):
-            cols.append((f"{by}={code}", labels[code], frame[by] == code))
-    return cols
+        codes = _substantive(ds, by)
+        out.append(_Grouping(tuple((f"{by}={code}", labels[code]) for code in codes),
+                             _positions_of(ds.frame[by].to_numpy(dtype=float, na_value=np.nan), codes)))
+    return out
 
 
-def _categories(ds: Dataset, s: Series, base: pd.Series) -> list[tuple[object, str, bool, pd.Series]]:
+def _positions_of(values: np.ndarray, codes: list) -> np.ndarray:
+    """Each value's position in `codes`, -1 where it is none of them (or missing)."""
+    out = np.full(len(values), -1, dtype=np.intp)
+    for i, code in enumerate(codes):
+        out[values == code] = i
+    return out
+
+
+def _categories(ds: Dataset, s: Series, base: np.ndarray) -> list[tuple[object, str, bool, np.ndarray]]:
     """(category, label, is_net, indicator) for each row of a categorical or multi series."""
     book, frame = ds.codebook, ds.frame
-    out: list[tuple[object, str, bool, pd.Series]] = []
+    out: list[tuple[object, str, bool, np.ndarray]] = []
     if book.kind(s.var) == "multi":
         var = book.variables[s.var]
-        items = {code: frame[f"{s.var}_{code}"] == 1 for code in var.codes}
+        items = {code: frame[f"{s.var}_{code}"].to_numpy(dtype=float, na_value=np.nan) == 1 for code in var.codes}
         shown = list(var.codes)
         if s.top and len(shown) > s.top:  # the most mentioned in the whole base; ties in code order
-            ranked = sorted(shown, key=lambda c: -int((items[c] & base).sum()))
+            ranked = sorted(shown, key=lambda c: -int(np.count_nonzero(items[c] & base)))
             shown = [c for c in var.codes if c in ranked[: s.top]]
             rest = [c for c in var.codes if c not in shown]
             nets = list(s.nets) + [Net(s.top_label, tuple(rest))]
         else:
             nets = list(s.nets)
         for net in nets:
-            any_item = np.logical_or.reduce([items[c] for c in net.codes])
-            out.append((net.label, net.label, True, pd.Series(any_item, index=frame.index)))
+            out.append((net.label, net.label, True, np.logical_or.reduce([items[c] for c in net.codes])))
         out += [(code, var.codes[code], False, items[code]) for code in shown]
         return out
-    values = frame[s.var]
+    values = frame[s.var].to_numpy(dtype=float, na_value=np.nan)
     labels = book.labels(s.var)
     missing = set(labels) - set(_substantive(ds, s.var))
     for net in s.nets:
-        out.append((net.label, net.label, True, values.isin(net.codes)))
+        out.append((net.label, net.label, True, np.isin(values, net.codes)))
     for code, label in labels.items():
         hit = values == code
         if code in missing and not (hit & base).any():
@@ -115,32 +133,43 @@ def _substantive(ds: Dataset, name: str) -> list[int]:
     return list(der.labels)
 
 
-def _series_rows(ds: Dataset, spec: TableSpec, s: Series, weights: pd.Series) -> list[dict]:
+def _sums(group: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """Sum of `weights` (or a count) per group: the one pass over respondents a cell needs."""
+    return np.bincount(group, weights=weights, minlength=size)[:size]
+
+
+def _series_rows(ds: Dataset, spec: TableSpec, s: Series, weights: np.ndarray,
+                 groupings: list[_Grouping]) -> list[dict]:
     frame = ds.frame
     where = f"table {spec.id!r}, series {s.key!r}"
     if s.var not in ds.asked:
         raise SpecError(f"{where}: variable {s.var!r} is not in the data")
-    base_mask = ds.asked[s.var].copy()
+    base_mask = ds.asked[s.var].to_numpy(dtype=bool)
     if s.filter:
-        base_mask &= mask(frame, s.filter, where)
-    rows: list[dict] = []
+        base_mask = base_mask & mask(frame, s.filter, where).to_numpy(dtype=bool)
     common = {"series": s.key, "series_label": s.label or ds.codebook.label(s.var)}
     numeric = ds.codebook.kind(s.var) == "numeric"
     cats = [] if numeric else _categories(ds, s, base_mask)
-    for col, col_label, col_mask in _columns(ds, spec):
-        in_base = base_mask & col_mask
-        head = {**common, "column": col, "column_label": col_label}
+    rows: list[dict] = []
+    for grouping in groupings:
+        inside = base_mask & (grouping.group >= 0)
+        group, w = grouping.group[inside], weights[inside]
+        heads = [{**common, "column": col, "column_label": label} for col, label in grouping.columns]
         if numeric:
-            rows += _numeric_rows(frame, s, in_base, weights, head)
+            rows += _numeric_rows(frame, s, inside, group, w, heads)
             continue
-        w = weights[in_base]
-        base, total_w = int(in_base.sum()), float(w.sum())
-        n_eff = kish_effective_n(w) if base else 0.0
-        for cat, label, is_net, hit in cats:
-            inside = hit & in_base
-            rows.append({**head, "category": cat, "category_label": label, "is_net": is_net,
-                         "stat": "pct", "value": 100.0 * weights[inside].sum() / total_w if base else np.nan,
-                         "n": int(inside.sum()), "base": base, "n_eff": n_eff, "sd": np.nan})
+        size = len(heads)
+        bases, total_w, total_w2 = _sums(group, size), _sums(group, size, w), _sums(group, size, w * w)
+        found = [(cat, label, is_net, _sums(group, size, hit[inside]), _sums(group, size, w * hit[inside]))
+                 for cat, label, is_net, hit in cats]
+        for j, head in enumerate(heads):
+            base = int(bases[j])
+            n_eff = total_w[j] ** 2 / total_w2[j] if total_w2[j] > 0 else 0.0
+            for cat, label, is_net, counts, weighted in found:
+                rows.append({**head, "category": cat, "category_label": label, "is_net": is_net, "stat": "pct",
+                             "value": 100.0 * weighted[j] / total_w[j] if base else np.nan,
+                             "n": int(counts[j]), "base": base, "n_eff": float(n_eff) if base else 0.0,
+                             "sd": np.nan})
     return rows
 
 
@@ -153,33 +182,48 @@ def _weighted_median(values: np.ndarray, w: np.ndarray) -> float:
     return float(values[order][np.searchsorted(cum, 0.5)])
 
 
-def _numeric_rows(frame: pd.DataFrame, s: Series, in_base: pd.Series, weights: pd.Series,
-                  head: dict) -> list[dict]:
-    values = frame.loc[in_base, s.var]
-    rows = []
-    for stat in s.stats:
-        sd = np.nan
-        if stat == "ratio":
-            denom = frame.loc[in_base, s.denominator]
-            ok = values.notna() & denom.notna()
-            w = weights[in_base][ok]
-            value = 100.0 * (w * values[ok]).sum() / (w * denom[ok]).sum() if ok.any() else np.nan
+def _numeric_rows(frame: pd.DataFrame, s: Series, inside: np.ndarray, group: np.ndarray, w: np.ndarray,
+                  heads: list[dict]) -> list[dict]:
+    """Mean, median or ratio of a numeric variable: each column of one grouping, its stats in turn."""
+    values = frame[s.var].to_numpy(dtype=float, na_value=np.nan)[inside]
+    by_stat = {stat: _numeric_stat(frame, s, stat, inside, values, group, w, len(heads)) for stat in s.stats}
+    return [{**head, "category": None, "category_label": stat, "is_net": False, "stat": stat,
+             "value": value, "n": n, "base": n, "n_eff": n_eff, "sd": sd, "unit": s.unit}
+            for j, head in enumerate(heads) for stat, found in by_stat.items()
+            for value, n, n_eff, sd in [found[j]]]
+
+
+def _numeric_stat(frame: pd.DataFrame, s: Series, stat: str, inside: np.ndarray, values: np.ndarray,
+                  group: np.ndarray, w: np.ndarray, size: int) -> list[tuple[float, int, float, float]]:
+    """(value, n, effective base, sd) of one statistic in each of `size` columns."""
+    ok = ~np.isnan(values)
+    if stat == "ratio":
+        denom = frame[s.denominator].to_numpy(dtype=float, na_value=np.nan)[inside]
+        ok &= ~np.isnan(denom)
+        num, den = _sums(group[ok], size, w[ok] * values[ok]), _sums(group[ok], size, w[ok] * denom[ok])
+    g, v, wo = group[ok], values[ok], w[ok]
+    counts, sw, sw2 = _sums(g, size), _sums(g, size, wo), _sums(g, size, wo * wo)
+    if stat == "mean":
+        means = np.divide(_sums(g, size, wo * v), sw, out=np.full(size, np.nan), where=counts > 0)
+        spread = _sums(g, size, wo * (v - means[g]) ** 2)
+    elif stat == "median":
+        order = np.lexsort((v, g))  # respondents by column, then value: each column a slice
+        edges = np.searchsorted(g[order], np.arange(size + 1))
+    out = []
+    for j in range(size):
+        n, sd = int(counts[j]), np.nan
+        if not n:
+            value = np.nan
+        elif stat == "ratio":
+            value = 100.0 * num[j] / den[j]
+        elif stat == "mean":
+            value = float(means[j])
+            sd = float(np.sqrt(spread[j] / sw[j] * n / max(n - 1, 1)))
         else:
-            ok = values.notna()
-            w, v = weights[in_base][ok].to_numpy(), values[ok].to_numpy()
-            if not ok.any():
-                value = np.nan
-            elif stat == "mean":
-                value = float(np.average(v, weights=w))
-                sd = float(np.sqrt(np.average((v - value) ** 2, weights=w) * len(v) / max(len(v) - 1, 1)))
-            else:
-                value = _weighted_median(v, w)
-        n = int(ok.sum())
-        rows.append({**head, "category": None, "category_label": stat, "is_net": False,
-                     "stat": stat, "value": float(value), "n": n, "base": n,
-                     "n_eff": kish_effective_n(weights[in_base][ok]) if n else 0.0, "sd": sd,
-                     "unit": s.unit})
-    return rows
+            part = order[edges[j]:edges[j + 1]]
+            value = _weighted_median(v[part], wo[part])
+        out.append((float(value), n, float(sw[j] ** 2 / sw2[j]) if n and sw2[j] > 0 else 0.0, sd))
+    return out
 
 
 def _flags(cells: pd.DataFrame, spec: TableSpec) -> pd.Series:
@@ -204,11 +248,11 @@ def _flags(cells: pd.DataFrame, spec: TableSpec) -> pd.Series:
 
 def tabulate(ds: Dataset, spec: TableSpec, weights: pd.Series | None = None) -> Table:
     """Compute every cell of one table from respondent rows (weighted when `weights` given)."""
-    if weights is None:
-        weights = pd.Series(1.0, index=ds.frame.index)
+    w = np.ones(len(ds.frame)) if weights is None else weights.reindex(ds.frame.index).to_numpy(dtype=float)
+    groupings = _groupings(ds, spec)
     rows: list[dict] = []
     for s in spec.series:
-        rows += _series_rows(ds, spec, s, weights)
+        rows += _series_rows(ds, spec, s, w, groupings)
     cells = pd.DataFrame(rows, columns=CELL_COLUMNS)
     cells["category"] = pd.Series([r["category"] for r in rows], dtype=object)
     cells["flag"] = _flags(cells, spec)
