@@ -164,11 +164,13 @@ def check_routing(clean_data: CleanData, frame: pd.DataFrame, asked: dict[str, p
 def _check_consistency(var: Variable, frame: pd.DataFrame, out: _Collector) -> None:
     values = frame[var.name] if var.type != "multi" else None
     if var.selected_in and values is not None:
-        for rid, code in values.dropna().items():
+        unselected = pd.Series(False, index=frame.index)
+        for code in values.dropna().unique():
             item = f"{var.selected_in}_{int(code)}"
-            if item in frame.columns and frame.at[rid, item] != 1:
-                out.add("error", var.name, str(rid), code,
-                        f"names an option the respondent did not select at {var.selected_in!r}")
+            if item in frame.columns:
+                unselected |= (values == code) & (frame[item] != 1)
+        out.rows("error", var.name, frame, unselected, values,
+                 f"names an option the respondent did not select at {var.selected_in!r}")
     if var.selected_in and var.type == "multi":  # each item mentioned must be selected there too
         for code in var.codes:
             item, there = f"{var.name}_{code}", f"{var.selected_in}_{code}"

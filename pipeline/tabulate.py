@@ -93,10 +93,22 @@ def _positions_of(values: np.ndarray, codes: list) -> np.ndarray:
     return out
 
 
-def _categories(ds: Dataset, s: Series, base: np.ndarray) -> list[tuple[object, str, bool, np.ndarray]]:
-    """(category, label, is_net, indicator) for each row of a categorical or multi series."""
+@dataclass(frozen=True)
+class _Row:
+    """One category row of a categorical series and who falls in it: an indicator (nets and
+    multi-code items) or a position among a single-code answer's codes (counted all at once)."""
+
+    category: object
+    label: str
+    is_net: bool
+    hit: np.ndarray | None = None
+    code: int = -1
+
+
+def _categories(ds: Dataset, s: Series, base: np.ndarray) -> tuple[list[_Row], np.ndarray | None, int]:
+    """The rows of a categorical or multi series and, for a single-code one, each respondent's
+    position among its codes (-1 for none) and how many codes there are."""
     book, frame = ds.codebook, ds.frame
-    out: list[tuple[object, str, bool, np.ndarray]] = []
     if book.kind(s.var) == "multi":
         var = book.variables[s.var]
         items = {code: frame[f"{s.var}_{code}"].to_numpy(dtype=float, na_value=np.nan) == 1 for code in var.codes}
@@ -108,21 +120,17 @@ def _categories(ds: Dataset, s: Series, base: np.ndarray) -> list[tuple[object, 
             nets = list(s.nets) + [Net(s.top_label, tuple(rest))]
         else:
             nets = list(s.nets)
-        for net in nets:
-            out.append((net.label, net.label, True, np.logical_or.reduce([items[c] for c in net.codes])))
-        out += [(code, var.codes[code], False, items[code]) for code in shown]
-        return out
+        rows = [_Row(net.label, net.label, True, np.logical_or.reduce([items[c] for c in net.codes])) for net in nets]
+        return rows + [_Row(code, var.codes[code], False, items[code]) for code in shown], None, 0
     values = frame[s.var].to_numpy(dtype=float, na_value=np.nan)
     labels = book.labels(s.var)
+    position = pd.Index(list(labels)).get_indexer(values)  # -1: no answer (or not a code)
+    given = np.bincount(position[base & (position >= 0)], minlength=len(labels))
     missing = set(labels) - set(_substantive(ds, s.var))
-    for net in s.nets:
-        out.append((net.label, net.label, True, np.isin(values, net.codes)))
-    for code, label in labels.items():
-        hit = values == code
-        if code in missing and not (hit & base).any():
-            continue  # a don't-know row appears only when someone gave that answer
-        out.append((code, label, False, hit))
-    return out
+    rows = [_Row(net.label, net.label, True, np.isin(values, net.codes)) for net in s.nets]
+    rows += [_Row(code, label, False, code=i) for i, (code, label) in enumerate(labels.items())
+             if code not in missing or given[i]]  # a don't-know row appears only when someone gave it
+    return rows, position, len(labels)
 
 
 def _substantive(ds: Dataset, name: str) -> list[int]:
@@ -138,8 +146,14 @@ def _sums(group: np.ndarray, size: int, weights: np.ndarray | None = None) -> np
     return np.bincount(group, weights=weights, minlength=size)[:size]
 
 
-def _series_rows(ds: Dataset, spec: TableSpec, s: Series, weights: np.ndarray,
+def _weighted(group: np.ndarray, size: int, w: np.ndarray | None, values: np.ndarray) -> np.ndarray:
+    """Per group, the sum of `values` times the weights; unweighted (`w` None), of `values`."""
+    return _sums(group, size, values if w is None else w * values)
+
+
+def _series_rows(ds: Dataset, spec: TableSpec, s: Series, weights: np.ndarray | None,
                  groupings: list[_Grouping]) -> list[dict]:
+    """Every cell of one series; `weights` None means unweighted, which saves half the passes."""
     frame = ds.frame
     where = f"table {spec.id!r}, series {s.key!r}"
     if s.var not in ds.asked:
@@ -149,40 +163,60 @@ def _series_rows(ds: Dataset, spec: TableSpec, s: Series, weights: np.ndarray,
         base_mask = base_mask & mask(frame, s.filter, where).to_numpy(dtype=bool)
     common = {"series": s.key, "series_label": s.label or ds.codebook.label(s.var)}
     numeric = ds.codebook.kind(s.var) == "numeric"
-    cats = [] if numeric else _categories(ds, s, base_mask)
+    cats, position, n_codes = ([], None, 0) if numeric else _categories(ds, s, base_mask)
     rows: list[dict] = []
     for grouping in groupings:
         inside = base_mask & (grouping.group >= 0)
-        group, w = grouping.group[inside], weights[inside]
+        group, w = grouping.group[inside], None if weights is None else weights[inside]
         heads = [{**common, "column": col, "column_label": label} for col, label in grouping.columns]
         if numeric:
             rows += _numeric_rows(frame, s, inside, group, w, heads)
             continue
         size = len(heads)
-        bases, total_w, total_w2 = _sums(group, size), _sums(group, size, w), _sums(group, size, w * w)
-        found = [(cat, label, is_net, _sums(group, size, hit[inside]), _sums(group, size, w * hit[inside]))
-                 for cat, label, is_net, hit in cats]
+        bases = _sums(group, size)
+        total_w, total_w2 = (bases, bases) if w is None else (_sums(group, size, w), _sums(group, size, w * w))
+        by_code = _code_sums(position[inside], n_codes, group, w, size) if position is not None else None
+        found = []
+        for r in cats:
+            if r.hit is None:
+                found.append((r, by_code[0][:, r.code], by_code[1][:, r.code]))
+                continue
+            hit = r.hit[inside]
+            counts = _sums(group, size, hit)
+            found.append((r, counts, counts if w is None else _sums(group, size, w * hit)))
         for j, head in enumerate(heads):
             base = int(bases[j])
             n_eff = total_w[j] ** 2 / total_w2[j] if total_w2[j] > 0 else 0.0
-            for cat, label, is_net, counts, weighted in found:
-                rows.append({**head, "category": cat, "category_label": label, "is_net": is_net, "stat": "pct",
-                             "value": 100.0 * weighted[j] / total_w[j] if base else np.nan,
+            for r, counts, weighted in found:
+                rows.append({**head, "category": r.category, "category_label": r.label, "is_net": r.is_net,
+                             "stat": "pct", "value": 100.0 * weighted[j] / total_w[j] if base else np.nan,
                              "n": int(counts[j]), "base": base, "n_eff": float(n_eff) if base else 0.0,
                              "sd": np.nan})
     return rows
 
 
-def _weighted_median(values: np.ndarray, w: np.ndarray) -> float:
+def _code_sums(position: np.ndarray, codes: int, group: np.ndarray, w: np.ndarray | None,
+               size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Counts and weights of every (column, code) cell of a single-code answer, in one pass each."""
+    ok = position >= 0
+    flat = group[ok] * codes + position[ok]
+    counts = np.bincount(flat, minlength=size * codes)[: size * codes].reshape(size, codes)
+    if w is None:
+        return counts, counts
+    weighted = np.bincount(flat, weights=w[ok], minlength=size * codes)[: size * codes].reshape(size, codes)
+    return counts, weighted
+
+
+def _weighted_median(values: np.ndarray, w: np.ndarray | None) -> float:
     """The value at which half the weight lies on each side (the plain median when unweighted)."""
-    if np.all(w == w[0]):
+    if w is None or np.all(w == w[0]):
         return float(np.median(values))
     order = np.argsort(values, kind="stable")
     cum = np.cumsum(w[order]) / w.sum()
     return float(values[order][np.searchsorted(cum, 0.5)])
 
 
-def _numeric_rows(frame: pd.DataFrame, s: Series, inside: np.ndarray, group: np.ndarray, w: np.ndarray,
+def _numeric_rows(frame: pd.DataFrame, s: Series, inside: np.ndarray, group: np.ndarray, w: np.ndarray | None,
                   heads: list[dict]) -> list[dict]:
     """Mean, median or ratio of a numeric variable: each column of one grouping, its stats in turn."""
     values = frame[s.var].to_numpy(dtype=float, na_value=np.nan)[inside]
@@ -194,18 +228,20 @@ def _numeric_rows(frame: pd.DataFrame, s: Series, inside: np.ndarray, group: np.
 
 
 def _numeric_stat(frame: pd.DataFrame, s: Series, stat: str, inside: np.ndarray, values: np.ndarray,
-                  group: np.ndarray, w: np.ndarray, size: int) -> list[tuple[float, int, float, float]]:
+                  group: np.ndarray, w: np.ndarray | None, size: int) -> list[tuple[float, int, float, float]]:
     """(value, n, effective base, sd) of one statistic in each of `size` columns."""
     ok = ~np.isnan(values)
     if stat == "ratio":
         denom = frame[s.denominator].to_numpy(dtype=float, na_value=np.nan)[inside]
         ok &= ~np.isnan(denom)
-        num, den = _sums(group[ok], size, w[ok] * values[ok]), _sums(group[ok], size, w[ok] * denom[ok])
-    g, v, wo = group[ok], values[ok], w[ok]
-    counts, sw, sw2 = _sums(g, size), _sums(g, size, wo), _sums(g, size, wo * wo)
+    g, v, wo = group[ok], values[ok], None if w is None else w[ok]
+    if stat == "ratio":
+        num, den = _weighted(g, size, wo, v), _weighted(g, size, wo, denom[ok])
+    counts = _sums(g, size)
+    sw, sw2 = (counts, counts) if wo is None else (_sums(g, size, wo), _sums(g, size, wo * wo))
     if stat == "mean":
-        means = np.divide(_sums(g, size, wo * v), sw, out=np.full(size, np.nan), where=counts > 0)
-        spread = _sums(g, size, wo * (v - means[g]) ** 2)
+        means = np.divide(_weighted(g, size, wo, v), sw, out=np.full(size, np.nan), where=counts > 0)
+        spread = _weighted(g, size, wo, (v - means[g]) ** 2)
     elif stat == "median":
         order = np.lexsort((v, g))  # respondents by column, then value: each column a slice
         edges = np.searchsorted(g[order], np.arange(size + 1))
@@ -221,7 +257,7 @@ def _numeric_stat(frame: pd.DataFrame, s: Series, stat: str, inside: np.ndarray,
             sd = float(np.sqrt(spread[j] / sw[j] * n / max(n - 1, 1)))
         else:
             part = order[edges[j]:edges[j + 1]]
-            value = _weighted_median(v[part], wo[part])
+            value = _weighted_median(v[part], None if wo is None else wo[part])
         out.append((float(value), n, float(sw[j] ** 2 / sw2[j]) if n and sw2[j] > 0 else 0.0, sd))
     return out
 
@@ -248,7 +284,7 @@ def _flags(cells: pd.DataFrame, spec: TableSpec) -> pd.Series:
 
 def tabulate(ds: Dataset, spec: TableSpec, weights: pd.Series | None = None) -> Table:
     """Compute every cell of one table from respondent rows (weighted when `weights` given)."""
-    w = np.ones(len(ds.frame)) if weights is None else weights.reindex(ds.frame.index).to_numpy(dtype=float)
+    w = None if weights is None else weights.reindex(ds.frame.index).to_numpy(dtype=float)
     groupings = _groupings(ds, spec)
     rows: list[dict] = []
     for s in spec.series:

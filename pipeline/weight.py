@@ -111,7 +111,7 @@ def rake(frame: pd.DataFrame, margins: Mapping[str, Mapping[Code, float]],
         raise OhmskError("rake needs at least one margin")
     start = _start_weights(frame, weight)
     complete = _complete(frame, list(margins), missing)
-    resolved = [_margin(str(var), frame.loc[complete, var].tolist(), targets)
+    resolved = [_margin(str(var), frame.loc[complete, var].to_numpy(), targets)
                 for var, targets in margins.items()]
     return _fit(frame.index, start, complete, resolved, as_share, cap, tol, max_iter)
 
@@ -170,11 +170,18 @@ def _complete(frame: pd.DataFrame, variables: list[str], missing: Missing) -> np
     return ~na.any(axis=1).to_numpy()
 
 
-def _margin(name: str, values: list, targets: Mapping[Code, float]) -> _Margin:
+def _positions(values: Sequence | np.ndarray, codes: list[Code]) -> np.ndarray:
+    """Each respondent's position among `codes`, -1 where the code is not there."""
+    if any(isinstance(code, tuple) for code in codes):  # cells of several variables
+        position = {code: i for i, code in enumerate(codes)}
+        return np.fromiter((position.get(v, -1) for v in values), dtype=int, count=len(values))
+    return pd.Index(codes).get_indexer(pd.Index(values))  # hashed lookup in C: fast for millions
+
+
+def _margin(name: str, values: Sequence | np.ndarray, targets: Mapping[Code, float]) -> _Margin:
     """Resolve respondents' codes against a margin, refusing codes either side lacks."""
     codes = list(targets)
-    position = {code: i for i, code in enumerate(codes)}
-    index = np.fromiter((position.get(v, -1) for v in values), dtype=int, count=len(values))
+    index = _positions(values, codes)
     if (index < 0).any():
         stray = pd.Series([v for v, i in zip(values, index) if i < 0]).value_counts()
         listed = ", ".join(f"{name}={v!r} ({k})" for v, k in stray.items())
