@@ -5,22 +5,27 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 AXE    := tests/a11y/node_modules/.installed
 # DATA=path: read (report, audit, bench) or write (raw) the .sav files somewhere other than raw/
+# OUT=path: write the outputs somewhere other than outputs/; SPECS=path: read another copy of survey_specs/
 DATA   ?=
+OUT    ?=
+SPECS  ?=
 
-# kaleido 1.x (choreographer) uses the browser named by BROWSER_PATH before searching PATH.
-# Pin Debian's chromium when present. On the very first run of a fresh machine setup installs it
-# after this line was read; choreographer then finds /usr/bin/chromium on PATH all the same.
+# Charts are drawn to SVG by the Chromium named by BROWSER_PATH, else the chromium on PATH
+# (pipeline/svg.py). Pin Debian's when present; on the very first run of a fresh machine setup
+# installs it after this line was read, and it is then found on PATH all the same.
 ifneq ($(wildcard /usr/bin/chromium),)
 export BROWSER_PATH ?= /usr/bin/chromium
 endif
 RUN = $(PY) -m pipeline.cli
+FROM = $(if $(DATA),--data $(DATA)) $(if $(SPECS),--specs $(SPECS))
+TO   = $(if $(OUT),--out $(OUT))
 
 .DEFAULT_GOAL := help
 .PHONY: help setup os-deps raw report audit test bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  options: DATA=path (folder of .sav files), PYTHON=python3.11"
+	@echo "  options: DATA=path (folder of .sav files), OUT=path (outputs), SPECS=path (specs), PYTHON=python3.11"
 
 setup: os-deps $(STAMP) $(AXE) ## OS packages (as root), .venv, the Python packages in pyproject.toml, axe-core
 
@@ -31,7 +36,7 @@ $(VENV)/pyvenv.cfg: | os-deps
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml $(VENV)/pyvenv.cfg | os-deps
-	$(PY) -m pip install --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install --disable-pip-version-check -e '.[test,bench]'
 	@touch $@
 
 # axe-core (pinned in tests/a11y/package-lock.json) for the accessibility test
@@ -43,16 +48,16 @@ raw: setup ## regenerate the synthetic data in raw/ (DATA=path writes there inst
 	$(RUN) raw $(if $(DATA),--out $(DATA))
 
 report: setup ## build outputs/report.html, report.pdf, csv/, figures/
-	$(RUN) report $(if $(DATA),--data $(DATA))
+	$(RUN) report $(FROM) $(TO)
 
 audit: setup ## recompute every published statistic; writes outputs/audit.csv
-	$(RUN) audit $(if $(DATA),--data $(DATA))
+	$(RUN) audit $(FROM) $(TO)
 
 test: setup ## run the test suite (pytest)
 	$(PY) -m pytest -q
 
-bench: setup ## time a full build from clean and an unchanged rebuild
-	$(RUN) bench $(if $(DATA),--data $(DATA))
+bench: setup ## time full, unchanged and one-table builds, and the engine at 1,000,000 respondents
+	$(RUN) bench $(FROM)
 
 clean: ## remove generated outputs (keeps outputs/README.md) and .pytest_cache
 	[ ! -d outputs ] || find outputs -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

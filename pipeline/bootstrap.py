@@ -20,7 +20,7 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 def _has_chromium() -> bool:
-    """kaleido 1.x exports static SVG through a Chromium it does not ship; Debian's is used."""
+    """Charts are drawn to SVG by plotly.js in headless Chromium (pipeline/svg.py); Debian's is used."""
     return os.access(CHROMIUM, os.X_OK)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from .errors import OhmskError, ValidationError
@@ -15,6 +14,7 @@ from .errors import OhmskError, ValidationError
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"
 OUTPUTS = ROOT / "outputs"
+SPECS = ROOT / "survey_specs"
 
 
 def _progress(message: str) -> None:
@@ -26,7 +26,7 @@ def cmd_raw(args: argparse.Namespace) -> None:
     from .build import load_report_spec
     from .reconstruct.generate import reconstruct
 
-    for survey in load_report_spec().config["surveys"]:
+    for survey in load_report_spec(Path(args.specs)).config["surveys"]:
         path = reconstruct(survey, Path(args.out or RAW))
         _progress(f"wrote {path}")
 
@@ -35,7 +35,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
     """Check the raw files against the codebooks without building anything."""
     from .build import load_report_spec, prepare
 
-    spec = load_report_spec()
+    spec = load_report_spec(Path(args.specs))
     for name, book in spec.codebooks.items():
         cleaned, _ = prepare(book, Path(args.data))
         warnings = [p for p in cleaned.log if p.severity == "warning"]
@@ -45,9 +45,16 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 def cmd_report(args: argparse.Namespace) -> None:
     """Build outputs/report.html, outputs/report.pdf, outputs/csv/ and outputs/figures/."""
+    from .inputs import fingerprint, is_current
+
+    data, out, specs = Path(args.data), Path(args.out), Path(args.specs)
+    if data.is_dir() and is_current(out, fingerprint(data, specs)):  # before the heavy imports
+        _progress("outputs are up to date (no input changed)")
+        return
     from .report import build_report
 
-    build_report(Path(args.data), Path(args.out), progress=_progress)
+    stages = build_report(data, out, progress=_progress, specs_dir=specs)
+    _progress("stage times: " + " · ".join(f"{name} {seconds:.2f} s" for name, seconds in stages.items()))
 
 
 def cmd_audit(args: argparse.Namespace) -> None:
@@ -55,9 +62,9 @@ def cmd_audit(args: argparse.Namespace) -> None:
     from .audit import claims_summary, run_audit, summary, write_audit
     from .build import compute, load_report_spec
 
-    spec = load_report_spec()
+    spec = load_report_spec(Path(args.specs))
     results = compute(spec, Path(args.data))
-    rows, claims = run_audit(spec.config["surveys"], results.tables, results.level)
+    rows, claims = run_audit(spec.config["surveys"], results.tables, results.level, spec.folder)
     out = Path(args.out) / "audit.csv"
     write_audit([*rows, *claims], out)
     for r in [*rows, *claims]:
@@ -74,23 +81,10 @@ def cmd_audit(args: argparse.Namespace) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
-    """Time a full build from clean and an unchanged rebuild."""
-    import shutil
-    import tempfile
+    """Time full, unchanged and one-table-changed builds, and the engine at a million respondents."""
+    from .benchmark.report import run_bench
 
-    from .report import build_report
-
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "outputs"
-        t0 = time.perf_counter()
-        build_report(Path(args.data), out, progress=lambda m: None)
-        full = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        build_report(Path(args.data), out, progress=lambda m: None)
-        again = time.perf_counter() - t0
-        shutil.rmtree(out)
-    print(f"full build from clean: {full:.1f} s (budget 30 s)")
-    print(f"unchanged rebuild:     {again:.2f} s (budget 2 s)")
+    run_bench(Path(args.data), Path(args.specs), scale_only=args.scale_only, progress=_progress)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--data", default=str(RAW), help="folder of raw .sav files (default raw/)")
         p.add_argument("--out", default=str(OUTPUTS) if name != "raw" else None,
                        help="output folder")
+        p.add_argument("--specs", default=str(SPECS), help="folder of survey specs (default survey_specs/)")
+        if name == "bench":
+            p.add_argument("--scale-only", action="store_true", help="only the million-respondent engine test")
         p.set_defaults(func=func)
     args = parser.parse_args(argv)
     try:

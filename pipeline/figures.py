@@ -4,10 +4,13 @@ The same figure object becomes an interactive chart in the HTML and a vector SVG
 """
 from __future__ import annotations
 
+import json
 import textwrap
+from functools import lru_cache
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io
 
 from .present import fmt_pct
 from .tabulate import TOTAL, Table
@@ -17,6 +20,7 @@ PALETTE = ["#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1"]
 SEQUENTIAL = ["#12436D", "#2073BC", "#6BACE6", "#BFD9F1", "#D9D9D9", "#8A8A8A"]
 FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 WIDTH = 760
+TEMPLATE = "simple_white"
 
 
 def _wrap(label: str, width: int = 42) -> str:
@@ -41,7 +45,7 @@ def chart_cells(table: Table) -> pd.DataFrame:
 
 def _layout(fig: go.Figure, rows: int, legend: bool) -> None:
     fig.update_layout(
-        width=WIDTH, height=max(170, 90 + rows * 30), template="simple_white",
+        width=WIDTH, height=max(170, 90 + rows * 30),
         font={"family": FONT, "size": 13, "color": "#0b0c0c"},
         margin={"l": 10, "r": 40, "t": 40 if legend else 10, "b": 30},
         showlegend=legend, bargap=0.25,
@@ -139,8 +143,24 @@ def _stacked(table: Table) -> go.Figure:
 
 
 def build_figure(table: Table) -> go.Figure:
-    """The chart for one figure table."""
+    """The chart for one figure table, without the house template (see `figure_spec`)."""
     return _stacked(table) if table.spec.chart == "stacked" else _bars(table)
+
+
+@lru_cache(maxsize=1)
+def _template() -> dict:
+    return plotly.io.templates[TEMPLATE].to_plotly_json()
+
+
+def figure_spec(table: Table) -> dict:
+    """The chart as the plain figure dict plotly.js draws, in the house template ("simple_white").
+
+    The template is attached to the finished dict: set on the figure object, plotly validates
+    and copies all of it on every layout update, most of the time it takes to build a chart.
+    """
+    spec = json.loads(build_figure(table).to_json())
+    spec["layout"]["template"] = _template()
+    return spec
 
 
 def alt_text(table: Table) -> str:

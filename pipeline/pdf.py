@@ -43,14 +43,14 @@ class Part:
     """One standalone HTML document of the print edition."""
 
     html: str
-    continued: bool = False  # carries on the previous part's chapter: its outline nests there
+    level: int = 2  # the heading level it starts at (1 cover, 2 chapter, 3-4 a chapter's later part)
 
 
-def split_document(document: str, continued: Sequence[bool] = ()) -> list[Part]:
+def split_document(document: str, levels: Sequence[int] = ()) -> list[Part]:
     """Cut a print document at PART_BREAK into standalone documents with the same head.
 
-    Links to anchors in another part become XREF links. `continued[i]` marks part i as the
-    continuation of a chapter.
+    Links to anchors in another part become XREF links. `levels[i]` is the heading level part i
+    starts at, which places its bookmarks in the joined outline.
     """
     start = document.index(">", document.index("<body")) + 1
     end = document.rindex("</body>")
@@ -61,7 +61,7 @@ def split_document(document: str, continued: Sequence[bool] = ()) -> list[Part]:
         ids = set(re.findall(r'\bid="([^"]+)"', chunk))
         chunk = re.sub(r'href="#([^"]+)"',
                        lambda m: m.group(0) if m.group(1) in ids else f'href="{XREF}{m.group(1)}"', chunk)
-        parts.append(Part(opening + chunk + closing, bool(continued[i]) if i < len(continued) else False))
+        parts.append(Part(opening + chunk + closing, levels[i] if i < len(levels) else 2))
     return parts
 
 
@@ -78,17 +78,16 @@ def write_pdf(parts: Sequence[Part], contents: Callable[[Mapping[str, int]], Par
     """
     parts_cache = _PartCache(cache, base_url)
     workers = workers or min(2, os.cpu_count() or 1)
-    files = parts_cache.render([p.html for p in parts], workers, progress, meanwhile)
+    files = parts_cache.render([(p.html, VARIANT) for p in parts], workers, progress, meanwhile)
     counts = [_page_count(f) for f in files]
-    for _ in range(3):  # the contents' own length decides every later page number
+    for _ in range(3):  # the contents and the numbers, together; the contents' length moves every page
         pages = _anchor_pages(files[1:], offset=counts[0])
-        files[0] = parts_cache.render([contents(pages).html], 1, progress)[0]
+        files[0], numbers = parts_cache.render([(contents(pages).html, VARIANT),
+                                                (_numbered_pages(numbering, sum(counts)), None)], workers, progress)
         if _page_count(files[0]) == counts[0]:
             break
         counts[0] = _page_count(files[0])
-    total = sum(counts)
-    numbers = parts_cache.render([_numbered_pages(numbering, total)], 1, progress, variant=None)[0]
-    joined = _join(files, [p.continued for p in parts])
+    joined = _join(files, [p.level for p in parts])
     _number_pages(joined, numbers)
     target.parent.mkdir(parents=True, exist_ok=True)
     joined.save(target, deterministic_id=True, compress_streams=True,
@@ -107,17 +106,17 @@ class _PartCache:
         return digest(_weasyprint_version(), str(variant), html,
                       *(part for ref in refs for part in (ref, file_digest(self.base_url / ref))))
 
-    def render(self, documents: Sequence[str], workers: int, progress: Callable[[str], None],
-               meanwhile: Callable[[], None] = lambda: None, variant: str | None = VARIANT) -> list[Path]:
-        """The rendered file of each document; those not cached are rendered (in `workers`
-        processes when there are several), `meanwhile` running here in the mean time."""
-        files = [self.store.path(self.key(d, variant), ".pdf") for d in documents]
+    def render(self, documents: Sequence[tuple[str, str | None]], workers: int, progress: Callable[[str], None],
+               meanwhile: Callable[[], None] = lambda: None) -> list[Path]:
+        """The rendered file of each (html, PDF variant); those not cached are rendered (in
+        `workers` processes when there are several), `meanwhile` running here in the mean time."""
+        files = [self.store.path(self.key(html, variant), ".pdf") for html, variant in documents]
         todo = {f: d for f, d in zip(files, documents) if not f.exists()}
-        jobs = sorted(((d, str(self.base_url), str(f), variant) for f, d in todo.items()),
+        jobs = sorted(((html, str(self.base_url), str(f), variant) for f, (html, variant) in todo.items()),
                       key=lambda job: -len(job[0]))  # longest first, for an even spread
         if jobs:
             files[0].parent.mkdir(parents=True, exist_ok=True)
-        if len(jobs) > 1:
+        if len(jobs) > 2:
             progress(f"rendering {len(jobs)} of {len(files)} PDF parts in {min(workers, len(jobs))} processes …")
         if workers > 1 and len(jobs) > 1:
             with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork")) as pool:
@@ -195,7 +194,7 @@ def _struct_elements(node: pikepdf.Object):
             yield from _struct_elements(kid)
 
 
-def _join(files: Sequence[Path], continued: Sequence[bool]) -> pikepdf.Pdf:
+def _join(files: Sequence[Path], levels: Sequence[int]) -> pikepdf.Pdf:
     """One tagged PDF from the parts, in order, with the document-level entries of the first."""
     out = pikepdf.new()
     with pikepdf.open(files[0]) as first:
@@ -209,7 +208,7 @@ def _join(files: Sequence[Path], continued: Sequence[bool]) -> pikepdf.Pdf:
     joined = _Joined(out, document)
     for i, path in enumerate(files):
         with pikepdf.open(path) as part:
-            joined.add(part, f"p{i}-", continued[i] if i < len(continued) else False)
+            joined.add(part, f"p{i}-", levels[i])
     joined.finish(root)
     return out
 
@@ -223,9 +222,10 @@ class _Joined:
         self.next_key = 0
         self.ids: dict[bytes, pikepdf.Object] = {}
         self.dests: dict[bytes, pikepdf.Object] = {}
-        self.outline: list[tuple[pikepdf.OutlineItem, bool]] = []
+        self.outline: list[pikepdf.OutlineItem] = []
+        self.spine: list[tuple[pikepdf.OutlineItem, int]] = []  # the last bookmark at each level
 
-    def add(self, part: pikepdf.Pdf, prefix: str, continued: bool) -> None:
+    def add(self, part: pikepdf.Pdf, prefix: str, level: int) -> None:
         out, first = self.out, len(self.out.pages)
         with warnings.catch_warnings():  # named destinations are carried over below, not by pikepdf
             warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
@@ -261,10 +261,20 @@ class _Joined:
         index = {page.objgen: first + i for i, page in enumerate(part.pages)}
         with part.open_outline() as outline:
             items = [_outline_item(item, index) for item in outline.root]
-        if continued and self.outline:
-            self.outline[-1][0].children.extend(items)
-        else:
-            self.outline += [(item, False) for item in items]
+        self._bookmark(items, level)
+
+    def _bookmark(self, items: list[pikepdf.OutlineItem], level: int) -> None:
+        """Hang a part's bookmarks (headings of `level`) under the last bookmark one level up."""
+        if not items:
+            return
+        while self.spine and self.spine[-1][1] >= level:
+            self.spine.pop()
+        (self.spine[-1][0].children if self.spine else self.outline).extend(items)
+        node, depth = items[-1], level
+        self.spine.append((node, depth))
+        while node.children:
+            node, depth = node.children[-1], depth + 1
+            self.spine.append((node, depth))
 
     def _unique_id(self, element: pikepdf.Object, prefix: bytes) -> None:
         """Prefix an element's id, and the table headers it cites, with its part's prefix:
@@ -287,7 +297,7 @@ class _Joined:
         out.Root.Names = Dictionary(Dests=out.make_indirect(Dictionary(Names=Array(
             [x for key in sorted(self.dests) for x in (String(key), self.dests[key])]))))
         with out.open_outline() as outline:
-            outline.root.extend(item for item, _ in self.outline)
+            outline.root.extend(self.outline)
 
 
 def _attribute_dicts(element: pikepdf.Object) -> list[pikepdf.Object]:

@@ -384,8 +384,9 @@ def environment() -> jinja2.Environment:
 def render_bodies(config: dict, ctx: ReportContext, meta: dict) -> tuple[list[dict], list[dict]]:
     """Front matter and chapters rendered (the costly part), each with the sections it holds.
 
-    For print, a chapter whose report.yaml entry lists `pdf_parts_at` (section ids) is cut before
-    each of them into continuation entries, so the PDF can render it in parts.
+    For print, a chapter whose report.yaml entry lists `pdf_parts_at` (ids of h3 or h4 headings)
+    is cut before each of them into continuation entries (`level` 3 or 4, the heading it starts
+    with; a chapter's own entry has level 2), so the PDF can render it in parts.
     """
     def part(entry: dict) -> dict:
         body = Markup(ctx.env.get_template(entry["template"]).render(R=ctx, meta=meta))
@@ -395,9 +396,11 @@ def render_bodies(config: dict, ctx: ReportContext, meta: dict) -> tuple[list[di
     chapters = []
     for ch in map(part, config["chapters"]):
         cuts = ch.get("pdf_parts_at", []) if ctx.mode == "pdf" else []
-        pieces = re.split("(?=" + "|".join(f'<h3 id="{re.escape(c)}"' for c in cuts) + ")", ch["body"]) if cuts else [ch["body"]]
-        chapters.append({**ch, "body": Markup(pieces[0]), "continued": False})
-        chapters += [{**ch, "body": Markup(piece), "sections": [], "continued": True} for piece in pieces[1:]]
+        starts = [m for m in re.finditer(r'<h([34]) id="([^"]+)"', ch["body"]) if m.group(2) in cuts]
+        ends = [m.start() for m in starts] + [len(ch["body"])]
+        chapters.append({**ch, "body": Markup(ch["body"][:ends[0]]), "level": 2})
+        chapters += [{**ch, "body": Markup(ch["body"][m.start():end]), "sections": [], "level": int(m.group(1))}
+                     for m, end in zip(starts, ends[1:])]
     return front, chapters
 
 

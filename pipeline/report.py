@@ -7,7 +7,6 @@ drawn by Chromium and PDF parts by worker processes while this process writes th
 """
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -24,9 +23,9 @@ from .audit import claims_summary, run_audit, summary, write_audit
 from .build import compute, load_report_spec
 from .cache import Store, code_version, digest
 from .errors import OhmskError
-from .figures import build_figure
+from .figures import figure_spec
 from .inputs import ROOT, fingerprint, is_current, record, wave_spec
-from .pdf import split_document, write_pdf
+from .pdf import Part, split_document, write_pdf
 from .render import (ReportContext, environment, figure_markup, number_exhibits, render_bodies,
                      render_document, write_csv)
 from .safecsv import Writer
@@ -71,20 +70,17 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
     cleaned, tables, level = results.cleaned, results.tables, results.level
     for name, c in cleaned.items():
         progress(f"{name}: {c.counts['read']} respondents read, {c.counts['kept']} kept")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_assets(out_dir)
     exhibits = number_exhibits(tables, spec.tables)
     with stages("figures"):
         figures = _figures(exhibits, results.table_keys, cache)
     figures_dir = out_dir / "figures"
-    with ThreadPoolExecutor(1) as chromium:  # Chromium draws the charts while the CSVs are written
+    env = environment()
+    with ThreadPoolExecutor(1) as chromium:  # Chromium draws the charts while this process writes
         svgs = chromium.submit(export_svgs, figures, cache)
         progress(f"{len(tables)} tables computed; drawing {len(figures)} charts, writing CSVs …")
         with stages("csv"):
-            for tid, table in tables.items():
-                w = results.weights.get(table.spec.survey)
-                weight = f"rim weights to {w.frame_path.name}" if w and w.use != "none" else "unweighted"
-                write_csv(table, out_dir / "csv" / f"{tid}.csv", level, weight)
-            _write_cleaning_log(cleaned, out_dir / "cleaning_log.csv")
+            _write_csvs(results, out_dir)
         with stages("audit", "checking every published statistic (audit) …"):
             audit_rows, claim_rows = run_audit(spec.config["surveys"], tables, level, spec.folder)
             write_audit([*audit_rows, *claim_rows], out_dir / "audit.csv")
@@ -96,9 +92,11 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
                 "glossary": read_yaml(spec.folder / spec.config["glossary"]),
                 "appendix": _appendix_data(results, exhibits, audit_rows, claim_rows),
                 "waves": waves}
+        with stages("print document"):
+            pdf_ctx = ReportContext(tables, exhibits, "pdf", env, figure_markup(figures, exhibits, "pdf", figures_dir), level)
+            printed = _print_document(spec.config, pdf_ctx, meta)
         with stages("charts (waiting for Chromium)"):
             _write_svgs(svgs.result(), figures_dir)
-    env = environment()
 
     def html_and_workbook() -> None:  # while the PDF's parts render
         with stages("xlsx", "writing tables.xlsx …"):
@@ -108,9 +106,9 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
             ctx = ReportContext(tables, exhibits, "html", env, figure_markup(figures, exhibits, "html", figures_dir), level)
             _write_html(spec.config, ctx, meta, out_dir)
 
-    with stages("pdf", "rendering PDF …"):
-        pdf_ctx = ReportContext(tables, exhibits, "pdf", env, figure_markup(figures, exhibits, "pdf", figures_dir), level)
-        _write_pdf(spec.config, pdf_ctx, meta, out_dir, cache, workers, html_and_workbook, progress)
+    with stages("pdf (xlsx and html written meanwhile)", "rendering PDF …"):
+        write_pdf(*printed, out_dir / "report.pdf", base_url=out_dir, cache=cache, workers=workers,
+                  meanwhile=html_and_workbook, progress=progress)
     cache.prune()
     record(out_dir, key)
     progress(f"done in {time.perf_counter() - t0:.1f} s: {out_dir / 'report.html'}, {out_dir / 'report.pdf'}")
@@ -126,7 +124,7 @@ def _figures(exhibits: dict, table_keys: dict[str, str], cache: Store) -> dict[s
         key = digest(code_version(), "figure", table_keys[tid])
         out[tid] = cache.load(key)
         if out[tid] is None:
-            out[tid] = json.loads(build_figure(ex.table).to_json())
+            out[tid] = figure_spec(ex.table)
             cache.save(key, out[tid])
     return out
 
@@ -139,11 +137,15 @@ def _write_svgs(svgs: dict[str, bytes], folder: Path) -> None:
             path.write_bytes(svg)
 
 
-def _write_html(config: dict, ctx: ReportContext, meta: dict, out_dir: Path) -> None:
+def _write_assets(out_dir: Path) -> None:
+    """The stylesheet (which the PDF's parts read too) and plotly.js, beside the report."""
     assets = out_dir / "assets"
-    assets.mkdir(exist_ok=True)
+    assets.mkdir(parents=True, exist_ok=True)
     (assets / "plotly.min.js").write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
     shutil.copy(ROOT / "templates" / "static" / "report.css", assets / "report.css")
+
+
+def _write_html(config: dict, ctx: ReportContext, meta: dict, out_dir: Path) -> None:
     document = render_document(config, ctx, meta, *render_bodies(config, ctx, meta))
     (out_dir / "report.html").write_text(document, encoding="utf-8")
 
@@ -186,19 +188,26 @@ def _data_date(codebooks: dict) -> datetime:
     return datetime(latest.year, latest.month, latest.day)
 
 
-def _write_pdf(config: dict, ctx: ReportContext, meta: dict, out_dir: Path, cache: Store, workers: int | None,
-               meanwhile: Callable[[], None], progress: Callable[[str], None]) -> None:
-    """report.pdf, rendered in parts (one per front section and chapter) and joined."""
+def _print_document(config: dict, ctx: ReportContext, meta: dict) -> tuple[list[Part], Callable, str]:
+    """What pipeline.pdf.write_pdf takes: the print document's parts (one per front section and
+    chapter), how to render the contents once the pages are known, and one numbered page."""
     front, chapters = render_bodies(config, ctx, meta)
 
     def document(pages: dict[str, int]) -> str:
         return render_document(config, ctx, meta, front, chapters, pages)
 
-    continued = [False] * (1 + len(front)) + [ch["continued"] for ch in chapters]
+    levels = [1] + [2] * len(front) + [ch["level"] for ch in chapters]  # the cover holds the h1
     numbering = ctx.env.get_template("print/page_numbers.html.j2").render(config=config)
-    write_pdf(split_document(document({}), continued), lambda pages: split_document(document(pages))[0],
-              numbering, out_dir / "report.pdf", base_url=out_dir, cache=cache, workers=workers,
-              meanwhile=meanwhile, progress=progress)
+    return (split_document(document({}), levels), lambda pages: split_document(document(pages))[0],
+            numbering)
+
+
+def _write_csvs(results, out_dir: Path) -> None:
+    for tid, table in results.tables.items():
+        w = results.weights.get(table.spec.survey)
+        weight = f"rim weights to {w.frame_path.name}" if w and w.use != "none" else "unweighted"
+        write_csv(table, out_dir / "csv" / f"{tid}.csv", results.level, weight)
+    _write_cleaning_log(results.cleaned, out_dir / "cleaning_log.csv")
 
 
 def _write_cleaning_log(cleaned: dict, path: Path) -> None:

@@ -162,3 +162,16 @@ def test_pdf_pages_are_numbered_after_the_cover(pdf_pages):
     total = len(pdf_pages)
     unnumbered = [i for i, text in enumerate(pdf_pages[1:], 2) if not text.rstrip().endswith(f"Page {i} of {total}")]
     assert total > 100 and unnumbered == []
+
+
+def test_every_pdf_page_is_set_in_the_report_fonts(built):
+    """Each PDF part reads the stylesheet; a part laid out without it (say, rendered before the
+    stylesheet was written) falls back to a serif font and loses its running header."""
+    import pikepdf
+
+    with pikepdf.open(built / "report.pdf") as pdf:
+        fonts = [{str(f.get("/BaseFont")).split("+")[-1] for f in page.Resources.get("/Font", {}).values()}
+                 for page in pdf.pages]
+    stray = {(i, name) for i, names in enumerate(fonts, 1) for name in names
+             if not name.startswith(("Liberation-Sans", "DejaVu-Sans-Mono"))}
+    assert stray == set() and all(any("Liberation-Sans" in n for n in names) for names in fonts)
