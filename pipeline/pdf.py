@@ -38,6 +38,10 @@ PLACEHOLDER_PAGE = "000"  # as wide as any page number, so the contents' layout 
 VARIANT = "pdf/ua-1"
 
 
+def _nothing() -> None:
+    """The default `meanwhile`: no work to overlap with rendering."""
+
+
 @dataclass(frozen=True)
 class Part:
     """One standalone HTML document of the print edition."""
@@ -67,7 +71,7 @@ def split_document(document: str, levels: Sequence[int] = ()) -> list[Part]:
 
 def write_pdf(parts: Sequence[Part], contents: Callable[[Mapping[str, int]], Part], numbering: str,
               target: Path, base_url: Path, cache: Store, workers: int | None = None,
-              meanwhile: Callable[[], None] = lambda: None,
+              meanwhile: Callable[[], None] = _nothing,
               progress: Callable[[str], None] = lambda m: None) -> None:
     """Render `parts` (the first being the cover and contents, laid out with placeholder page
     numbers), then the contents again from `contents(page of each anchor)`, and join them.
@@ -107,7 +111,7 @@ class _PartCache:
                       *(part for ref in refs for part in (ref, file_digest(self.base_url / ref))))
 
     def render(self, documents: Sequence[tuple[str, str | None]], workers: int, progress: Callable[[str], None],
-               meanwhile: Callable[[], None] = lambda: None) -> list[Path]:
+               meanwhile: Callable[[], None] = _nothing) -> list[Path]:
         """The rendered file of each (html, PDF variant); those not cached are rendered (in
         `workers` processes when there are several), `meanwhile` running here in the mean time."""
         files = [self.store.path(self.key(html, variant), ".pdf") for html, variant in documents]
@@ -118,7 +122,7 @@ class _PartCache:
             files[0].parent.mkdir(parents=True, exist_ok=True)
         if len(jobs) > 2:
             progress(f"rendering {len(jobs)} of {len(files)} PDF parts in {min(workers, len(jobs))} processes …")
-        if workers > 1 and len(jobs) > 1:
+        if workers > 1 and (len(jobs) > 1 or (jobs and meanwhile is not _nothing)):  # a worker, to overlap
             with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork")) as pool:
                 rendering = [pool.submit(_render, job) for job in jobs]
                 meanwhile()
