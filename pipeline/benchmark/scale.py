@@ -97,7 +97,8 @@ def run_scale(spec: ReportSpec, data_dir: Path, config: dict, progress: Callable
         tested = {tid: add_letters(t) for tid, t in computed.items()}
     with steps("numpy bincount floor, same tables") as step:
         floor = floor_tables(ds, tables)
-        step.note = _agreement(tested, floor)
+        compared, differ = agreement(tested, floor)
+        step.note = f"(checked against the engine: {compared:,} bases and counts, {differ} differ)"
     margins = {var: {int(k): float(v) for k, v in m.items()} for var, m in config["margins"].items()}
     frame = ds.frame[list(margins)]
     with steps(f"rim weighting, {len(margins)} margins (ohmsk)") as step:
@@ -113,9 +114,9 @@ def run_scale(spec: ReportSpec, data_dir: Path, config: dict, progress: Callable
     return steps
 
 
-def _agreement(tested: dict, floor: dict[tuple[str, str], list[dict]]) -> str:
+def agreement(tested: dict, floor: dict[tuple[str, str], list[dict]]) -> tuple[int, int]:
     """Proof that the floor computed the same tables: every column base, and every single-code
-    category count, of the engine's cells against the floor's."""
+    category count, of the engine's cells against the floor's; (compared, differing)."""
     compared = differ = 0
     for (tid, key), groupings in floor.items():
         cells = tested[tid].cells
@@ -131,7 +132,7 @@ def _agreement(tested: dict, floor: dict[tuple[str, str], list[dict]]) -> str:
                 for category, n in zip(at["category"], at["n"]):
                     compared += 1
                     differ += int(n) != int(found["counts"][position, found["codes"].index(category)])
-    return f"(checked against the engine: {compared:,} bases and counts, {differ} differ)"
+    return compared, differ
 
 
 def _grouping_of(column: str, columns: list[str]) -> tuple[int, int]:
