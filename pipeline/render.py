@@ -370,11 +370,17 @@ def write_csv(table: Table, path: Path, level: float = 0.95, weight: str = "unwe
                         f"{row['n_eff']:.1f}", row["flag"], row["letters"]])
 
 
-def environment() -> jinja2.Environment:
-    """Jinja with autoescape, strict undefined names and the house number formats as filters."""
+def environment(compiled: Path | None = None) -> jinja2.Environment:
+    """Jinja with autoescape, strict undefined names and the house number formats as filters.
+
+    `compiled` keeps the compiled templates (checked against their source) for later builds.
+    """
+    if compiled is not None:
+        compiled.mkdir(parents=True, exist_ok=True)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None)
     env.filters["pct"] = fmt_pct
     env.filters["num"] = fmt_number
     env.filters["date"] = lambda d: f"{d.day} {d:%B %Y}"

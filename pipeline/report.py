@@ -75,7 +75,7 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
     with stages("figures"):
         figures = _figures(exhibits, results.table_keys, cache)
     figures_dir = out_dir / "figures"
-    env = environment()
+    env = environment(out_dir / ".cache" / "templates")
     with ThreadPoolExecutor(1) as chromium:  # Chromium draws the charts while this process writes
         svgs = chromium.submit(export_svgs, figures, cache)
         progress(f"{len(tables)} tables computed; drawing {len(figures)} charts, writing CSVs …")
