@@ -12,7 +12,7 @@ from pipeline.errors import OhmskError
 from pipeline.load import load
 from pipeline.render import cell_text
 from pipeline.specs import load_codebook
-from pipeline.tabulate import TOTAL, tabulate
+from pipeline.tabulate import tabulate
 from pipeline.weight import rake
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,7 +1,6 @@
 """The built report as a reader sees it: every exhibit, base line and number present and computed."""
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
