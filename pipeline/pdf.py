@@ -83,14 +83,16 @@ def write_pdf(parts: Sequence[Part], contents: Callable[[Mapping[str, int]], Par
     parts_cache = _PartCache(cache, base_url)
     workers = workers or min(2, os.cpu_count() or 1)
     files = parts_cache.render([(p.html, VARIANT) for p in parts], workers, progress, meanwhile)
-    counts = [_page_count(f) for f in files]
+    layouts = [_layout(f) for f in files]
+    counts = [count for count, _ in layouts]
     for _ in range(3):  # the contents and the numbers, together; the contents' length moves every page
-        pages = _anchor_pages(files[1:], offset=counts[0])
+        pages = _anchor_pages(layouts[1:], offset=counts[0])
         files[0], numbers = parts_cache.render([(contents(pages).html, VARIANT),
                                                 (_numbered_pages(numbering, sum(counts)), None)], workers, progress)
-        if _page_count(files[0]) == counts[0]:
+        first = _layout(files[0])[0]
+        if first == counts[0]:
             break
-        counts[0] = _page_count(files[0])
+        counts[0] = first
     joined = _join(files, [p.level for p in parts])
     _number_pages(joined, numbers)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -151,9 +153,11 @@ def _render(job: tuple[str, str, str, str | None]) -> None:
     partial.replace(target)
 
 
-def _page_count(path: Path) -> int:
+def _layout(path: Path) -> tuple[int, dict[str, int]]:
+    """A rendered part's page count, and the page (from 0) each of its anchors is on."""
     with pikepdf.open(path) as pdf:
-        return len(pdf.pages)
+        index = {page.objgen: i for i, page in enumerate(pdf.pages)}
+        return len(pdf.pages), {name.decode("utf-8"): index[dest[0].objgen] for name, dest in _dests(pdf)}
 
 
 def _dests(pdf: pikepdf.Pdf) -> list[tuple[bytes, pikepdf.Object]]:
@@ -165,15 +169,13 @@ def _dests(pdf: pikepdf.Pdf) -> list[tuple[bytes, pikepdf.Object]]:
     return [(bytes(flat[i]), flat[i + 1]) for i in range(0, len(flat), 2)]
 
 
-def _anchor_pages(files: Sequence[Path], offset: int) -> dict[str, int]:
-    """The printed page number of every anchor in `files`, the first starting after `offset` pages."""
+def _anchor_pages(layouts: Sequence[tuple[int, dict[str, int]]], offset: int) -> dict[str, int]:
+    """The printed page number of every anchor in the parts laid out, the first starting after
+    `offset` pages."""
     pages: dict[str, int] = {}
-    for path in files:
-        with pikepdf.open(path) as pdf:
-            index = {page.objgen: i for i, page in enumerate(pdf.pages)}
-            for name, dest in _dests(pdf):
-                pages[name.decode("utf-8")] = offset + index[dest[0].objgen] + 1
-            offset += len(pdf.pages)
+    for count, anchors in layouts:
+        pages.update({name: offset + i + 1 for name, i in anchors.items()})
+        offset += count
     return pages
 
 

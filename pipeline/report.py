@@ -21,7 +21,7 @@ from .appendices import (audit_lines, claim_lines, codebook_rows, missing_counts
                          weight_spread)
 from .audit import claims_summary, run_audit, summary, write_audit
 from .build import compute, load_report_spec
-from .cache import Store, code_version, digest
+from .cache import Store, digest
 from .errors import OhmskError
 from .figures import figure_spec
 from .inputs import ROOT, fingerprint, is_current, record, wave_spec
@@ -77,7 +77,7 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
     figures_dir = out_dir / "figures"
     env = environment(out_dir / ".cache" / "templates")
     with ThreadPoolExecutor(1) as chromium:  # Chromium draws the charts while this process writes
-        svgs = chromium.submit(export_svgs, figures, cache)
+        svgs = chromium.submit(export_svgs, figures, cache, out_dir / "assets" / "plotly.min.js")
         progress(f"{len(tables)} tables computed; drawing {len(figures)} charts, writing CSVs …")
         with stages("csv"):
             _write_csvs(results, out_dir)
@@ -121,7 +121,7 @@ def _figures(exhibits: dict, table_keys: dict[str, str], cache: Store) -> dict[s
     for tid, ex in exhibits.items():
         if ex.spec.kind != "figure":
             continue
-        key = digest(code_version(), "figure", table_keys[tid])
+        key = digest("figure", table_keys[tid])  # the table key covers its cells, spec and the code
         out[tid] = cache.load(key)
         if out[tid] is None:
             out[tid] = figure_spec(ex.table)

@@ -19,13 +19,13 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-import plotly.offline
+import plotly
 
 from .cache import Store, digest
 from .errors import OhmskError
 
 _PAGE = """<!DOCTYPE html>
-<html><head><meta charset="utf-8"><script src="plotly.min.js"></script></head><body>
+<html><head><meta charset="utf-8"><script src="{script}"></script></head><body>
 <script type="application/json" id="figures">{figures}</script>
 <script>
 (async () => {{
@@ -68,26 +68,27 @@ def figure_key(fid: str, figure: Mapping) -> str:
     return digest("svg", plotly.__version__, fid, json.dumps(figure, sort_keys=True))
 
 
-def export_svgs(figures: Mapping[str, Mapping], cache: Store) -> dict[str, bytes]:
-    """Every figure (plotly figure dicts by id) as SVG, drawing only those not in `cache`."""
+def export_svgs(figures: Mapping[str, Mapping], cache: Store, plotly_js: Path) -> dict[str, bytes]:
+    """Every figure (plotly figure dicts by id) as SVG, drawing only those not in `cache` with
+    the plotly.js at `plotly_js` (the copy the HTML report uses)."""
     keys = {fid: figure_key(fid, fig) for fid, fig in figures.items()}
     found = {fid: cache.load(key) for fid, key in keys.items()}
     missing = {fid: figures[fid] for fid, svg in found.items() if svg is None}
     if missing:
-        for fid, svg in _draw(missing).items():
+        for fid, svg in _draw(missing, plotly_js).items():
             found[fid] = _stable_ids(svg.encode("utf-8"), fid)
             cache.save(keys[fid], found[fid])
     return found
 
 
-def _draw(figures: Mapping[str, Mapping]) -> dict[str, str]:
+def _draw(figures: Mapping[str, Mapping], plotly_js: Path) -> dict[str, str]:
     """Run Chromium once over a page that draws `figures`; their SVG text by id."""
     browser = find_browser()
     payload = json.dumps(figures).replace("<", "\\u003c")  # nothing in the data can close the tag
     with tempfile.TemporaryDirectory(prefix="ohmsk-svg-") as tmp:
         folder = Path(tmp)
-        (folder / "plotly.min.js").write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
-        (folder / "page.html").write_text(_PAGE.format(figures=payload), encoding="utf-8")
+        page = _PAGE.format(script=plotly_js.resolve().as_uri(), figures=payload)
+        (folder / "page.html").write_text(page, encoding="utf-8")
         try:
             run = subprocess.run([browser, *_FLAGS, f"--user-data-dir={folder / 'profile'}",
                                   (folder / "page.html").as_uri()],

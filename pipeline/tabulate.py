@@ -81,16 +81,13 @@ def _groupings(ds: Dataset, spec: TableSpec) -> list[_Grouping]:
         labels = ds.codebook.labels(by)
         codes = _substantive(ds, by)
         out.append(_Grouping(tuple((f"{by}={code}", labels[code]) for code in codes),
-                             _positions_of(ds.frame[by].to_numpy(dtype=float, na_value=np.nan), codes)))
+                             _code_positions(ds.frame[by].to_numpy(dtype=float, na_value=np.nan), codes)))
     return out
 
 
-def _positions_of(values: np.ndarray, codes: list) -> np.ndarray:
-    """Each value's position in `codes`, -1 where it is none of them (or missing)."""
-    out = np.full(len(values), -1, dtype=np.intp)
-    for i, code in enumerate(codes):
-        out[values == code] = i
-    return out
+def _code_positions(values: np.ndarray, codes: list) -> np.ndarray:
+    """Each value's position among `codes`, -1 where it is none of them (or missing)."""
+    return pd.Index(codes).get_indexer(values)
 
 
 @dataclass(frozen=True)
@@ -124,7 +121,7 @@ def _categories(ds: Dataset, s: Series, base: np.ndarray) -> tuple[list[_Row], n
         return rows + [_Row(code, var.codes[code], False, items[code]) for code in shown], None, 0
     values = frame[s.var].to_numpy(dtype=float, na_value=np.nan)
     labels = book.labels(s.var)
-    position = pd.Index(list(labels)).get_indexer(values)  # -1: no answer (or not a code)
+    position = _code_positions(values, list(labels))  # -1: no answer (or not a code)
     given = np.bincount(position[base & (position >= 0)], minlength=len(labels))
     missing = set(labels) - set(_substantive(ds, s.var))
     rows = [_Row(net.label, net.label, True, np.isin(values, net.codes)) for net in s.nets]

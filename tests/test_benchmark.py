@@ -60,11 +60,9 @@ def test_bincount_floor_computes_the_engines_bases_and_counts(report_spec, compu
 
 def test_summary_prints_each_figure_beside_its_budget():
     steps = Steps(lambda m: None)
-    for name, seconds, peak in [("tabulate 33 tables", 4.0, 1.8), ("significance tests (column letters)", 0.2, 1.7),
-                                ("numpy bincount floor, same tables", 2.0, 1.8),
-                                ("rim weighting, 4 margins (ohmsk)", 0.5, 1.8),
-                                ("rim weighting, 4 margins (weightipy)", 1.5, 1.9)]:
-        steps.append(Step(name, seconds, peak))
+    for key, seconds, peak in [("tabulate", 4.0, 1.8), ("tests", 0.2, 1.7), ("floor", 2.0, 1.8),
+                               ("rake", 0.5, 1.8), ("weightipy", 1.5, 1.9)]:
+        steps.append(Step(key, f"{key} step", seconds, peak))
     builds = [Build("full", 31.0, 30), Build("unchanged", 0.4, 2)]
     text = "\n".join(summary(builds, steps, {"memory_gb": 4, "tabulation_vs_floor": 3}))
     assert "31.00 s   budget   30 s   NOT MET" in text and "0.40 s   budget    2 s   met" in text

@@ -41,11 +41,7 @@ def summary(builds: list[Build], steps: Steps, budgets: dict) -> list[str]:
     lines.append("Scale (one process; peak = resident high-water mark during the step, data included)")
     for s in steps:
         lines.append(f"  {s.name:<56} {s.seconds:7.2f} s  {s.peak_gb:5.2f} GB  {s.note}")
-    tabulate = next(s for s in steps if s.name.startswith("tabulate"))
-    tests = next(s for s in steps if s.name.startswith("significance"))
-    floor = next(s for s in steps if s.name.startswith("numpy bincount floor"))
-    ours = next(s for s in steps if s.name.endswith("(ohmsk)"))
-    theirs = next(s for s in steps if s.name.endswith("(weightipy)"))
+    tabulate, tests, floor, ours, theirs = (steps[key] for key in ("tabulate", "tests", "floor", "rake", "weightipy"))
     peak = max(s.peak_gb for s in steps)
     ratio = tabulate.seconds / floor.seconds
     with_tests = (tabulate.seconds + tests.seconds) / floor.seconds

@@ -32,8 +32,9 @@ from .floor import floor_tables
 
 @dataclass
 class Step:
-    """One timed step of the scale benchmark."""
+    """One timed step of the scale benchmark; `key` is how the budgets find it."""
 
+    key: str
     name: str
     seconds: float = 0.0
     peak_gb: float = 0.0
@@ -66,14 +67,20 @@ class Steps(list):
         self.progress = progress
 
     @contextmanager
-    def __call__(self, name: str) -> Iterator[Step]:
-        step = Step(name)
+    def __call__(self, key: str, name: str) -> Iterator[Step]:
+        step = Step(key, name)
         _reset_peak()
         t0 = time.perf_counter()
         yield step
         step.seconds, step.peak_gb = time.perf_counter() - t0, _peak_gb()
         self.append(step)
         self.progress(f"{name}: {step.seconds:.2f} s, peak {step.peak_gb:.2f} GB {step.note}".rstrip())
+
+    def __getitem__(self, key):
+        """A step by position, or by its key ("tabulate", "tests", "floor", "rake", "weightipy")."""
+        if isinstance(key, str):
+            return next(step for step in self if step.key == key)
+        return super().__getitem__(key)
 
 
 def run_scale(spec: ReportSpec, data_dir: Path, config: dict, progress: Callable[[str], None]) -> Steps:
@@ -82,31 +89,31 @@ def run_scale(spec: ReportSpec, data_dir: Path, config: dict, progress: Callable
     book = spec.codebooks[config["survey"]]
     n = int(config["respondents"])
     raw = load(book, data_dir)
-    with steps(f"expand {len(raw.frame)} respondents to {n:,} (resample, jitter)"):
+    with steps("expand", f"expand {len(raw.frame)} respondents to {n:,} (resample, jitter)"):
         big = expand(raw, book, n, float(config.get("jitter", 0.1)), int(config.get("seed", 1)))
-    with steps("validate and derive (clean, derive, routing checks)"):
+    with steps("prepare", "validate and derive (clean, derive, routing checks)"):
         cleaned = clean(big, book)
         del big
         ds = derive(cleaned)
         check_routing(cleaned, ds.frame, ds.asked)
     tables = [t for t in spec.tables if t.survey == book.survey]
-    with steps(f"tabulate {len(tables)} tables") as step:
+    with steps("tabulate", f"tabulate {len(tables)} tables") as step:
         computed = {t.id: tabulate(ds, t) for t in tables}
         step.note = f"({sum(len(t.cells) for t in computed.values()):,} cells)"
-    with steps("significance tests (column letters)"):
+    with steps("tests", "significance tests (column letters)"):
         tested = {tid: add_letters(t) for tid, t in computed.items()}
-    with steps("numpy bincount floor, same tables") as step:
+    with steps("floor", "numpy bincount floor, same tables") as step:
         floor = floor_tables(ds, tables)
         compared, differ = agreement(tested, floor)
         step.note = f"(checked against the engine: {compared:,} bases and counts, {differ} differ)"
     margins = {var: {int(k): float(v) for k, v in m.items()} for var, m in config["margins"].items()}
     frame = ds.frame[list(margins)]
-    with steps(f"rim weighting, {len(margins)} margins (ohmsk)") as step:
+    with steps("rake", f"rim weighting, {len(margins)} margins (ohmsk)") as step:
         ours = rake(frame, margins, tol=1e-6, max_iter=200)
         d = ours.diagnostics
         step.note = (f"({d.iterations} iterations, {'converged' if d.converged else 'NOT converged'}, "
                      f"worst margin off by {_worst_margin(frame, margins, ours.weights.to_numpy()):.1e})")
-    with steps(f"rim weighting, {len(margins)} margins (weightipy)") as step:
+    with steps("weightipy", f"rim weighting, {len(margins)} margins (weightipy)") as step:
         theirs = _weightipy(frame, margins)
         mine = ours.weights.to_numpy() / ours.weights.mean()  # both scaled to a mean weight of 1
         step.note = (f"(worst margin off by {_worst_margin(frame, margins, theirs):.1e}; weights differ from "
