@@ -76,6 +76,30 @@ def claim_lines(rows: list[ClaimRow], tables: dict[str, Table],
 
 
 @dataclass(frozen=True)
+class AuditGroup:
+    """The published statistics one exhibit of this edition reproduces, counted."""
+
+    survey: str
+    exhibit: str
+    sources: str  # the 2020 exhibits they were printed in
+    figures: int
+    reproduced: int
+    not_reproduced: str  # their ids
+
+
+def audit_groups(lines: list[AuditLine]) -> list[AuditGroup]:
+    """The audit by survey and exhibit, in the order the figures were published: the print
+    edition's summary of a listing too long to read on paper (the HTML and audit.csv have it)."""
+    groups: dict[tuple[str, str], list[AuditLine]] = {}
+    for line in lines:
+        groups.setdefault((line.survey, line.exhibit), []).append(line)
+    return [AuditGroup(survey, exhibit, "; ".join(dict.fromkeys(g.source for g in group)), len(group),
+                       sum(g.agrees == "yes" for g in group),
+                       ", ".join(g.id for g in group if g.agrees != "yes"))
+            for (survey, exhibit), group in groups.items()]
+
+
+@dataclass(frozen=True)
 class QualityIssue:
     """Warnings of one rule on one variable, counted, with the respondents concerned."""
 

@@ -1,11 +1,13 @@
 """PDF stage: the print document rendered in parts, in parallel and cached, joined into one
 tagged PDF (PDF/UA-1).
 
-WeasyPrint lays out some six A4 pages a second here and the report runs to about 145 pages: as
-one document it takes over 20 s on one core and is redone in full for any change. So the print
+WeasyPrint lays out some six A4 pages a second here and the report runs to about 120 pages: as
+one document it takes some 20 s on one core and is redone in full for any change. So the print
 HTML is cut into parts (cover and contents, each front section, each chapter, and inside a long
 chapter where report.yaml says), each rendered in a worker process and cached under the hash of
-its HTML and of every file it draws; an unchanged part is reused.
+its HTML and of every file it draws; an unchanged part is reused. The workers are forked as the
+build starts and import WeasyPrint while the data are computed; parts start as soon as the print
+document exists, those with charts once Chromium has drawn them, the longest first.
 
 The parts are joined with pikepdf: pages, structure trees (marked-content keys offset, table
 header ids made unique), named destinations, links between parts and the outline. A part cannot
@@ -15,13 +17,16 @@ of numbered empty pages.
 """
 from __future__ import annotations
 
+import importlib.metadata
 import multiprocessing
 import os
 import re
+import threading
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache, partial
 from pathlib import Path
 
 import pikepdf
@@ -70,29 +75,40 @@ def split_document(document: str, levels: Sequence[int] = ()) -> list[Part]:
 
 
 def write_pdf(parts: Sequence[Part], contents: Callable[[Mapping[str, int]], Part], numbering: str,
-              target: Path, base_url: Path, cache: Store, workers: int | None = None,
-              meanwhile: Callable[[], None] = _nothing,
+              target: Path, renderer: Renderer, awaited: Collection[str] = (),
+              ready: Callable[[], None] = _nothing, meanwhile: Callable[[], None] = _nothing,
               progress: Callable[[str], None] = lambda m: None) -> None:
     """Render `parts` (the first being the cover and contents, laid out with placeholder page
     numbers), then the contents again from `contents(page of each anchor)`, and join them.
 
-    `numbering` is the HTML of one empty page whose footer numbers it (counter(page) and
-    counter(pages) work there); it is repeated for every page of the joined document.
-    `meanwhile` is run in this process while worker processes render the parts.
+    Parts that draw a file in `awaited` (paths relative to the renderer's base) are rendered once
+    `ready()` has written those files; the others start at once. `ready` runs in a thread while
+    `meanwhile` runs here, both while the parts render. `numbering` is the HTML of one empty
+    page whose footer numbers it (counter(page) and counter(pages) work there); it is repeated
+    for every page.
     """
-    parts_cache = _PartCache(cache, base_url)
-    workers = workers or min(2, os.cpu_count() or 1)
-    files = parts_cache.render([(p.html, VARIANT) for p in parts], workers, progress, meanwhile)
+    waits = [bool(_refs(p.html) & set(awaited)) for p in parts]
+    now = renderer.start([p.html for p, w in zip(parts, waits) if not w])
+    if any(waits):
+        progress(f"rendering PDF parts in {renderer.processes} processes: {now.todo} of {waits.count(False)} "
+                 f"now, the {waits.count(True)} with charts once they are drawn …")
+    else:
+        progress(f"rendering {now.todo} of {len(parts)} PDF parts in {renderer.processes} processes …")
+    with ThreadPoolExecutor(1) as waiting:  # waits for `ready` while this thread runs `meanwhile`
+        later = waiting.submit(lambda: (ready(), renderer.start([p.html for p, w in zip(parts, waits) if w]))[1])
+        meanwhile()
+        first, second = iter(now.files()), iter(later.result().files())
+    files = [next(second) if w else next(first) for w in waits]
     layouts = [_layout(f) for f in files]
     counts = [count for count, _ in layouts]
     for _ in range(3):  # the contents and the numbers, together; the contents' length moves every page
         pages = _anchor_pages(layouts[1:], offset=counts[0])
-        files[0], numbers = parts_cache.render([(contents(pages).html, VARIANT),
-                                                (_numbered_pages(numbering, sum(counts)), None)], workers, progress)
-        first = _layout(files[0])[0]
-        if first == counts[0]:
+        files[0], numbers = renderer.start([contents(pages).html, _numbered_pages(numbering, sum(counts))],
+                                           variants=[VARIANT, None]).files()
+        first_count = _layout(files[0])[0]
+        if first_count == counts[0]:
             break
-        counts[0] = first
+        counts[0] = first_count
     joined = _join(files, [p.level for p in parts])
     _number_pages(joined, numbers)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -100,47 +116,107 @@ def write_pdf(parts: Sequence[Part], contents: Callable[[Mapping[str, int]], Par
                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
 
 
-class _PartCache:
-    """Rendered parts under the hash of what they draw from; renders what is missing."""
+def _refs(html: str) -> set[str]:
+    """The local files a document draws or links (its stylesheet, its charts)."""
+    return set(re.findall(r'(?:src|href)="([^":#]+)"', html))
 
-    def __init__(self, store: Store, base_url: Path):
+
+class Renderer:
+    """Renders documents to PDF files, each cached under the hash of its HTML and of every file
+    it draws, in worker processes. The workers are forked when the renderer is made (at the
+    start of a build, before any thread) and import WeasyPrint while the data are computed."""
+
+    def __init__(self, store: Store, base_url: Path, workers: int | None = None):
         self.store, self.base_url = store, base_url
+        self.processes = workers or min(2, os.cpu_count() or 1)
+        self.pool = None
+        self._waiting: list[tuple[tuple, Future]] = []  # jobs no worker has taken yet, longest last
+        self._busy = 0
+        self._lock = threading.RLock()  # a job's end (a pool thread) and `start` both dispatch
+        if self.processes > 1:
+            self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=_import_weasyprint)
+            self.pool.submit(_nothing)  # starts the workers now
+
+    def __enter__(self) -> Renderer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
     def key(self, html: str, variant: str | None) -> str:
-        refs = sorted(set(re.findall(r'(?:src|href)="([^":#]+)"', html)))
         # the stylesheet and charts it draws: a changed chart re-renders its part
         return digest(_weasyprint_version(), str(variant), html,
-                      *(part for ref in refs for part in (ref, file_digest(self.base_url / ref))))
+                      *(part for ref in sorted(_refs(html)) for part in (ref, file_digest(self.base_url / ref))))
 
-    def render(self, documents: Sequence[tuple[str, str | None]], workers: int, progress: Callable[[str], None],
-               meanwhile: Callable[[], None] = _nothing) -> list[Path]:
-        """The rendered file of each (html, PDF variant); those not cached are rendered (in
-        `workers` processes when there are several), `meanwhile` running here in the mean time."""
-        files = [self.store.path(self.key(html, variant), ".pdf") for html, variant in documents]
-        todo = {f: d for f, d in zip(files, documents) if not f.exists()}
-        jobs = sorted(((html, str(self.base_url), str(f), variant) for f, (html, variant) in todo.items()),
-                      key=lambda job: -len(job[0]))  # longest first, for an even spread
+    def start(self, documents: Sequence[str], variants: Sequence[str | None] | None = None) -> _Batch:
+        """Start rendering the documents not cached, each with its PDF variant (VARIANT unless
+        given); with workers, the longest of those waiting go first, for an even spread."""
+        variants = variants or [VARIANT] * len(documents)
+        files = [self.store.path(self.key(html, v), ".pdf") for html, v in zip(documents, variants)]
+        jobs = list({f: (html, str(self.base_url), str(f), v)  # one job per file, however often asked
+                     for f, html, v in zip(files, documents, variants) if not f.exists()}.values())
         if jobs:
             files[0].parent.mkdir(parents=True, exist_ok=True)
-        if len(jobs) > 2:
-            progress(f"rendering {len(jobs)} of {len(files)} PDF parts in {min(workers, len(jobs))} processes …")
-        if workers > 1 and (len(jobs) > 1 or (jobs and meanwhile is not _nothing)):  # a worker, to overlap
-            with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork")) as pool:
-                rendering = [pool.submit(_render, job) for job in jobs]
-                meanwhile()
-                for job in rendering:
-                    job.result()
-        else:
+        if self.pool is None:
             for job in jobs:
                 _render(job)
-            meanwhile()
-        return files
+            return _Batch(files, [])
+        rendering = [Future() for _ in jobs]
+        with self._lock:
+            self._waiting = sorted([*self._waiting, *zip(jobs, rendering)], key=lambda item: len(item[0][0]))
+        self._dispatch()
+        return _Batch(files, rendering)
+
+    def _dispatch(self) -> None:
+        """Hand the longest waiting jobs to idle workers. Jobs are queued here, not in the pool,
+        so that parts started later (those with charts) still go before shorter ones."""
+        with self._lock:
+            while self._waiting and self._busy < self.processes:
+                job, outcome = self._waiting.pop()
+                try:
+                    rendering = self.pool.submit(_render, job)
+                except Exception as exc:  # a broken pool: every job waiting fails the same way
+                    outcome.set_exception(exc)
+                    continue
+                self._busy += 1
+                rendering.add_done_callback(partial(self._finished, outcome))
+
+    def _finished(self, outcome: Future, done: Future) -> None:
+        with self._lock:
+            self._busy -= 1
+        if done.exception() is not None:
+            outcome.set_exception(done.exception())
+        else:
+            outcome.set_result(None)
+        self._dispatch()
 
 
+@dataclass
+class _Batch:
+    """Documents being rendered: their files, once `files()` has waited for them."""
+
+    paths: list[Path]
+    rendering: list[Future]
+
+    @property
+    def todo(self) -> int:
+        return len(self.rendering)
+
+    def files(self) -> list[Path]:
+        for job in self.rendering:
+            job.result()
+        return self.paths
+
+
+def _import_weasyprint() -> None:
+    import weasyprint  # noqa: F401  (in a worker, while the parent computes)
+
+
+@lru_cache(maxsize=1)
 def _weasyprint_version() -> str:
-    import weasyprint
-
-    return weasyprint.__version__
+    return importlib.metadata.version("weasyprint")  # without importing it here
 
 
 def _render(job: tuple[str, str, str, str | None]) -> None:
@@ -148,9 +224,9 @@ def _render(job: tuple[str, str, str, str | None]) -> None:
     from weasyprint import HTML
 
     html, base_url, target, variant = job
-    partial = Path(target).with_suffix(".tmp")
-    HTML(string=html, base_url=base_url).write_pdf(partial, pdf_variant=variant, uncompressed_pdf=False)
-    partial.replace(target)
+    unfinished = Path(target).with_suffix(".tmp")
+    HTML(string=html, base_url=base_url).write_pdf(unfinished, pdf_variant=variant, uncompressed_pdf=False)
+    unfinished.replace(target)
 
 
 def _layout(path: Path) -> tuple[int, dict[str, int]]:

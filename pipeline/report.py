@@ -17,15 +17,15 @@ from pathlib import Path
 
 import plotly.offline
 
-from .appendices import (audit_lines, claim_lines, codebook_rows, missing_counts, quality_issues, weight_bands,
-                         weight_spread)
+from .appendices import (audit_groups, audit_lines, claim_lines, codebook_rows, missing_counts, quality_issues,
+                         weight_bands, weight_spread)
 from .audit import claims_summary, run_audit, summary, write_audit
 from .build import compute, load_report_spec
 from .cache import Store, digest
 from .errors import OhmskError
 from .figures import figure_spec
 from .inputs import ROOT, fingerprint, is_current, record, wave_spec
-from .pdf import Part, split_document, write_pdf
+from .pdf import Part, Renderer, split_document, write_pdf
 from .render import (ReportContext, environment, figure_markup, number_exhibits, render_bodies,
                      render_document, write_csv)
 from .safecsv import Writer
@@ -64,6 +64,20 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
         return stages
     t0 = time.perf_counter()
     cache = Store(out_dir / ".cache")
+    with Renderer(cache, out_dir, workers) as renderer:  # forks the PDF workers first, before any thread
+        _build(data_dir, out_dir, specs_dir, cache, renderer, stages)
+    cache.prune()
+    record(out_dir, key)
+    progress(f"done in {time.perf_counter() - t0:.1f} s: {out_dir / 'report.html'}, {out_dir / 'report.pdf'}")
+    return stages
+
+
+def _build(data_dir: Path, out_dir: Path, specs_dir: Path, cache: Store, renderer: Renderer,
+           stages: StageTimes) -> None:
+    """Every output, in the order that keeps both cores busy: the PDF's parts start rendering as
+    soon as the print document exists (those with charts once Chromium has drawn them), and this
+    process writes the CSVs, spreadsheet and HTML while they render."""
+    progress = stages.progress
     with stages("data", "loading, validating and deriving survey data …"):
         spec = load_report_spec(specs_dir)
         results = compute(spec, data_dir, cache)
@@ -78,9 +92,7 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
     env = environment(out_dir / ".cache" / "templates")
     with ThreadPoolExecutor(1) as chromium:  # Chromium draws the charts while this process writes
         svgs = chromium.submit(export_svgs, figures, cache, out_dir / "assets" / "plotly.min.js")
-        progress(f"{len(tables)} tables computed; drawing {len(figures)} charts, writing CSVs …")
-        with stages("csv"):
-            _write_csvs(results, out_dir)
+        progress(f"{len(tables)} tables computed; drawing {len(figures)} charts …")
         with stages("audit", "checking every published statistic (audit) …"):
             audit_rows, claim_rows = run_audit(spec.config["surveys"], tables, level, spec.folder)
             write_audit([*audit_rows, *claim_rows], out_dir / "audit.csv")
@@ -95,24 +107,24 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
         with stages("print document"):
             pdf_ctx = ReportContext(tables, exhibits, "pdf", env, figure_markup(figures, exhibits, "pdf", figures_dir), level)
             printed = _print_document(spec.config, pdf_ctx, meta)
-        with stages("charts (waiting for Chromium)"):
-            _write_svgs(svgs.result(), figures_dir)
 
-    def html_and_workbook() -> None:  # while the PDF's parts render
-        with stages("xlsx", "writing tables.xlsx …"):
-            write_workbook(tables, exhibits, spec.config, spec.codebooks, out_dir / "tables.xlsx", edition_date,
-                           changes_frame(waves["changes"], waves["questions"], exhibits) if waves else None)
-        with stages("html", "rendering HTML …"):
-            ctx = ReportContext(tables, exhibits, "html", env, figure_markup(figures, exhibits, "html", figures_dir), level)
-            _write_html(spec.config, ctx, meta, out_dir)
+        def charts() -> None:  # the parts without charts are rendering meanwhile
+            with stages("charts (waiting for Chromium)"):
+                _write_svgs(svgs.result(), figures_dir)
 
-    with stages("pdf (xlsx and html written meanwhile)", "rendering PDF …"):
-        write_pdf(*printed, out_dir / "report.pdf", base_url=out_dir, cache=cache, workers=workers,
-                  meanwhile=html_and_workbook, progress=progress)
-    cache.prune()
-    record(out_dir, key)
-    progress(f"done in {time.perf_counter() - t0:.1f} s: {out_dir / 'report.html'}, {out_dir / 'report.pdf'}")
-    return stages
+        def other_outputs() -> None:  # while the PDF's parts render
+            with stages("csv", "writing CSVs …"):
+                _write_csvs(results, out_dir)
+            with stages("xlsx", "writing tables.xlsx …"):
+                write_workbook(tables, exhibits, spec.config, spec.codebooks, out_dir / "tables.xlsx", edition_date,
+                               changes_frame(waves["changes"], waves["questions"], exhibits) if waves else None)
+            with stages("html", "rendering HTML …"):
+                ctx = ReportContext(tables, exhibits, "html", env, figure_markup(figures, exhibits, "html", figures_dir), level)
+                _write_html(spec.config, ctx, meta, out_dir)
+
+        with stages("pdf (charts, csv, xlsx and html written meanwhile)", "rendering PDF …"):
+            write_pdf(*printed, out_dir / "report.pdf", renderer, awaited={f"{figures_dir.name}/{tid}.svg" for tid in figures},
+                      ready=charts, meanwhile=other_outputs, progress=progress)
 
 
 def _figures(exhibits: dict, table_keys: dict[str, str], cache: Store) -> dict[str, dict]:
@@ -152,8 +164,10 @@ def _write_html(config: dict, ctx: ReportContext, meta: dict, out_dir: Path) -> 
 
 def _appendix_data(results, exhibits: dict, audit_rows: list, claim_rows: list) -> dict:
     """What the generated appendices print: the audit, data quality and the codebooks."""
+    lines = audit_lines(audit_rows, results.tables, exhibits)
     return {
-        "audit": audit_lines(audit_rows, results.tables, exhibits),
+        "audit": lines,
+        "audit_groups": audit_groups(lines),
         "audit_summary": summary(audit_rows),
         "claims": claim_lines(claim_rows, results.tables, exhibits),
         "claims_summary": claims_summary(claim_rows),

@@ -4,8 +4,9 @@ The HTML report draws its charts with plotly.js in the reader's browser; the PDF
 charts as vector images. kaleido 1.x renders one figure per call and reloads its page (and all of
 plotly.js) after each, some 0.3 s a chart; here one page holds every figure not already cached,
 draws them one after another with `Plotly.toImage` and hands the SVG text back through the page
-Chromium prints with --dump-dom: about 0.1 s a chart. SVGs are cached by the hash of their
-figure, so a rebuild draws only the charts whose data or spec changed.
+Chromium prints with --dump-dom: about 0.1 s a chart. Each SVG is tidied for print (svg_tidy)
+and cached by the hash of its figure, so a rebuild draws only the charts whose data or spec
+changed.
 """
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ from pathlib import Path
 
 import plotly
 
-from .cache import Store, digest
+from .cache import Store, code_version, digest
 from .errors import OhmskError
+from .svg_tidy import tidy_svg
 
 _PAGE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><script src="{script}"></script></head><body>
@@ -64,8 +66,9 @@ def find_browser() -> str:
 
 
 def figure_key(fid: str, figure: Mapping) -> str:
-    """What a chart's SVG depends on: its id (its SVG ids derive from it), figure and plotly.js."""
-    return digest("svg", plotly.__version__, fid, json.dumps(figure, sort_keys=True))
+    """What a chart's SVG depends on: its id (its SVG ids derive from it), figure, plotly.js and
+    the code that tidies it."""
+    return digest("svg", plotly.__version__, code_version(), fid, json.dumps(figure, sort_keys=True))
 
 
 def export_svgs(figures: Mapping[str, Mapping], cache: Store, plotly_js: Path) -> dict[str, bytes]:
@@ -76,7 +79,7 @@ def export_svgs(figures: Mapping[str, Mapping], cache: Store, plotly_js: Path) -
     missing = {fid: figures[fid] for fid, svg in found.items() if svg is None}
     if missing:
         for fid, svg in _draw(missing, plotly_js).items():
-            found[fid] = _stable_ids(svg.encode("utf-8"), fid)
+            found[fid] = tidy_svg(_stable_ids(svg.encode("utf-8"), fid))
             cache.save(keys[fid], found[fid])
     return found
 

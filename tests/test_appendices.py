@@ -4,10 +4,11 @@ import re
 
 import pandas as pd
 
-from pipeline.appendices import codebook_rows, quality_issues, weight_bands, weight_spread
+from pipeline.appendices import audit_groups, audit_lines, codebook_rows, quality_issues, weight_bands, weight_spread
 from pipeline.audit import load_targets, run_audit
 from pipeline.clean import CleanData
 from pipeline.errors import Problem
+from pipeline.render import number_exhibits
 
 
 def _text(fragment: str) -> str:
@@ -33,8 +34,10 @@ def test_contents_links_every_section(built):
 
 
 def test_pdf_contents_page_numbers_point_at_the_headings(pdf_pages):
-    contents = "\n".join(p for p in pdf_pages[:4] if p.startswith("Contents") or "....." in p)
-    entries = re.findall(r"^(.+?) \.{5,} (\d+)$", contents, flags=re.M)
+    first_section = next(i for i, p in enumerate(pdf_pages) if p.startswith("Executive summary"))
+    contents = "\n".join(pdf_pages[1:first_section])
+    # each entry reads as its title then its page, on one line (the leader dots are not text)
+    entries = [e for e in re.findall(r"^(\S.*?) (\d+)$", contents, flags=re.M) if not re.fullmatch(r"Page \d+ of", e[0])]
     assert len(entries) > 40
     squashed = [re.sub(r"\s+", " ", p) for p in pdf_pages]
     pages = [int(n) for _, n in entries]
@@ -56,6 +59,24 @@ def test_audit_appendix_lists_every_published_figure(built, report_spec, tables,
         if not r.match:  # every mismatch is printed beside its reason
             assert _text(r.target.contradiction[:60]) in _text(audit)
     assert (built / "audit.csv").read_text().count("\n") == len(rows) + len(claims) + 1
+
+
+def test_print_audit_counts_every_published_figure_by_exhibit(report_spec, tables, computed, pdf_text):
+    """On paper the audit is one row per exhibit (the HTML lists every figure): the rows add up
+    to every figure, and each one not reproduced is named there."""
+    rows, _ = run_audit(report_spec.config["surveys"], tables, computed.level)
+    lines = audit_lines(rows, tables, number_exhibits(tables, report_spec.tables))
+    groups = audit_groups(lines)
+    assert sum(g.figures for g in groups) == len(rows) and len(groups) < len(rows) / 5
+    assert sum(g.reproduced for g in groups) == sum(r.match for r in rows)
+    named = [i for g in groups for i in g.not_reproduced.split(", ") if i]
+    assert sorted(named) == sorted(r.target.id for r in rows if not r.match)
+    text = re.sub(r"\s+", " ", pdf_text)
+    for survey in report_spec.config["surveys"]:
+        n = sum(line.survey == survey for line in lines)
+        assert f"Each of these {n} figures" in text, survey
+    reproduced = [r.target.id for r in rows if r.match]
+    assert not [i for i in reproduced if re.search(rf"\b{i}\b", text)]  # the listing is not printed
 
 
 def test_codebook_appendix_lists_every_variable(built, computed):
