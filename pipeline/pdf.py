@@ -18,21 +18,19 @@ of numbered empty pages.
 from __future__ import annotations
 
 import importlib.metadata
-import multiprocessing
-import os
 import re
-import threading
 import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
 from .cache import Store, digest, file_digest
+from .workers import Workers
 
 # The template writes this between parts of the print document (see templates/report.html.j2).
 PART_BREAK = "<!--pdf-part-->"
@@ -82,22 +80,22 @@ def write_pdf(parts: Sequence[Part], contents: Callable[[Mapping[str, int]], Par
     numbers), then the contents again from `contents(page of each anchor)`, and join them.
 
     Parts that draw a file in `awaited` (paths relative to the renderer's base) are rendered once
-    `ready()` has written those files; the others start at once. `ready` runs in a thread while
-    `meanwhile` runs here, both while the parts render. `numbering` is the HTML of one empty
+    `ready()`, run here, has written those files; the others start at once. `meanwhile` runs
+    here while the parts render. `numbering` is the HTML of one empty
     page whose footer numbers it (counter(page) and counter(pages) work there); it is repeated
     for every page.
     """
     waits = [bool(_refs(p.html) & set(awaited)) for p in parts]
     now = renderer.start([p.html for p, w in zip(parts, waits) if not w])
     if any(waits):
-        progress(f"rendering PDF parts in {renderer.processes} processes: {now.todo} of {waits.count(False)} "
+        progress(f"rendering PDF parts in {renderer.workers.processes} processes: {now.todo} of {waits.count(False)} "
                  f"now, the {waits.count(True)} with charts once they are drawn …")
     else:
-        progress(f"rendering {now.todo} of {len(parts)} PDF parts in {renderer.processes} processes …")
-    with ThreadPoolExecutor(1) as waiting:  # waits for `ready` while this thread runs `meanwhile`
-        later = waiting.submit(lambda: (ready(), renderer.start([p.html for p, w in zip(parts, waits) if w]))[1])
-        meanwhile()
-        first, second = iter(now.files()), iter(later.result().files())
+        progress(f"rendering {now.todo} of {len(parts)} PDF parts in {renderer.workers.processes} processes …")
+    ready()  # the workers are busy meanwhile, and with the parts cached there is nothing to wait for
+    later = renderer.start([p.html for p, w in zip(parts, waits) if w])
+    meanwhile()
+    first, second = iter(now.files()), iter(later.files())
     files = [next(second) if w else next(first) for w in waits]
     layouts = [_layout(f) for f in files]
     counts = [count for count, _ in layouts]
@@ -122,28 +120,11 @@ def _refs(html: str) -> set[str]:
 
 
 class Renderer:
-    """Renders documents to PDF files, each cached under the hash of its HTML and of every file
-    it draws, in worker processes. The workers are forked when the renderer is made (at the
-    start of a build, before any thread) and import WeasyPrint while the data are computed."""
+    """Renders documents to PDF files in `workers`, each cached under the hash of its HTML and
+    of every file it draws."""
 
-    def __init__(self, store: Store, base_url: Path, workers: int | None = None):
-        self.store, self.base_url = store, base_url
-        self.processes = workers or min(2, os.cpu_count() or 1)
-        self.pool = None
-        self._waiting: list[tuple[tuple, Future]] = []  # jobs no worker has taken yet, longest last
-        self._busy = 0
-        self._lock = threading.RLock()  # a job's end (a pool thread) and `start` both dispatch
-        if self.processes > 1:
-            self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=_import_weasyprint)
-            self.pool.submit(_nothing)  # starts the workers now
-
-    def __enter__(self) -> Renderer:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
+    def __init__(self, store: Store, base_url: Path, workers: Workers):
+        self.store, self.base_url, self.workers = store, base_url, workers
 
     def key(self, html: str, variant: str | None) -> str:
         # the stylesheet and charts it draws: a changed chart re-renders its part
@@ -152,45 +133,15 @@ class Renderer:
 
     def start(self, documents: Sequence[str], variants: Sequence[str | None] | None = None) -> _Batch:
         """Start rendering the documents not cached, each with its PDF variant (VARIANT unless
-        given); with workers, the longest of those waiting go first, for an even spread."""
+        given); the longest go first, for an even spread."""
         variants = variants or [VARIANT] * len(documents)
         files = [self.store.path(self.key(html, v), ".pdf") for html, v in zip(documents, variants)]
-        jobs = list({f: (html, str(self.base_url), str(f), v)  # one job per file, however often asked
-                     for f, html, v in zip(files, documents, variants) if not f.exists()}.values())
+        jobs = {f: (html, str(self.base_url), str(f), v)  # one job per file, however often asked
+                for f, html, v in zip(files, documents, variants) if not f.exists()}
         if jobs:
             files[0].parent.mkdir(parents=True, exist_ok=True)
-        if self.pool is None:
-            for job in jobs:
-                _render(job)
-            return _Batch(files, [])
-        rendering = [Future() for _ in jobs]
-        with self._lock:
-            self._waiting = sorted([*self._waiting, *zip(jobs, rendering)], key=lambda item: len(item[0][0]))
-        self._dispatch()
-        return _Batch(files, rendering)
-
-    def _dispatch(self) -> None:
-        """Hand the longest waiting jobs to idle workers. Jobs are queued here, not in the pool,
-        so that parts started later (those with charts) still go before shorter ones."""
-        with self._lock:
-            while self._waiting and self._busy < self.processes:
-                job, outcome = self._waiting.pop()
-                try:
-                    rendering = self.pool.submit(_render, job)
-                except Exception as exc:  # a broken pool: every job waiting fails the same way
-                    outcome.set_exception(exc)
-                    continue
-                self._busy += 1
-                rendering.add_done_callback(partial(self._finished, outcome))
-
-    def _finished(self, outcome: Future, done: Future) -> None:
-        with self._lock:
-            self._busy -= 1
-        if done.exception() is not None:
-            outcome.set_exception(done.exception())
-        else:
-            outcome.set_result(None)
-        self._dispatch()
+        todo = list(jobs.values())
+        return _Batch(files, self.workers.submit_all(_render, [(job,) for job in todo], [len(job[0]) for job in todo]))
 
 
 @dataclass
@@ -210,8 +161,9 @@ class _Batch:
         return self.paths
 
 
-def _import_weasyprint() -> None:
-    import weasyprint  # noqa: F401  (in a worker, while the parent computes)
+def load_weasyprint() -> None:
+    """Import WeasyPrint (in a worker, as it starts, while the build computes the data)."""
+    import weasyprint  # noqa: F401
 
 
 @lru_cache(maxsize=1)

@@ -25,7 +25,7 @@ from .cache import Store, digest
 from .errors import OhmskError
 from .figures import figure_spec
 from .inputs import ROOT, fingerprint, is_current, record, wave_spec
-from .pdf import Part, Renderer, split_document, write_pdf
+from .pdf import Part, Renderer, load_weasyprint, split_document, write_pdf
 from .render import (ReportContext, environment, figure_markup, number_exhibits, render_bodies,
                      render_document, write_csv)
 from .safecsv import Writer
@@ -34,6 +34,7 @@ from .spreadsheet import write_workbook
 from .svg import export_svgs
 from .waves import changed_questions, changes, changes_frame, question_changed, write_changes
 from .weighting import margin_rows
+from .workers import Workers
 
 
 class StageTimes(dict):
@@ -64,19 +65,20 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
         return stages
     t0 = time.perf_counter()
     cache = Store(out_dir / ".cache")
-    with Renderer(cache, out_dir, workers) as renderer:  # forks the PDF workers first, before any thread
-        _build(data_dir, out_dir, specs_dir, cache, renderer, stages)
+    with Workers(workers, initializer=load_weasyprint) as pool:  # forked first, before any thread
+        _build(data_dir, out_dir, specs_dir, cache, pool, stages)
     cache.prune()
     record(out_dir, key)
     progress(f"done in {time.perf_counter() - t0:.1f} s: {out_dir / 'report.html'}, {out_dir / 'report.pdf'}")
     return stages
 
 
-def _build(data_dir: Path, out_dir: Path, specs_dir: Path, cache: Store, renderer: Renderer,
+def _build(data_dir: Path, out_dir: Path, specs_dir: Path, cache: Store, pool: Workers,
            stages: StageTimes) -> None:
-    """Every output, in the order that keeps both cores busy: the PDF's parts start rendering as
-    soon as the print document exists (those with charts once Chromium has drawn them), and this
-    process writes the CSVs, spreadsheet and HTML while they render."""
+    """Every output, in the order that keeps both cores busy: a worker writes the spreadsheet
+    once the tables exist, the PDF's parts start as soon as the print document exists (those
+    with charts once Chromium has drawn them), and this process writes the CSVs and the HTML
+    while they render."""
     progress = stages.progress
     with stages("data", "loading, validating and deriving survey data …"):
         spec = load_report_spec(specs_dir)
@@ -98,6 +100,9 @@ def _build(data_dir: Path, out_dir: Path, specs_dir: Path, cache: Store, rendere
             write_audit([*audit_rows, *claim_rows], out_dir / "audit.csv")
         waves = _wave_data(spec, data_dir, results, out_dir, cache, progress)
         edition_date = _data_date(spec.codebooks)
+        progress("writing tables.xlsx (in a worker) …")
+        workbook = pool.submit(write_workbook, tables, exhibits, spec.config, spec.codebooks, out_dir / "tables.xlsx",
+                               edition_date, changes_frame(waves["changes"], waves["questions"], exhibits) if waves else None)
         meta = {"config": spec.config, "codebooks": spec.codebooks, "results": results,
                 "margins": {name: margin_rows(results.datasets[name], sw) for name, sw in results.weights.items()},
                 "edition_date": edition_date,
@@ -115,15 +120,15 @@ def _build(data_dir: Path, out_dir: Path, specs_dir: Path, cache: Store, rendere
         def other_outputs() -> None:  # while the PDF's parts render
             with stages("csv", "writing CSVs …"):
                 _write_csvs(results, out_dir)
-            with stages("xlsx", "writing tables.xlsx …"):
-                write_workbook(tables, exhibits, spec.config, spec.codebooks, out_dir / "tables.xlsx", edition_date,
-                               changes_frame(waves["changes"], waves["questions"], exhibits) if waves else None)
             with stages("html", "rendering HTML …"):
                 ctx = ReportContext(tables, exhibits, "html", env, figure_markup(figures, exhibits, "html", figures_dir), level)
                 _write_html(spec.config, ctx, meta, out_dir)
+            with stages("xlsx (waiting for its worker)"):
+                workbook.result()
 
-        with stages("pdf (charts, csv, xlsx and html written meanwhile)", "rendering PDF …"):
-            write_pdf(*printed, out_dir / "report.pdf", renderer, awaited={f"{figures_dir.name}/{tid}.svg" for tid in figures},
+        with stages("pdf (charts, csv, html and xlsx written meanwhile)", "rendering PDF …"):
+            write_pdf(*printed, out_dir / "report.pdf", Renderer(cache, out_dir, pool),
+                      awaited={f"{figures_dir.name}/{tid}.svg" for tid in figures},
                       ready=charts, meanwhile=other_outputs, progress=progress)
 
 
