@@ -163,6 +163,16 @@ def test_pdf_pages_are_numbered_after_the_cover(pdf_pages):
     assert total > 100 and unnumbered == []
 
 
+def test_pdf_pages_carry_the_running_header_after_the_cover(pdf_pages):
+    """Each part is rendered as a document of its own, so a first-page rule must not take the
+    header off the first page of a chapter or of a chapter's later part; the cover has none."""
+    header = "Provision of occupational health and work-related MSK services"
+    assert header not in pdf_pages[0]
+    assert [i for i, text in enumerate(pdf_pages[1:], 2) if header not in text] == []
+    chapter_opening = [text for text in pdf_pages if f"{header} 8 Appendices" in text]
+    assert len(chapter_opening) > 20  # the chapter's name beside it, on every page of Chapter 8
+
+
 def test_every_pdf_page_is_set_in_the_report_fonts(built):
     """Each PDF part reads the stylesheet; a part laid out without it (say, rendered before the
     stylesheet was written) falls back to a serif font and loses its running header."""
