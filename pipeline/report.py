@@ -88,6 +88,11 @@ def _build(data_dir: Path, out_dir: Path, specs_dir: Path, cache: Store, pool: W
         progress(f"{name}: {c.counts['read']} respondents read, {c.counts['kept']} kept")
     _write_assets(out_dir)
     exhibits = number_exhibits(tables, spec.tables)
+    waves = _wave_data(spec, data_dir, results, out_dir, cache, progress)
+    edition_date = _data_date(spec.codebooks)
+    progress("writing tables.xlsx (in a worker) …")
+    workbook = pool.submit(write_workbook, tables, exhibits, spec.config, spec.codebooks, out_dir / "tables.xlsx",
+                           edition_date, changes_frame(waves["changes"], waves["questions"], exhibits) if waves else None)
     with stages("figures"):
         figures = _figures(exhibits, results.table_keys, cache)
     figures_dir = out_dir / "figures"
@@ -98,11 +103,6 @@ def _build(data_dir: Path, out_dir: Path, specs_dir: Path, cache: Store, pool: W
         with stages("audit", "checking every published statistic (audit) …"):
             audit_rows, claim_rows = run_audit(spec.config["surveys"], tables, level, spec.folder)
             write_audit([*audit_rows, *claim_rows], out_dir / "audit.csv")
-        waves = _wave_data(spec, data_dir, results, out_dir, cache, progress)
-        edition_date = _data_date(spec.codebooks)
-        progress("writing tables.xlsx (in a worker) …")
-        workbook = pool.submit(write_workbook, tables, exhibits, spec.config, spec.codebooks, out_dir / "tables.xlsx",
-                               edition_date, changes_frame(waves["changes"], waves["questions"], exhibits) if waves else None)
         meta = {"config": spec.config, "codebooks": spec.codebooks, "results": results,
                 "margins": {name: margin_rows(results.datasets[name], sw) for name, sw in results.weights.items()},
                 "edition_date": edition_date,
