@@ -109,11 +109,12 @@ def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None) -> Res
     applied = {name: w.result.weights for name, w in weights.items() if w.use != "none"}
     adjust = conventions.get("multiple_comparisons", "none")
     fractions = sampling_fractions(spec, cleaned)
+    weight_keys = {name: digest(w.to_numpy().tobytes()) for name, w in applied.items()}  # once a survey
     tables, keys = {}, {}
     for t in spec.tables:
         w = applied.get(t.survey)
         keys[t.id] = digest(code_version(), repr(t), data_keys[t.survey], str(level), adjust,
-                            repr(fractions.get(t.survey, 0.0)), b"" if w is None else w.to_numpy().tobytes())
+                            repr(fractions.get(t.survey, 0.0)), weight_keys.get(t.survey, ""))
         table = cache.load(keys[t.id])
         if table is None:
             table = tabulate(datasets[t.survey], t, w)

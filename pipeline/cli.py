@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 from .errors import OhmskError, ValidationError
+from .specs import SPECS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"
 OUTPUTS = ROOT / "outputs"
-SPECS = ROOT / "survey_specs"
 
 
 def _progress(message: str) -> None:
@@ -48,12 +48,13 @@ def cmd_report(args: argparse.Namespace) -> None:
     from .inputs import fingerprint, is_current
 
     data, out, specs = Path(args.data), Path(args.out), Path(args.specs)
-    if data.is_dir() and is_current(out, fingerprint(data, specs)):  # before the heavy imports
+    key = fingerprint(data, specs) if data.is_dir() else None
+    if key and is_current(out, key):  # before the heavy imports
         _progress("outputs are up to date (no input changed)")
         return
     from .report import build_report
 
-    stages = build_report(data, out, progress=_progress, specs_dir=specs)
+    stages = build_report(data, out, progress=_progress, specs_dir=specs, inputs_key=key)
     _progress("stage times: " + " · ".join(f"{name} {seconds:.2f} s" for name, seconds in stages.items()))
 
 
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--data", default=str(RAW), help="folder of raw .sav files (default raw/)")
         p.add_argument("--out", default=str(OUTPUTS) if name != "raw" else None,
                        help="output folder")
-        p.add_argument("--specs", default=str(SPECS), help="folder of survey specs (default survey_specs/)")
+        p.add_argument("--specs", default=str(SPECS_DIR), help="folder of survey specs (default survey_specs/)")
         if name == "bench":
             p.add_argument("--scale-only", action="store_true", help="only the million-respondent engine test")
         p.set_defaults(func=func)

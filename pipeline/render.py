@@ -211,10 +211,10 @@ class ReportContext:
     def figure(self, table_id: str) -> Markup:
         ex = self.exhibits[table_id]
         tpl = self.env.get_template("partials/figure.html.j2")
-        return Markup(tpl.render(ex=ex, R=self, base=base_line(ex.table), alt=alt_text(ex.table),
+        html_only = self.mode == "html"  # print: the alt text is on the chart's img, no data table
+        return Markup(tpl.render(ex=ex, R=self, base=base_line(ex.table), alt=alt_text(ex.table) if html_only else None,
                                  chart=Markup(self.figure_html.get(table_id, "")),
-                                 # the data table sits under the chart in the HTML only
-                                 rows=data_rows(ex.table) if self.mode == "html" else None,
+                                 rows=data_rows(ex.table) if html_only else None,
                                  notes=table_notes(ex.table, self.level),
                                  chart_notes=base_notes(chart_cells(ex.table), ex.spec) + left_off_note(ex.table)))
 

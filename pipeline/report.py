@@ -54,12 +54,16 @@ class StageTimes(dict):
 
 
 def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
-                 specs_dir: Path = SPECS_DIR, workers: int | None = None) -> StageTimes:
-    """Build every output in `out_dir` from the respondent files in `data_dir`; the stage times."""
+                 specs_dir: Path = SPECS_DIR, workers: int | None = None,
+                 inputs_key: str | None = None) -> StageTimes:
+    """Build every output in `out_dir` from the respondent files in `data_dir`; the stage times.
+
+    `inputs_key` is the inputs' fingerprint when the caller has already computed it.
+    """
     if not data_dir.is_dir():
         raise OhmskError(f"{data_dir}: data folder not found")
     stages = StageTimes(progress)
-    key = fingerprint(data_dir, specs_dir)
+    key = inputs_key or fingerprint(data_dir, specs_dir)
     if is_current(out_dir, key):
         progress("outputs are up to date (no input changed)")
         return stages
