@@ -6,9 +6,11 @@ STAMP  := $(VENV)/.installed
 AXE    := tests/a11y/node_modules/.installed
 # DATA=path: read (report, audit, bench) or write (raw) the .sav files somewhere other than raw/
 # OUT=path: write the outputs somewhere other than outputs/; SPECS=path: read another copy of survey_specs/
+# RESTRICTED=1: report also writes the unsuppressed figures to OUT/restricted/ (never publish it)
 DATA   ?=
 OUT    ?=
 SPECS  ?=
+RESTRICTED ?=
 
 # Charts are drawn to SVG by the Chromium named by BROWSER_PATH, else the chromium on PATH
 # (pipeline/svg.py). Pin Debian's when present; on the very first run of a fresh machine setup
@@ -25,7 +27,8 @@ TO   = $(if $(OUT),--out $(OUT))
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  options: DATA=path (folder of .sav files), OUT=path (outputs), SPECS=path (specs), PYTHON=python3.11"
+	@echo "  options: DATA=path (folder of .sav files), OUT=path (outputs), SPECS=path (specs), PYTHON=python3.11,"
+	@echo "           RESTRICTED=1 (report: also the unsuppressed figures, in OUT/restricted/; never publish them)"
 
 setup: os-deps $(STAMP) $(AXE) ## OS packages (as root), .venv, the Python packages in pyproject.toml, axe-core
 
@@ -48,7 +51,7 @@ raw: setup ## regenerate the synthetic data in raw/ (DATA=path writes there inst
 	$(RUN) raw $(if $(DATA),--out $(DATA))
 
 report: setup ## build outputs/report.html, report.pdf, csv/, figures/
-	$(RUN) report $(FROM) $(TO)
+	$(RUN) report $(FROM) $(TO) $(if $(RESTRICTED),--restricted)
 
 audit: setup ## recompute every published statistic; writes outputs/audit.csv
 	$(RUN) audit $(FROM) $(TO)

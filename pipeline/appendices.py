@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .audit import AuditRow, ClaimRow
+from .audit import NOT_SHOWN, AuditRow, ClaimRow
 from .clean import CleanData
 from .derive import Dataset
 from .present import fmt_number
@@ -49,14 +49,14 @@ def _describe(tables: dict[str, Table], table: str, series: str | None, category
 
 def audit_lines(rows: list[AuditRow], tables: dict[str, Table],
                 exhibits: dict[str, Exhibit]) -> list[AuditLine]:
-    """Every published statistic against the cell that reproduces it."""
+    """Every published statistic against the cell that reproduces it (as published: a
+    withheld cell's figure and match are not shown)."""
     out = []
     for r in rows:
-        t = r.target
+        t, shown = r.target, r.as_dict()
         out.append(AuditLine(t.survey, t.id, t.figure, exhibit_label(exhibits, t.table, "text"),
                              _describe(tables, t.table, t.series, t.category, t.column, t.stat),
-                             t.published, r.computed, "yes" if r.match else "no",
-                             t.contradiction))
+                             t.published, shown["computed"], shown["match"], t.contradiction))
     return out
 
 
@@ -68,10 +68,11 @@ def claim_lines(rows: list[ClaimRow], tables: dict[str, Table],
         c = r.claim
         cells = [tables[c.table].cell(c.series, c.category, col, c.stat)["column_label"] for col in c.columns]
         what = _describe(tables, c.table, c.series, c.category, TOTAL, c.stat)
-        agrees = {True: "yes", False: "no", None: "not claimed"}[r.match]
+        shown = r.as_dict()
+        agrees = {"n/a": "not claimed"}.get(shown["match"], shown["match"])
         out.append(AuditLine(c.survey, c.id, c.figure, exhibit_label(exhibits, c.table, "text"),
                              f"{what}: {cells[0]} vs {cells[1]}", c.claim.replace("_", " "),
-                             r.computed.split(" [")[0], agrees, c.contradiction))
+                             shown["computed"].split(" [")[0], agrees, c.contradiction))
     return out
 
 
@@ -85,6 +86,7 @@ class AuditGroup:
     figures: int
     reproduced: int
     not_reproduced: str  # their ids
+    withheld: str  # the ids whose cell this edition withholds (neither figure nor match shown)
 
 
 def audit_groups(lines: list[AuditLine]) -> list[AuditGroup]:
@@ -95,7 +97,8 @@ def audit_groups(lines: list[AuditLine]) -> list[AuditGroup]:
         groups.setdefault((line.survey, line.exhibit), []).append(line)
     return [AuditGroup(survey, exhibit, "; ".join(dict.fromkeys(g.source for g in group)), len(group),
                        sum(g.agrees == "yes" for g in group),
-                       ", ".join(g.id for g in group if g.agrees != "yes"))
+                       ", ".join(g.id for g in group if g.agrees == "no"),
+                       ", ".join(g.id for g in group if g.agrees == NOT_SHOWN))
             for (survey, exhibit), group in groups.items()]
 
 

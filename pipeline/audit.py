@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .compare import difference, rest_of
+from .disclosure import withheld
 from .errors import SpecError
 from .present import decimals_of, fmt_pct, round_half_up
 from .safecsv import Writer
@@ -71,13 +72,15 @@ def load_targets(survey: str, specs_dir: Path = SPECS_DIR) -> list[Target]:
     return targets
 
 
-def computed_value(target: Target, tables: dict[str, Table]) -> float:
-    """The unrounded value of the cell a target points at."""
+def computed_cell(target: Target, tables: dict[str, Table]) -> tuple[float, bool]:
+    """The unrounded value of the cell a target points at, and whether publications withhold
+    it (a base is never withheld: it is printed beside every withheld cell)."""
     table = tables.get(target.table)
     if table is None:
         raise SpecError(f"target {target.id}: unknown table {target.table!r}")
     row = table.cell(target.series, target.category, target.column, target.stat)
-    return float(row[{"base": "base", "n": "n"}.get(target.stat, "value")])
+    value = float(row[{"base": "base", "n": "n"}.get(target.stat, "value")])
+    return value, target.stat != "base" and withheld(row)
 
 
 def _matches(computed: float, published: float, compare: str) -> bool:
@@ -88,33 +91,44 @@ def _matches(computed: float, published: float, compare: str) -> bool:
     return computed == published
 
 
+WITHHELD_NOTE = "ours withheld: its base is under the minimum, or it would reveal a cell that is"
+NOT_SHOWN = "not shown"
+
+
 @dataclass(frozen=True)
 class AuditRow:
+    """One target checked. `withheld` rows are checked like any other, but a published audit
+    shows neither our figure nor whether it matched, which would reveal it."""
+
     target: Target
     computed: str
     match: bool
+    withheld: bool = False
 
     @property
     def explained(self) -> bool:
         return self.match or bool(self.target.contradiction)
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self, published: bool = True) -> dict[str, str]:
         t = self.target
+        hide = published and self.withheld
         note = _note(t.note, t.contradiction)
+        if hide:
+            note = "; ".join(x for x in (note, WITHHELD_NOTE) if x)
         return {"target_id": t.id, "survey": t.survey, "figure": t.figure, "cell": t.cell,
-                "published": t.published, "computed": self.computed,
-                "match": "yes" if self.match else "no", "note": note}
+                "published": t.published, "computed": "[c]" if hide else self.computed,
+                "match": NOT_SHOWN if hide else "yes" if self.match else "no", "note": note}
 
 
 def audit(targets: list[Target], tables: dict[str, Table]) -> list[AuditRow]:
     """Compare each target with its recomputed cell at the printed precision."""
     rows = []
     for t in targets:
-        value = computed_value(t, tables)
+        value, hidden = computed_cell(t, tables)
         if t.published.startswith("<"):  # the house symbol '<1%': above zero, under 1 once rounded
             bound = float(t.published[1:].rstrip("%"))
             ok = not math.isnan(value) and value > 0 and round_half_up(value) < bound
-            rows.append(AuditRow(t, "n/a" if math.isnan(value) else fmt_pct(value), ok))
+            rows.append(AuditRow(t, "n/a" if math.isnan(value) else fmt_pct(value), ok, hidden))
             continue
         decimals = decimals_of(t.published)
         rounded = round_half_up(value, decimals)
@@ -122,32 +136,45 @@ def audit(targets: list[Target], tables: dict[str, Table]) -> list[AuditRow]:
         if t.published.endswith("%") and shown != "n/a":
             shown += "%"
         published = float(t.published.rstrip("%").replace(",", ""))
-        rows.append(AuditRow(t, shown, not math.isnan(rounded) and _matches(rounded, published, t.compare)))
+        rows.append(AuditRow(t, shown, not math.isnan(rounded) and _matches(rounded, published, t.compare), hidden))
     return rows
 
 
-def write_audit(rows: list[AuditRow | ClaimRow], path: Path) -> None:
+def write_audit(rows: list[AuditRow | ClaimRow], path: Path, published: bool = True) -> None:
+    """audit.csv; `published` False writes withheld cells' figures (the restricted copy)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = Writer(fh)
         writer.writerow(AUDIT_COLUMNS)
-        writer.writerows([r.as_dict()[c] for c in AUDIT_COLUMNS] for r in rows)
+        writer.writerows([r.as_dict(published)[c] for c in AUDIT_COLUMNS] for r in rows)
 
 
-def claims_summary(rows: list[ClaimRow]) -> str:
-    checked = [r for r in rows if r.match is not None]
+def _withheld_clause(rows: list, published: bool) -> tuple[list, str]:
+    """The rows a summary may count, and what it says of the others (withheld when published)."""
+    hidden = [r for r in rows if published and r.withheld]
+    if not hidden:
+        return rows, ""
+    return ([r for r in rows if r not in hidden],
+            f"; {len(hidden)} rest on cells this edition withholds (base under its minimum), so ours are not shown")
+
+
+def claims_summary(rows: list[ClaimRow], published: bool = False) -> str:
+    shown, hidden = _withheld_clause(rows, published)
+    checked = [r for r in shown if r.match is not None]
     agree = sum(r.match for r in checked)
     return (f"{agree} of {len(checked)} significance claims agree with our tests; "
-            f"{len(rows) - len(checked)} further stated differences tested")
+            f"{len(shown) - len(checked)} further stated differences tested" + hidden)
 
 
-def summary(rows: list[AuditRow]) -> str:
-    reproduced = sum(r.match for r in rows)
-    explained = sum(1 for r in rows if not r.match and r.explained)
+def summary(rows: list[AuditRow], published: bool = False) -> str:
+    """'N of M published statistics reproduced' (for a publication: of those it may show)."""
+    shown, hidden = _withheld_clause(rows, published)
+    reproduced = sum(r.match for r in shown)
+    explained = sum(1 for r in shown if not r.match and r.explained)
     text = f"{reproduced} of {len(rows)} published statistics reproduced"
     if explained:
         text += f"; {explained} not reproducible because the source contradicts itself (see notes)"
-    return text
+    return text + hidden
 
 
 CLAIMS = {"significant": "significant", "not_significant": "not significant",
@@ -191,22 +218,28 @@ def load_claims(survey: str, specs_dir: Path = SPECS_DIR) -> list[Claim]:
     return claims
 
 
+WITHHELD_TEST = "not shown: a figure compared is withheld, as its base is too small"
+
+
 @dataclass(frozen=True)
 class ClaimRow:
     claim: Claim
     computed: str
     match: bool | None  # None where the source makes no claim to check
+    withheld: bool = False  # a compared cell is withheld: publications show no test of it
 
     @property
     def explained(self) -> bool:
         return self.match is not False or bool(self.claim.contradiction)
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self, published: bool = True) -> dict[str, str]:
         c = self.claim
+        hide = published and self.withheld
         note = _note(c.note, c.contradiction)
-        match = {True: "yes", False: "no", None: "n/a"}[self.match]
+        match = NOT_SHOWN if hide else {True: "yes", False: "no", None: "n/a"}[self.match]
         return {"target_id": c.id, "survey": c.survey, "figure": c.figure, "cell": c.cell,
-                "published": CLAIMS[c.claim], "computed": self.computed, "match": match, "note": note}
+                "published": CLAIMS[c.claim], "computed": WITHHELD_TEST if hide else self.computed,
+                "match": match, "note": note}
 
 
 def _p(pvalue: float) -> str:
@@ -234,7 +267,9 @@ def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0
     for c in claims:
         if c.table not in tables:
             raise SpecError(f"claim {c.id}: unknown table {c.table!r}")
-        d = difference(tables[c.table], c.category, c.columns[0], c.columns[1], c.series, c.stat, level)
+        table = tables[c.table]
+        d = difference(table, c.category, c.columns[0], c.columns[1], c.series, c.stat, level, withhold=False)
+        hidden = any(withheld(table.cell(c.series, c.category, col, c.stat)) for col in c.columns)
         outcome = "significant" if d.significant else "not significant"
         computed = (f"{outcome}: {d.comparison.test} p {_p(d.comparison.pvalue)} "
                     f"({d.a:.1f} vs {d.b:.1f})")
@@ -243,7 +278,7 @@ def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0
         if c.stat == "pct":
             computed += f" [{_alternative_p(c, tables, level)}]"
         match = None if c.claim == "stated" else (d.significant == (c.claim == "significant"))
-        rows.append(ClaimRow(c, computed, match))
+        rows.append(ClaimRow(c, computed, match, hidden))
     return rows
 
 

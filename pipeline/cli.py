@@ -48,13 +48,14 @@ def cmd_report(args: argparse.Namespace) -> None:
     from .inputs import fingerprint, is_current
 
     data, out, specs = Path(args.data), Path(args.out), Path(args.specs)
-    key = fingerprint(data, specs) if data.is_dir() else None
+    key = fingerprint(data, specs, args.restricted) if data.is_dir() else None
     if key and is_current(out, key):  # before the heavy imports
         _progress("outputs are up to date (no input changed)")
         return
     from .report import build_report
 
-    stages = build_report(data, out, progress=_progress, specs_dir=specs, inputs_key=key)
+    stages = build_report(data, out, progress=_progress, specs_dir=specs, inputs_key=key,
+                          restricted=args.restricted)
     _progress("stage times: " + " · ".join(f"{name} {seconds:.2f} s" for name, seconds in stages.items()))
 
 
@@ -70,7 +71,7 @@ def cmd_audit(args: argparse.Namespace) -> None:
     write_audit([*rows, *claims], out)
     for r in [*rows, *claims]:
         if r.match is False:
-            d = r.as_dict()
+            d = r.as_dict(published=False)  # the analyst's console: every check in full
             status = "explained" if r.explained else "MISMATCH"
             print(f"  {status}: {d['target_id']} {d['figure']} {d['cell']}: "
                   f"published {d['published']}, computed {d['computed']}")
@@ -98,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--out", default=str(OUTPUTS) if name != "raw" else None,
                        help="output folder")
         p.add_argument("--specs", default=str(SPECS_DIR), help="folder of survey specs (default survey_specs/)")
+        if name == "report":
+            p.add_argument("--restricted", action="store_true",
+                           help="also write the unsuppressed figures to OUT/restricted/ (never publish it)")
         if name == "bench":
             p.add_argument("--scale-only", action="store_true", help="only the million-respondent engine test")
         p.set_defaults(func=func)

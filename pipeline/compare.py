@@ -14,6 +14,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from .disclosure import SUPPRESSED, SuppressedFigure, withheld
 from .errors import SpecError
 from .significance import (Comparison, MeanSummary, adjust_pvalues, column_letter, column_letters,
                            compare_means, compare_proportions)
@@ -57,19 +58,39 @@ def compare_cells(a: pd.Series, b: pd.Series, level: float = 0.95, fraction: flo
 
 @dataclass(frozen=True)
 class Difference:
-    """Two cells compared: which is higher and whether the test says it matters."""
+    """Two cells compared: which is higher and whether the test says it matters.
+
+    A difference that rests on a withheld cell (`Difference.withheld_by`) carries no values and
+    no test: its phrase and verdict say it was not compared, and asking whether it is
+    significant is an error, so no published word can depend on the hidden figure.
+    """
 
     a: float
     b: float
-    comparison: Comparison
+    comparison: Comparison | None
+    withheld: str = ""  # why the comparison is not shown, when a cell it rests on is withheld
+
+    @classmethod
+    def withheld_by(cls, reason: str) -> Difference:
+        return cls(float("nan"), float("nan"), None, reason)
+
+    @property
+    def shown(self) -> bool:
+        """Whether the comparison may be published (neither cell withheld)."""
+        return self.comparison is not None
 
     @property
     def significant(self) -> bool:
+        if self.comparison is None:
+            raise SuppressedFigure(f"a template asks whether a withheld comparison is significant "
+                                   f"({self.withheld}); word it with `.shown` first")
         return self.comparison.significant
 
     def phrase(self, more: str = "more likely than", less: str = "less likely than",
                same: str = "as likely as") -> str:
         """'significantly more likely than', 'less likely than', …: prose that follows the test."""
+        if self.comparison is None:
+            return "[not compared: too few respondents]"
         word = more if self.a > self.b else less if self.a < self.b else same
         if word == same:
             return word
@@ -78,6 +99,8 @@ class Difference:
     @property
     def verdict(self) -> str:
         """Whether the difference passed the test, in words for a parenthesis."""
+        if self.comparison is None:
+            return "not tested: a figure it rests on is withheld, as its base is too small"
         test = self.comparison.test
         if self.significant:
             return f"a statistically significant difference ({test}, p = {self.comparison.pvalue:.3f})"
@@ -101,10 +124,18 @@ def rest_of(total: pd.Series, part: pd.Series) -> pd.Series:
 
 
 def difference(table: Table, category: int | str | None, col_a: str, col_b: str,
-               series: str | None = None, stat: str = "pct", level: float = 0.95) -> Difference:
-    """Test column a against column b; with `col_b` = 'total', against everyone outside a."""
+               series: str | None = None, stat: str = "pct", level: float = 0.95,
+               withhold: bool = True) -> Difference:
+    """Test column a against column b; with `col_b` = 'total', against everyone outside a.
+
+    With `withhold` (the default: what publications get), a comparison resting on a withheld
+    cell is not made; the audit passes False to check the source's claims on every cell.
+    """
     a = table.cell(series, category, col_a, stat)
     b = table.cell(series, category, col_b, stat)
+    if withhold and (withheld(a) or withheld(b)):
+        hidden = a if withheld(a) else b
+        return Difference.withheld_by(f"table {table.spec.id!r}, column {hidden['column']!r} is withheld")
     if col_b == TOTAL:
         b = rest_of(b, a)
     return Difference(float(a["value"]), float(b["value"]), compare_cells(a, b, level, table.fraction))
@@ -118,7 +149,7 @@ def add_letters(table: Table, level: float = 0.95, adjust: str = "none") -> Tabl
     """
     cells = table.cells.copy()
     cells["letters"] = ""
-    testable = cells[(cells["column"] != TOTAL) & (cells["flag"] != "suppressed")
+    testable = cells[(cells["column"] != TOTAL) & (cells["flag"] != SUPPRESSED)
                      & cells["stat"].isin(["pct", "mean"])]
     keys = testable["category"].map(repr)
     columns = subgroup_columns(table)

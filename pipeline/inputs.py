@@ -40,9 +40,10 @@ def wave_spec(data_dir: Path) -> WaveSpec | None:
     return WaveSpec(str(raw["wave"]), str(raw.get("previous_wave", previous.name)), previous)
 
 
-def fingerprint(data_dir: Path, specs_dir: Path) -> str:
-    """Hash of the raw data, specs, templates and pipeline code: the build's inputs."""
-    h = hashlib.sha256()
+def fingerprint(data_dir: Path, specs_dir: Path, restricted: bool = False) -> str:
+    """Hash of the raw data, specs, templates and pipeline code: the build's inputs (and
+    whether the restricted, unsuppressed copy was asked for)."""
+    h = hashlib.sha256(b"restricted" if restricted else b"")
     waves = wave_spec(data_dir)
     sources = [data_dir, specs_dir, ROOT / "templates", ROOT / "pipeline"] + ([waves.previous_dir] if waves else [])
     for folder in sources:

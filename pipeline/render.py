@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.io
 from markupsafe import Markup
 
+from .disclosure import SUPPRESSED, Withheld, placeholder, refuse, withheld
 from .figures import alt_text, chart_cells
 from .pdf import PART_BREAK, PLACEHOLDER_PAGE
 from .present import fmt_number, fmt_pct
@@ -120,7 +121,7 @@ def base_line(table: Table, column: str = TOTAL) -> str:
 def left_off_note(table: Table) -> list[str]:
     """Name the series a chart leaves off because their base is under the table's minimum."""
     c = table.cells
-    gone = c[(c["column"] == TOTAL) & (c["flag"] == "suppressed") & (c["stat"] == "pct")]
+    gone = c[(c["column"] == TOTAL) & (c["flag"] == SUPPRESSED) & (c["stat"] == "pct")]
     names = {s.key: s.base_name or s.label for s in table.spec.series}
     left = list(dict.fromkeys(names.get(k) or lab for k, lab in zip(gone["series"], gone["series_label"])))
     return [f"Not shown, base under {table.spec.min_base}: {'; '.join(left)}."] if left else []
@@ -143,59 +144,82 @@ class ReportContext:
             raise KeyError(f"template refers to unknown table {table_id!r}")
         return self.tables[table_id]
 
+    def _cell(self, table_id: str, series: str | None, category: int | str | None, column: str,
+              stat: str = "pct") -> pd.Series:
+        return self._table(table_id).cell(series, category, column, stat)
+
+    def _withheld_text(self, table_id: str, row: pd.Series) -> Withheld:
+        return Withheld(placeholder(row, self._table(table_id).spec.min_base))
+
     def pct(self, table_id: str, category: int | str, series: str | None = None,
             column: str = TOTAL) -> str:
         """A share for prose: '*' marks a small base (as in charts and tables); too small is withheld."""
-        row = self._table(table_id).cell(series, category, column)
-        if row["flag"] == "suppressed":
-            if row["base"] >= self._table(table_id).spec.min_base:  # hidden to protect another cell
-                return "[not shown, to protect a figure with a small base]"
-            return f"[not shown: base of {int(row['base'])}]"
+        row = self._cell(table_id, series, category, column)
+        if withheld(row):
+            return self._withheld_text(table_id, row)
         text = fmt_pct(float(row["value"]))
         if row["flag"] != "caution":
             return text
         note = f"Base of {int(row['base'])}: under {self._table(table_id).spec.caution_base}, treat with caution"
         return Markup(f'{html.escape(text)}<span class="caution" title="{note}">*</span>')
 
-    def shown(self, table_id: str, category: int | str, series: str | None = None,
-              column: str = TOTAL) -> bool:
-        """Whether a share may be printed (not suppressed), for prose that words around it."""
-        return self._table(table_id).cell(series, category, column)["flag"] != "suppressed"
+    def shown(self, table_id: str, category: int | str | None = None, series: str | None = None,
+              column: str = TOTAL, stat: str = "pct") -> bool:
+        """Whether a figure may be printed (not withheld), for prose that words around it."""
+        return not withheld(self._cell(table_id, series, category, column, stat))
 
     def words(self, table_id: str, category: int | str, series: str | None = None,
               column: str = TOTAL, noun: bool = False) -> str:
         """The share in words ('around a quarter'), following the printed percentage;
         `noun=True` when a plural noun follows ('around a quarter of providers')."""
-        return share_words(float(self._table(table_id).cell(series, category, column)["value"]), noun)
+        row = self._cell(table_id, series, category, column)
+        if withheld(row):
+            return self._withheld_text(table_id, row)
+        return share_words(float(row["value"]), noun)
 
     def value(self, table_id: str, category: int | str | None = None, series: str | None = None,
               column: str = TOTAL, stat: str = "pct") -> float:
         """The unrounded statistic, for prose that must choose its words from the data
-        (`{% if R.value(...) > 50 %}most{% else %}fewer than half{% endif %}`); never print it."""
-        return float(self._table(table_id).cell(series, category, column, stat)["value"])
+        (`{% if R.value(...) > 50 %}most{% else %}fewer than half{% endif %}`); never print it.
+        A withheld cell's value may not choose words either: that is an error."""
+        row = self._cell(table_id, series, category, column, stat)
+        if withheld(row):
+            raise refuse(row, table_id, "R.value")
+        return float(row["value"])
 
     def diff(self, table_id: str, category: int | str | None, column_a: str, column_b: str,
              series: str | None = None, stat: str = "pct") -> Difference:
-        """The test of two subgroup cells, so prose says 'significantly' only when it is."""
+        """The test of two subgroup cells, so prose says 'significantly' only when it is
+        (and says nothing of a comparison that rests on a withheld cell)."""
         return difference(self._table(table_id), category, column_a, column_b, series, stat, self.level)
 
     def num(self, table_id: str, series: str | None = None, stat: str = "mean",
             decimals: int = 0, column: str = TOTAL) -> str:
-        return fmt_number(float(self._table(table_id).cell(series, None, column, stat)["value"]), decimals)
+        row = self._cell(table_id, series, None, column, stat)
+        if withheld(row):
+            return self._withheld_text(table_id, row)
+        return fmt_number(float(row["value"]), decimals)
 
     def n(self, table_id: str, category: int | str, series: str | None = None,
-          column: str = TOTAL) -> int:
-        return int(self._table(table_id).cell(series, category, column)["n"])
+          column: str = TOTAL) -> int | Withheld:
+        row = self._cell(table_id, series, category, column)
+        if withheld(row):
+            return self._withheld_text(table_id, row)
+        return int(row["n"])
 
     def base(self, table_id: str, series: str | None = None, column: str = TOTAL) -> int:
-        return int(self._table(table_id).cell(series, None, column, "base")["base"])
+        """A base is printed even where its cells are withheld: it says why they are."""
+        return int(self._cell(table_id, series, None, column, "base")["base"])
 
     def ranked(self, table_id: str, series: str | None = None, column: str = TOTAL) -> list[dict]:
-        """A series' categories, largest share first: for prose that names the leaders."""
+        """A series' categories, largest share first: for prose that names the leaders.
+        The order of a withheld column's categories would reveal them, so it is an error."""
         table = self._table(table_id)
         key = series or table.spec.series[0].key
         c = table.cells
         rows = c[(c["series"] == key) & (c["column"] == column) & (c["stat"] == "pct") & ~c["is_net"]]
+        if len(rows) and withheld(rows.iloc[0]):
+            raise refuse(rows.iloc[0], table_id, "R.ranked")
         rows = rows.sort_values("value", ascending=False, kind="stable")
         return [{"label": r.category_label, "pct": fmt_pct(r.value), "value": r.value}
                 for r in rows.itertuples()]
@@ -226,8 +250,8 @@ class ReportContext:
 
 
 def cell_text(row: pd.Series | dict, zero: str = "-") -> str:
-    """A cell as tables print it: value, significance letters, '*' for caution, '[c]' if suppressed."""
-    if row["flag"] == "suppressed":
+    """A cell as tables print it: value, significance letters, '*' for caution, '[c]' if withheld."""
+    if withheld(row):
         return "[c]"
     if row["stat"] == "pct" or row.get("unit") == "%":  # a share, or a mean of shares
         text = fmt_pct(row["value"], zero=zero)
@@ -243,7 +267,7 @@ def base_notes(cells, spec: TableSpec) -> list[str]:
     notes = []
     if (cells["flag"] == "caution").any():
         notes.append(f"* Base under {spec.caution_base}: treat with caution.")
-    hidden = cells["flag"] == "suppressed"
+    hidden = cells["flag"] == SUPPRESSED
     if hidden.any():
         protect = (hidden & (cells["base"] >= spec.min_base)).any()
         notes.append(f"[c] Not shown: base under {spec.min_base}"
@@ -348,8 +372,13 @@ def _categories_layout(table: Table, fmt: Callable, empty: object) -> dict:
     return {"header": header, "body": body, "bases": base_row}
 
 
-def write_csv(table: Table, path: Path, level: float = 0.95, weight: str = "unweighted") -> None:
-    """The long cells of one table with everything needed to trace each number."""
+def write_csv(table: Table, path: Path, level: float = 0.95, weight: str = "unweighted",
+              restricted: bool = False) -> None:
+    """The long cells of one table with everything needed to trace each number.
+
+    A withheld cell keeps its labels, base, effective base and flag, with value, count and
+    letters empty, unless `restricted` (the unsuppressed copy for the restricted folder).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     spec = table.spec
     bases = {s.key: s for s in spec.series}
@@ -362,11 +391,12 @@ def write_csv(table: Table, path: Path, level: float = 0.95, weight: str = "unwe
         test = TEST_NOTE.format(level=level) if spec.by else "none (no subgroup columns)"
         for row in table.cells.to_dict("records"):
             s = bases[row["series"]]
+            hidden = withheld(row) and not restricted
             w.writerow([spec.id, spec.source, spec.title, spec.survey, row["series"], row["series_label"],
                         s.base, s.filter or "", weight, test, row["column"], row["column_label"],
                         "" if row["category"] is None else row["category"], row["category_label"],
-                        int(row["is_net"]), row["stat"], f"{row['value']:.6f}",
-                        cell_text({**row, "letters": ""}, zero="0%"), row["n"], row["base"],
+                        int(row["is_net"]), row["stat"], "" if hidden else f"{row['value']:.6f}",
+                        cell_text({**row, "letters": ""}, zero="0%"), "" if hidden else row["n"], row["base"],
                         f"{row['n_eff']:.1f}", row["flag"], row["letters"]])
 
 

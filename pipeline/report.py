@@ -22,6 +22,7 @@ from .appendices import (audit_groups, audit_lines, claim_lines, codebook_rows, 
 from .audit import claims_summary, run_audit, summary, write_audit
 from .build import compute, load_report_spec
 from .cache import Store, digest
+from .disclosure import reset_restricted
 from .errors import OhmskError
 from .figures import figure_spec
 from .inputs import ROOT, fingerprint, is_current, record, wave_spec
@@ -55,22 +56,23 @@ class StageTimes(dict):
 
 def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
                  specs_dir: Path = SPECS_DIR, workers: int | None = None,
-                 inputs_key: str | None = None) -> StageTimes:
+                 inputs_key: str | None = None, restricted: bool = False) -> StageTimes:
     """Build every output in `out_dir` from the respondent files in `data_dir`; the stage times.
 
-    `inputs_key` is the inputs' fingerprint when the caller has already computed it.
+    `inputs_key` is the inputs' fingerprint when the caller has already computed it. With
+    `restricted`, the unsuppressed figures are also written, to `out_dir/restricted/` only.
     """
     if not data_dir.is_dir():
         raise OhmskError(f"{data_dir}: data folder not found")
     stages = StageTimes(progress)
-    key = inputs_key or fingerprint(data_dir, specs_dir)
+    key = inputs_key or fingerprint(data_dir, specs_dir, restricted)
     if is_current(out_dir, key):
         progress("outputs are up to date (no input changed)")
         return stages
     t0 = time.perf_counter()
     cache = Store(out_dir / ".cache")
     with Workers(workers, initializer=load_weasyprint) as pool:  # forked first, before any thread
-        _build(data_dir, out_dir, specs_dir, cache, pool, stages)
+        _build(data_dir, out_dir, specs_dir, cache, pool, stages, restricted)
     cache.prune()
     record(out_dir, key)
     progress(f"done in {time.perf_counter() - t0:.1f} s: {out_dir / 'report.html'}, {out_dir / 'report.pdf'}")
@@ -78,7 +80,7 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
 
 
 def _build(data_dir: Path, out_dir: Path, specs_dir: Path, cache: Store, pool: Workers,
-           stages: StageTimes) -> None:
+           stages: StageTimes, restricted: bool) -> None:
     """Every output, in the order that keeps both cores busy: a worker writes the spreadsheet
     once the tables exist, the PDF's parts start as soon as the print document exists (those
     with charts once Chromium has drawn them), and this process writes the CSVs and the HTML
@@ -91,6 +93,7 @@ def _build(data_dir: Path, out_dir: Path, specs_dir: Path, cache: Store, pool: W
     for name, c in cleaned.items():
         progress(f"{name}: {c.counts['read']} respondents read, {c.counts['kept']} kept")
     _write_assets(out_dir)
+    restricted_dir = reset_restricted(out_dir, restricted)
     exhibits = number_exhibits(tables, spec.tables)
     waves = _wave_data(spec, data_dir, results, out_dir, cache, progress)
     edition_date = _data_date(spec.codebooks)
@@ -107,6 +110,8 @@ def _build(data_dir: Path, out_dir: Path, specs_dir: Path, cache: Store, pool: W
         with stages("audit", "checking every published statistic (audit) …"):
             audit_rows, claim_rows = run_audit(spec.config["surveys"], tables, level, spec.folder)
             write_audit([*audit_rows, *claim_rows], out_dir / "audit.csv")
+            if restricted_dir:
+                write_audit([*audit_rows, *claim_rows], restricted_dir / "audit.csv", published=False)
         meta = {"config": spec.config, "codebooks": spec.codebooks, "results": results,
                 "margins": {name: margin_rows(results.datasets[name], sw) for name, sw in results.weights.items()},
                 "edition_date": edition_date,
@@ -124,6 +129,9 @@ def _build(data_dir: Path, out_dir: Path, specs_dir: Path, cache: Store, pool: W
         def other_outputs() -> None:  # while the PDF's parts render
             with stages("csv", "writing CSVs …"):
                 _write_csvs(results, out_dir)
+                if restricted_dir:
+                    progress(f"writing the unsuppressed figures to {restricted_dir} (restricted: not for publication) …")
+                    _write_csvs(results, restricted_dir, restricted=True)
             with stages("html", "rendering HTML …"):
                 ctx = ReportContext(tables, exhibits, "html", env, figure_markup(figures, exhibits, "html", figures_dir), level)
                 _write_html(spec.config, ctx, meta, out_dir)
@@ -177,9 +185,9 @@ def _appendix_data(results, exhibits: dict, audit_rows: list, claim_rows: list) 
     return {
         "audit": lines,
         "audit_groups": audit_groups(lines),
-        "audit_summary": summary(audit_rows),
+        "audit_summary": summary(audit_rows, published=True),
         "claims": claim_lines(claim_rows, results.tables, exhibits),
-        "claims_summary": claims_summary(claim_rows),
+        "claims_summary": claims_summary(claim_rows, published=True),
         "quality": {name: {"issues": quality_issues(c), "missing": missing_counts(c)}
                     for name, c in results.cleaned.items()},
         "weights": {name: {"spread": weight_spread(sw.result.weights), "bands": weight_bands(sw.result.weights)}
@@ -225,12 +233,15 @@ def _print_document(config: dict, ctx: ReportContext, meta: dict) -> tuple[list[
             numbering)
 
 
-def _write_csvs(results, out_dir: Path) -> None:
+def _write_csvs(results, out_dir: Path, restricted: bool = False) -> None:
+    """Every table's CSV (withheld cells without their figures, unless `restricted`) and, for
+    the published outputs, the cleaning log."""
     for tid, table in results.tables.items():
         w = results.weights.get(table.spec.survey)
         weight = f"rim weights to {w.frame_path.name}" if w and w.use != "none" else "unweighted"
-        write_csv(table, out_dir / "csv" / f"{tid}.csv", results.level, weight)
-    _write_cleaning_log(results.cleaned, out_dir / "cleaning_log.csv")
+        write_csv(table, out_dir / "csv" / f"{tid}.csv", results.level, weight, restricted)
+    if not restricted:
+        _write_cleaning_log(results.cleaned, out_dir / "cleaning_log.csv")
 
 
 def _write_cleaning_log(cleaned: dict, path: Path) -> None:

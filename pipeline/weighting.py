@@ -13,6 +13,7 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from .derive import Dataset
+from .disclosure import withheld
 from .errors import OhmskError
 from .specs import read_yaml
 from .tabulate import TOTAL, Table, tabulate
@@ -61,6 +62,7 @@ class SensitivityRow:
     ci_high: float
     base: int
     n_eff: float
+    withheld: bool = False  # the cell is withheld (small base): publications show none of it
 
     @property
     def difference(self) -> float:
@@ -82,7 +84,8 @@ def sensitivity(cells: list[dict], tables: dict[str, Table], ds: Dataset,
         weighted = tabulate(ds, table.spec, weights).cell(series, ref["category"], TOTAL)
         low, high = proportion_confint(int(plain["n"]), int(plain["base"]), alpha=1 - level, method="wilson")
         rows.append(SensitivityRow(ref["table"], str(ref.get("label", plain["category_label"])), float(plain["value"]), float(weighted["value"]),
-                                   100 * low, 100 * high, int(plain["base"]), float(weighted["n_eff"])))
+                                   100 * low, 100 * high, int(plain["base"]), float(weighted["n_eff"]),
+                                   withheld(plain) or withheld(weighted)))
     return rows
 
 
