@@ -8,6 +8,7 @@ fail the audit. Any other mismatch does.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,10 @@ from .errors import SpecError
 from .present import decimals_of, fmt_pct, round_half_up
 from .safecsv import Writer
 from .significance import compare_proportions
-from .specs import SPECS_DIR, read_yaml
+from .schema import Published
+from .schema.reading import read_checked
+from .schema.problems import SpecProblems
+from .specs import SPECS_DIR
 from .tabulate import TOTAL, Table
 
 AUDIT_COLUMNS = ["target_id", "survey", "figure", "cell", "published", "computed", "match", "note"]
@@ -52,24 +56,28 @@ def _note(note: str, contradiction: str) -> str:
     return "; ".join(x for x in (note, f"source contradiction: {contradiction}" if contradiction else "") if x)
 
 
-def load_targets(survey: str, specs_dir: Path = SPECS_DIR) -> list[Target]:
+def _published(survey: str, specs_dir: Path) -> Published | None:
+    """`published/<survey>.yaml`, validated; None when the survey has no published figures."""
     path = specs_dir / "published" / f"{survey}.yaml"
-    raw = read_yaml(path)
-    targets = []
-    for entry in raw["targets"]:
-        try:
-            targets.append(Target(
-                id=str(entry["id"]), survey=survey, figure=str(entry["figure"]),
-                table=entry["table"], series=entry.get("series"), category=entry.get("category"),
-                column=str(entry.get("column", TOTAL)), stat=entry.get("stat", "pct"),
-                published=str(entry["published"]), compare=entry.get("compare", "eq"),
-                note=str(entry.get("note", "")), contradiction=str(entry.get("contradiction", ""))))
-        except KeyError as exc:
-            raise SpecError(f"{path}: target {entry.get('id', '?')} lacks {exc}") from exc
-    ids = [t.id for t in targets]
-    if len(set(ids)) != len(ids):
-        raise SpecError(f"{path}: duplicate target ids")
-    return targets
+    if not path.is_file():
+        return None
+    problems: list = []
+    spec, _ = read_checked(path, Published, problems)
+    if spec is None:
+        raise SpecProblems(problems)
+    return spec
+
+
+def targets_from(spec: Published | None) -> list[Target]:
+    """The audit's targets from a validated published file."""
+    return [Target(id=t.id, survey=spec.survey, figure=t.figure, table=t.table, series=t.series,
+                   category=t.category, column=t.column, stat=t.stat, published=t.published,
+                   compare=t.compare, note=t.note, contradiction=t.contradiction)
+            for t in (spec.targets if spec else ())]
+
+
+def load_targets(survey: str, specs_dir: Path = SPECS_DIR) -> list[Target]:
+    return targets_from(_published(survey, specs_dir))
 
 
 def computed_cell(target: Target, tables: dict[str, Table]) -> tuple[float, bool]:
@@ -203,19 +211,16 @@ class Claim:
         return f"{self.table}/{self.series or ''}/{cat}/{self.columns[0]} vs {self.columns[1]}/{self.stat}"
 
 
+def claims_from(spec: Published | None) -> list[Claim]:
+    """The stated subgroup differences from a validated published file."""
+    return [Claim(id=c.id, survey=spec.survey, figure=c.figure, table=c.table, series=c.series,
+                  category=c.category, columns=(c.columns[0], c.columns[1]), stat=c.stat, claim=c.claim,
+                  note=c.note, contradiction=c.contradiction)
+            for c in (spec.claims if spec else ())]
+
+
 def load_claims(survey: str, specs_dir: Path = SPECS_DIR) -> list[Claim]:
-    path = specs_dir / "published" / f"{survey}.yaml"
-    claims = []
-    for entry in read_yaml(path).get("claims", []):
-        if entry.get("claim") not in CLAIMS:
-            raise SpecError(f"{path}: claim {entry.get('id')} must be one of {sorted(CLAIMS)}")
-        claims.append(Claim(
-            id=str(entry["id"]), survey=survey, figure=str(entry["figure"]), table=entry["table"],
-            series=entry.get("series"), category=entry.get("category"),
-            columns=(str(entry["columns"][0]), str(entry["columns"][1])), stat=entry.get("stat", "pct"),
-            claim=entry["claim"], note=str(entry.get("note", "")),
-            contradiction=str(entry.get("contradiction", ""))))
-    return claims
+    return claims_from(_published(survey, specs_dir))
 
 
 WITHHELD_TEST = "not shown: a figure compared is withheld, as its base is too small"
@@ -283,8 +288,12 @@ def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0
 
 
 def run_audit(surveys: list[str], tables: dict[str, Table], level: float = 0.95,
-              specs_dir: Path = SPECS_DIR) -> tuple[list[AuditRow], list[ClaimRow]]:
-    """Every survey's targets and claims, checked against the computed tables."""
-    rows = [r for survey in surveys for r in audit(load_targets(survey, specs_dir), tables)]
-    claims = [r for survey in surveys for r in audit_claims(load_claims(survey, specs_dir), tables, level)]
+              specs_dir: Path = SPECS_DIR, published: Mapping[str, Published] | None = None
+              ) -> tuple[list[AuditRow], list[ClaimRow]]:
+    """Every survey's targets and claims, checked against the computed tables (`published`:
+    the files already validated with the rest of the specs; otherwise they are read here)."""
+    found = {s: published.get(s) for s in surveys} if published is not None else {
+        s: _published(s, specs_dir) for s in surveys}
+    rows = [r for survey in surveys for r in audit(targets_from(found[survey]), tables)]
+    claims = [r for survey in surveys for r in audit_claims(claims_from(found[survey]), tables, level)]
     return rows, claims

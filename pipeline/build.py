@@ -5,6 +5,7 @@ nothing they were computed from has changed.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,31 +13,37 @@ from .cache import Store, code_version, digest, file_digest
 from .clean import CleanData, check_routing, clean
 from .derive import Dataset, derive
 from .load import RENAME_FILE, load
-from .specs import SPECS_DIR, Codebook, TableSpec, check_tables, load_codebook, load_tables, read_yaml
+from .schema.checked import CheckedSpecs, check_data_folder, check_specs, check_tool_specs
+from .specs import SPECS_DIR, Codebook, TableSpec, codebook_from, tables_from
 from .compare import add_letters
-from .errors import OhmskError
+from .errors import OhmskError, Problem, ValidationError
+from .inputs import wave_spec
 from .tabulate import Table, tabulate
 from .weighting import SensitivityRow, SurveyWeights, sensitivity, weigh
 
 
 @dataclass
 class ReportSpec:
-    """report.yaml plus every table spec it names, in chapter order."""
+    """report.yaml plus every codebook and table spec it names (tables in chapter order), and
+    the validated files themselves (`checked`: glossary, published targets, …)."""
 
-    config: dict
+    config: dict  # report.yaml with its defaults filled in, as templates read it
     codebooks: dict[str, Codebook]
     tables: list[TableSpec]
+    checked: CheckedSpecs
     folder: Path = SPECS_DIR
 
 
 def load_report_spec(specs_dir: Path = SPECS_DIR) -> ReportSpec:
-    config = read_yaml(specs_dir / "report.yaml")
-    books = {s: load_codebook(s, specs_dir) for s in config["surveys"]}
-    conventions = config.get("conventions", {})
-    tables = [t for ch in config["chapters"] if "tables" in ch
-              for t in load_tables(specs_dir / ch["tables"], conventions)]
-    check_tables(tables, books)
-    return ReportSpec(config=config, codebooks=books, tables=tables, folder=specs_dir)
+    """Every spec `make report` reads, checked (each file against its schema, and every
+    reference between them) before anything is computed; all problems are reported at once."""
+    checked = check_specs(specs_dir)
+    report = checked.report
+    tables = [t for ch in report.chapters if ch.tables
+              for t in tables_from(checked.table_files[ch.tables], report.conventions)]
+    return ReportSpec(config=report.model_dump(exclude_none=True, by_alias=True),
+                      codebooks={name: codebook_from(book) for name, book in checked.codebooks.items()},
+                      tables=tables, checked=checked, folder=specs_dir)
 
 
 def prepare(book: Codebook, data_dir: Path,
@@ -49,6 +56,37 @@ def prepare(book: Codebook, data_dir: Path,
     dataset = derive(cleaned, others)
     check_routing(cleaned, dataset.frame, dataset.asked)
     return cleaned, dataset
+
+
+def validate(specs_dir: Path, data_dir: Path, progress: Callable[[str], None]) -> None:
+    """Every check `make report` makes before it computes anything, and nothing else: the specs
+    (and the tools' specs), the data folder's YAML, and each survey's data and routing, in
+    `data_dir` and in the previous wave it names. Raises listing every problem found."""
+    spec = load_report_spec(specs_dir)
+    check_tool_specs(spec.checked)
+    progress(f"specs: {len(spec.codebooks)} codebooks, {len(spec.tables)} tables, "
+             f"{sum(len(p.targets) for p in spec.checked.published.values())} published targets checked")
+    waves = wave_spec(data_dir) if data_dir.is_dir() else None
+    problems: list[Problem] = []
+    for folder in [data_dir] + ([waves.previous_dir] if waves else []):
+        if not folder.is_dir():
+            raise OhmskError(f"{folder}: data folder not found")
+        check_data_folder(spec.checked, folder)
+        datasets: dict[str, Dataset] = {}
+        for name, book in spec.codebooks.items():
+            if any(d.kind == "link" and d.source not in datasets for d in book.derived.values()):
+                progress(f"{name}: not checked, as a survey it links to failed")
+                continue
+            try:
+                cleaned, datasets[name] = prepare(book, folder, datasets)
+            except ValidationError as exc:
+                problems += exc.problems
+                continue
+            warnings = sum(p.severity == "warning" for p in cleaned.log)
+            progress(f"{folder.name}/{book.file}: {cleaned.counts['read']} respondents read, "
+                     f"{cleaned.counts['kept']} kept, {warnings} warning(s)")
+    if problems:
+        raise ValidationError(problems)
 
 
 @dataclass
@@ -101,9 +139,11 @@ def _prepared(spec: ReportSpec, data_dir: Path, cache: Store) -> tuple[dict, dic
 def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None) -> Results:
     """Every table of the report, computed from the respondent rows in `data_dir`."""
     cache = cache or Store(None)
+    folder = check_data_folder(spec.checked, data_dir)
     cleaned, datasets, data_keys = _prepared(spec, data_dir, cache)
     config = spec.config.get("weighting", {})
-    weights = {name: weigh(datasets[name], config[name], data_dir) for name in datasets if name in config}
+    weights = {name: weigh(datasets[name], config[name], folder.frames[name], data_dir / config[name]["frame"])
+               for name in datasets if name in config}
     conventions = spec.config.get("conventions", {})
     level = 1 - float(conventions.get("significance_level", 0.05))
     applied = {name: w.result.weights for name, w in weights.items() if w.use != "none"}

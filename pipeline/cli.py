@@ -1,4 +1,4 @@
-"""Command line: `ohmsk raw | validate | report | audit | bench`.
+"""Command line: `ohmsk raw | validate | report | audit | bench | schema`.
 
 User mistakes (bad data, bad specs, missing files) end with a readable message and exit 2;
 only genuine bugs show a traceback.
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from .errors import OhmskError, ValidationError
-from .specs import SPECS_DIR
+from .inputs import SPECS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"
@@ -25,22 +25,22 @@ def cmd_raw(args: argparse.Namespace) -> None:
     """Regenerate the synthetic respondent files in raw/ from the reconstruction specs."""
     from .build import load_report_spec
     from .reconstruct.generate import reconstruct
+    from .schema.checked import check_tool_specs
 
-    for survey in load_report_spec(Path(args.specs)).config["surveys"]:
-        path = reconstruct(survey, Path(args.out or RAW))
+    specs = Path(args.specs)
+    spec = load_report_spec(specs)
+    check_tool_specs(spec.checked, bench=False)
+    for survey in spec.config["surveys"]:
+        path = reconstruct(survey, Path(args.out or RAW), specs)
         _progress(f"wrote {path}")
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
-    """Check the raw files against the codebooks without building anything."""
-    from .build import load_report_spec, prepare
+    """Run every check `report` runs before computing: specs, data folder, data, routing."""
+    from .build import validate
 
-    spec = load_report_spec(Path(args.specs))
-    for name, book in spec.codebooks.items():
-        cleaned, _ = prepare(book, Path(args.data))
-        warnings = [p for p in cleaned.log if p.severity == "warning"]
-        _progress(f"{name}: {cleaned.counts['read']} respondents read, {cleaned.counts['kept']} kept, "
-                  f"{len(warnings)} warning(s)")
+    validate(Path(args.specs), Path(args.data), progress=_progress)
+    _progress("valid: every spec and data file passed")
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -66,7 +66,8 @@ def cmd_audit(args: argparse.Namespace) -> None:
 
     spec = load_report_spec(Path(args.specs))
     results = compute(spec, Path(args.data))
-    rows, claims = run_audit(spec.config["surveys"], results.tables, results.level, spec.folder)
+    rows, claims = run_audit(spec.config["surveys"], results.tables, results.level, spec.folder,
+                             spec.checked.published)
     out = Path(args.out) / "audit.csv"
     write_audit([*rows, *claims], out)
     for r in [*rows, *claims]:
@@ -82,6 +83,14 @@ def cmd_audit(args: argparse.Namespace) -> None:
         raise OhmskError("the audit found mismatches that no note explains")
 
 
+def cmd_schema(args: argparse.Namespace) -> None:
+    """Write the JSON Schema of every kind of spec file, for editors (survey_specs/schemas/)."""
+    from .schema.export import write_schemas
+
+    for path in write_schemas(Path(args.out)):
+        _progress(f"wrote {path}")
+
+
 def cmd_bench(args: argparse.Namespace) -> None:
     """Time full, unchanged and one-table-changed builds, and the engine at a million respondents."""
     from .benchmark.report import run_bench
@@ -93,11 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ohmsk", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, func in [("raw", cmd_raw), ("validate", cmd_validate), ("report", cmd_report),
-                       ("audit", cmd_audit), ("bench", cmd_bench)]:
+                       ("audit", cmd_audit), ("bench", cmd_bench), ("schema", cmd_schema)]:
         p = sub.add_parser(name, help=func.__doc__.splitlines()[0])
         p.add_argument("--data", default=str(RAW), help="folder of raw .sav files (default raw/)")
-        p.add_argument("--out", default=str(OUTPUTS) if name != "raw" else None,
-                       help="output folder")
+        out = {"raw": None, "schema": str(SPECS_DIR / "schemas")}.get(name, str(OUTPUTS))
+        p.add_argument("--out", default=out, help="output folder")
         p.add_argument("--specs", default=str(SPECS_DIR), help="folder of survey specs (default survey_specs/)")
         if name == "report":
             p.add_argument("--restricted", action="store_true",

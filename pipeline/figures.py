@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io
 
-from .present import fmt_pct
+from .present import Formats
 from .tabulate import TOTAL, Table
 
 # Government Analysis Function categorical palette (colour-blind safe, high contrast on white).
@@ -57,7 +57,7 @@ def _layout(fig: go.Figure, rows: int, legend: bool) -> None:
     fig.update_yaxes(autorange="reversed", automargin=True, ticks="")
 
 
-def _panelled(table: Table, cells: pd.DataFrame) -> go.Figure:
+def _panelled(table: Table, cells: pd.DataFrame, formats: Formats) -> go.Figure:
     """Grouped bars in side-by-side panels sharing the categories: one panel per series `panel`,
     one colour (and legend entry) per series `base_name` (e.g. a role shown in both panels)."""
     from plotly.subplots import make_subplots
@@ -74,7 +74,7 @@ def _panelled(table: Table, cells: pd.DataFrame) -> go.Figure:
         fig.add_bar(y=[_wrap(x, 34) for x in part["category_label"]], x=part["value"], orientation="h",
                     name=group, legendgroup=group, showlegend=panels.index(s.panel) == 0,
                     marker_color=PALETTE[groups.index(group) % len(PALETTE)],
-                    text=[fmt_pct(v) + ("*" if f == "caution" else "") for v, f in zip(part["value"], part["flag"])],
+                    text=[formats.pct(v) + ("*" if f == "caution" else "") for v, f in zip(part["value"], part["flag"])],
                     textposition="outside", cliponaxis=False, textfont={"size": 11},
                     hovertemplate=f"{s.label}: " + "%{y}: %{text} (n=%{customdata})<extra></extra>",
                     customdata=part["n"], row=1, col=panels.index(s.panel) + 1)
@@ -90,11 +90,11 @@ def _panelled(table: Table, cells: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def _bars(table: Table) -> go.Figure:
+def _bars(table: Table, formats: Formats) -> go.Figure:
     cells = chart_cells(table)
     spec = {s.key: s for s in table.spec.series}
     if len(cells) and any(spec[k].panel for k in dict.fromkeys(cells["series"])):
-        return _panelled(table, cells)
+        return _panelled(table, cells, formats)
     fig = go.Figure()
     series = list(dict.fromkeys(cells["series"]))
     for i, key in enumerate(series):
@@ -102,7 +102,7 @@ def _bars(table: Table) -> go.Figure:
         fig.add_bar(y=[_wrap(x) for x in part["category_label"]], x=part["value"],
                     orientation="h", name=str(part["series_label"].iloc[0]),
                     marker_color=PALETTE[i % len(PALETTE)],
-                    text=[fmt_pct(v) + ("*" if f == "caution" else "")
+                    text=[formats.pct(v) + ("*" if f == "caution" else "")
                           for v, f in zip(part["value"], part["flag"])], textposition="outside",
                     cliponaxis=False,
                     hovertemplate="%{y}: %{text} (n=%{customdata})<extra></extra>",
@@ -115,7 +115,7 @@ def _bars(table: Table) -> go.Figure:
     return fig
 
 
-def _stacked(table: Table) -> go.Figure:
+def _stacked(table: Table, formats: Formats) -> go.Figure:
     cells = chart_cells(table)
     fig = go.Figure()
     bars = [_wrap(x, 30) for x in dict.fromkeys(cells["series_label"])]
@@ -125,7 +125,7 @@ def _stacked(table: Table) -> go.Figure:
         fig.add_bar(y=[_wrap(x, 30) for x in part["series_label"]], x=part["value"], orientation="h",
                     name=str(part["category_label"].iloc[0]),
                     marker_color=SEQUENTIAL[i % len(SEQUENTIAL)],
-                    text=[fmt_pct(v) if v >= 6 else "" for v in part["value"]],
+                    text=[formats.pct(v) if v >= 6 else "" for v in part["value"]],
                     textposition="inside", insidetextanchor="middle", textangle=0,
                     textfont={"color": "white" if i < 2 else "#0b0c0c"},
                     hovertemplate="%{y}: " + str(part["category_label"].iloc[0]) + " %{x:.0f}%<extra></extra>")
@@ -134,7 +134,7 @@ def _stacked(table: Table) -> go.Figure:
     totals = cells.groupby("series_label", sort=False)["value"].sum()
     if len(totals) and totals.max() < 99.5:  # bars show only some answers (e.g. bands of 'any'): label each total
         for label, total in totals.items():
-            fig.add_annotation(x=total, y=_wrap(label, 30), text=f"<b>{fmt_pct(total)}</b>", showarrow=False,
+            fig.add_annotation(x=total, y=_wrap(label, 30), text=f"<b>{formats.pct(total)}</b>", showarrow=False,
                                xanchor="left", xshift=4, font={"size": 12})
         fig.update_xaxes(range=[0, min(100.5, totals.max() * 1.15 + 8)], ticksuffix="%", showgrid=False)
     else:
@@ -142,9 +142,9 @@ def _stacked(table: Table) -> go.Figure:
     return fig
 
 
-def build_figure(table: Table) -> go.Figure:
+def build_figure(table: Table, formats: Formats = Formats()) -> go.Figure:
     """The chart for one figure table, without the house template (see `figure_spec`)."""
-    return _stacked(table) if table.spec.chart == "stacked" else _bars(table)
+    return _stacked(table, formats) if table.spec.chart == "stacked" else _bars(table, formats)
 
 
 @lru_cache(maxsize=1)
@@ -152,24 +152,24 @@ def _template() -> dict:
     return plotly.io.templates[TEMPLATE].to_plotly_json()
 
 
-def figure_spec(table: Table) -> dict:
+def figure_spec(table: Table, formats: Formats = Formats()) -> dict:
     """The chart as the plain figure dict plotly.js draws, in the house template ("simple_white").
 
     The template is attached to the finished dict: set on the figure object, plotly validates
     and copies all of it on every layout update, most of the time it takes to build a chart.
     """
-    spec = json.loads(build_figure(table).to_json())
+    spec = json.loads(build_figure(table, formats).to_json())
     spec["layout"]["template"] = _template()
     return spec
 
 
-def alt_text(table: Table) -> str:
+def alt_text(table: Table, formats: Formats = Formats()) -> str:
     """A sentence a screen reader can read in place of the chart: every value it shows."""
     cells = chart_cells(table)
     parts = []
     for key in dict.fromkeys(cells["series"]):
         part = cells[cells["series"] == key]
-        values = "; ".join(f"{lab}: {fmt_pct(v)}" for lab, v in zip(part["category_label"], part["value"]))
+        values = "; ".join(f"{lab}: {formats.pct(v)}" for lab, v in zip(part["category_label"], part["value"]))
         parts.append(f"{part['series_label'].iloc[0]}: {values}")
     kind = "Stacked bar chart" if table.spec.chart == "stacked" else "Bar chart"
     return f"{kind}. " + ". ".join(parts) + "."

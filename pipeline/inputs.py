@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OhmskError
-from .specs import read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-WAVE_FILE = "wave.yaml"
+SPECS_DIR = ROOT / "survey_specs"
+WAVE_FILE = "wave.yaml"  # in a data folder: which wave it is, and where the previous one is
+RENAME_FILE = "rename.yaml"  # in a data folder: variables named differently from the codebook
 STAMP = ".build-fingerprint"
 OUTPUT_FILES = ("report.html", "report.pdf", "tables.xlsx")
 
@@ -31,13 +32,18 @@ def wave_spec(data_dir: Path) -> WaveSpec | None:
     path = data_dir / WAVE_FILE
     if not path.exists():
         return None
-    raw = read_yaml(path)
-    if not isinstance(raw, dict) or "wave" not in raw or "previous" not in raw:
-        raise OhmskError(f"{path}: expected 'wave: <name>' and 'previous: <folder of the previous wave>'")
-    previous = (data_dir / str(raw["previous"])).resolve()
+    from .schema.data_folder import Wave  # only now: the up-to-date check imports nothing heavy
+    from .schema.problems import SpecProblems
+    from .schema.reading import read_checked
+
+    problems: list = []
+    spec, _ = read_checked(path, Wave, problems)
+    if spec is None:
+        raise SpecProblems(problems)
+    previous = (data_dir / spec.previous).resolve()
     if not previous.is_dir():
         raise OhmskError(f"{path}: previous wave folder {previous} not found")
-    return WaveSpec(str(raw["wave"]), str(raw.get("previous_wave", previous.name)), previous)
+    return WaveSpec(spec.wave, spec.previous_wave or previous.name, previous)
 
 
 def fingerprint(data_dir: Path, specs_dir: Path, restricted: bool = False) -> str:

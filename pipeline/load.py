@@ -15,9 +15,11 @@ import pandas as pd
 import pyreadstat
 
 from .errors import OhmskError
-from .specs import Codebook, read_yaml
-
-RENAME_FILE = "rename.yaml"
+from .schema import Rename
+from .inputs import RENAME_FILE
+from .schema.reading import read_checked
+from .schema.problems import SpecProblems
+from .specs import Codebook
 
 
 @dataclass(frozen=True)
@@ -94,10 +96,11 @@ def _renamed(raw: RawData, survey: str, data_dir: Path) -> RawData:
     rename_path = data_dir / RENAME_FILE
     if not rename_path.exists():
         return raw
-    spec = read_yaml(rename_path) or {}
-    if not isinstance(spec, dict) or not isinstance(spec.get(survey, {}), dict):
-        raise OhmskError(f"{rename_path}: expected '<survey>: {{name in file: name in codebook}}'")
-    mapping = {str(k): str(v) for k, v in (spec.get(survey) or {}).items()}
+    problems: list = []
+    spec, _ = read_checked(rename_path, Rename, problems)
+    if spec is None:
+        raise SpecProblems(problems)
+    mapping = dict(spec.root.get(survey, {}))
     absent = [k for k in mapping if k not in raw.frame.columns]
     if absent:
         raise OhmskError(f"{rename_path}: {survey}: {', '.join(absent)} not found in {raw.path.name}")

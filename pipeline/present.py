@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 
@@ -24,15 +26,47 @@ def fmt_number(value: float, decimals: int = 0) -> str:
     return f"{round_half_up(value, decimals):,.{decimals}f}"
 
 
-def fmt_pct(value: float, zero: str = "0%", below_one: str = "<1%") -> str:
-    """A percentage as printed: whole numbers, '<1%' for 0 < p < 0.5, `zero` for none."""
+def fmt_pct(value: float, zero: str = "0%", below_one: str = "<1%", decimals: int = 0) -> str:
+    """A percentage as printed: rounded half up to `decimals` places, `below_one` for a share
+    above zero that rounds to nothing, `zero` for none. The defaults are the 2020 report's
+    (whole numbers, '<1%', '0%'), which the audit compares against."""
     if value is None or math.isnan(value):
         return "n/a"
     if value == 0:
         return zero
-    if value < 0.5:
+    rounded = round_half_up(value, decimals)
+    if value > 0 and rounded == 0:
         return below_one
-    return f"{round_half_up(value):.0f}%"
+    return f"{rounded:.{decimals}f}%"
+
+
+@dataclass(frozen=True)
+class Formats:
+    """The house conventions for printing shares, from report.yaml's `conventions`: every
+    chart, table, CSV, workbook and sentence prints a share through one of these."""
+
+    decimals_pct: int = 0
+    below_one: str = "<1%"
+    zero_chart: str = "0%"  # charts and text
+    zero_table: str = "-"
+
+    @classmethod
+    def of(cls, conventions: Mapping) -> Formats:
+        return cls(**{key: conventions[key] for key in ("decimals_pct", "below_one", "zero_chart", "zero_table")})
+
+    def pct(self, value: float, in_table: bool = False) -> str:
+        """A share as charts and text print it (`in_table`: as tables do)."""
+        return fmt_pct(value, self.zero_table if in_table else self.zero_chart, self.below_one, self.decimals_pct)
+
+    def rounded(self, value: float) -> float:
+        """A share at the printed precision, as a number (the workbook's cells)."""
+        return round_half_up(value, self.decimals_pct)
+
+    @property
+    def smallest(self) -> str:
+        """The smallest share printed as a number ('0.5%'): anything above zero but under it
+        is shown as `below_one`."""
+        return f"{0.5 * 10 ** -self.decimals_pct:g}%"
 
 
 def decimals_of(printed: str) -> int:

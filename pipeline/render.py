@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import html
 import re
+import traceback
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -19,8 +21,10 @@ from markupsafe import Markup
 from .disclosure import SUPPRESSED, Withheld, placeholder, refuse, withheld
 from .figures import alt_text, chart_cells
 from .pdf import PART_BREAK, PLACEHOLDER_PAGE
-from .present import fmt_number, fmt_pct
+from .present import Formats, fmt_number
 from .safecsv import Writer
+from .errors import OhmskError, SpecError
+from .schema.problems import suggest
 from .specs import TableSpec
 from .compare import TEST_NOTE, Difference, column_letter_map, difference
 from .tabulate import TOTAL, Table
@@ -131,8 +135,10 @@ class ReportContext:
     """What templates see: numbered exhibits and helpers that read computed cells."""
 
     def __init__(self, tables: dict[str, Table], exhibits: dict[str, Exhibit], mode: str,
-                 env: jinja2.Environment, figure_html: dict[str, str], level: float = 0.95):
+                 env: jinja2.Environment, figure_html: dict[str, str], level: float = 0.95,
+                 formats: Formats = Formats()):
         self.level = level
+        self.formats = formats
         self.tables = tables
         self.exhibits = exhibits
         self.mode = mode
@@ -141,7 +147,7 @@ class ReportContext:
 
     def _table(self, table_id: str) -> Table:
         if table_id not in self.tables:
-            raise KeyError(f"template refers to unknown table {table_id!r}")
+            raise SpecError(f"unknown table {table_id!r}{suggest(table_id, self.tables)}")
         return self.tables[table_id]
 
     def _cell(self, table_id: str, series: str | None, category: int | str | None, column: str,
@@ -157,7 +163,7 @@ class ReportContext:
         row = self._cell(table_id, series, category, column)
         if withheld(row):
             return self._withheld_text(table_id, row)
-        text = fmt_pct(float(row["value"]))
+        text = self.formats.pct(float(row["value"]))
         if row["flag"] != "caution":
             return text
         note = f"Base of {int(row['base'])}: under {self._table(table_id).spec.caution_base}, treat with caution"
@@ -221,7 +227,7 @@ class ReportContext:
         if len(rows) and withheld(rows.iloc[0]):
             raise refuse(rows.iloc[0], table_id, "R.ranked")
         rows = rows.sort_values("value", ascending=False, kind="stable")
-        return [{"label": r.category_label, "pct": fmt_pct(r.value), "value": r.value}
+        return [{"label": r.category_label, "pct": self.formats.pct(r.value), "value": r.value}
                 for r in rows.itertuples()]
 
     def label(self, table_id: str) -> str:
@@ -236,28 +242,30 @@ class ReportContext:
         ex = self.exhibits[table_id]
         tpl = self.env.get_template("partials/figure.html.j2")
         html_only = self.mode == "html"  # print: the alt text is on the chart's img, no data table
-        return Markup(tpl.render(ex=ex, R=self, base=base_line(ex.table), alt=alt_text(ex.table) if html_only else None,
+        return Markup(tpl.render(ex=ex, R=self, base=base_line(ex.table),
+                                 alt=alt_text(ex.table, self.formats) if html_only else None,
                                  chart=Markup(self.figure_html.get(table_id, "")),
-                                 rows=data_rows(ex.table) if html_only else None,
-                                 notes=table_notes(ex.table, self.level),
+                                 rows=data_rows(ex.table, partial(cell_text, formats=self.formats)) if html_only else None,
+                                 notes=table_notes(ex.table, self.level, self.formats),
                                  chart_notes=base_notes(chart_cells(ex.table), ex.spec) + left_off_note(ex.table)))
 
     def table(self, table_id: str) -> Markup:
         ex = self.exhibits[table_id]
         tpl = self.env.get_template("partials/table.html.j2")
-        return Markup(tpl.render(ex=ex, R=self, base=base_line(ex.table), rows=data_rows(ex.table),
-                                 notes=table_notes(ex.table, self.level)))
+        return Markup(tpl.render(ex=ex, R=self, base=base_line(ex.table),
+                                 rows=data_rows(ex.table, partial(cell_text, formats=self.formats)),
+                                 notes=table_notes(ex.table, self.level, self.formats)))
 
 
-def cell_text(row: pd.Series | dict, zero: str = "-") -> str:
+def cell_text(row: pd.Series | dict, formats: Formats = Formats(), in_table: bool = True) -> str:
     """A cell as tables print it: value, significance letters, '*' for caution, '[c]' if withheld."""
     if withheld(row):
         return "[c]"
     if row["stat"] == "pct" or row.get("unit") == "%":  # a share, or a mean of shares
-        text = fmt_pct(row["value"], zero=zero)
+        text = formats.pct(row["value"], in_table)
     else:
         text = fmt_number(row["value"], 1) + ("%" if row["stat"] == "ratio" else "")
-    if row["flag"] == "caution" and text != zero:  # nothing to be cautious about in a zero
+    if row["flag"] == "caution" and row["value"] != 0:  # nothing to be cautious about in a zero
         text += "*"
     return f"{text} {row['letters']}" if row.get("letters") else text
 
@@ -275,13 +283,13 @@ def base_notes(cells, spec: TableSpec) -> list[str]:
     return notes
 
 
-def table_notes(table: Table, level: float) -> list[str]:
+def table_notes(table: Table, level: float, formats: Formats = Formats()) -> list[str]:
     """The notes a table needs: the test behind its letters and the small-base symbols used."""
     c = table.cells
     notes = [TEST_NOTE.format(level=level)] if (c["column"] != TOTAL).any() else []
     if notes and table.fraction:
         notes.append(f"Tests apply a finite population correction: the survey covers "
-                     f"{fmt_pct(100 * table.fraction)} of its population.")
+                     f"{formats.pct(100 * table.fraction)} of its population.")
     return notes + base_notes(c, table.spec)
 
 
@@ -373,7 +381,7 @@ def _categories_layout(table: Table, fmt: Callable, empty: object) -> dict:
 
 
 def write_csv(table: Table, path: Path, level: float = 0.95, weight: str = "unweighted",
-              restricted: bool = False) -> None:
+              restricted: bool = False, formats: Formats = Formats()) -> None:
     """The long cells of one table with everything needed to trace each number.
 
     A withheld cell keeps its labels, base, effective base and flag, with value, count and
@@ -396,11 +404,11 @@ def write_csv(table: Table, path: Path, level: float = 0.95, weight: str = "unwe
                         s.base, s.filter or "", weight, test, row["column"], row["column_label"],
                         "" if row["category"] is None else row["category"], row["category_label"],
                         int(row["is_net"]), row["stat"], "" if hidden else f"{row['value']:.6f}",
-                        cell_text({**row, "letters": ""}, zero="0%"), "" if hidden else row["n"], row["base"],
+                        cell_text({**row, "letters": ""}, formats, in_table=False), "" if hidden else row["n"], row["base"],
                         f"{row['n_eff']:.1f}", row["flag"], row["letters"]])
 
 
-def environment(compiled: Path | None = None) -> jinja2.Environment:
+def environment(compiled: Path | None = None, formats: Formats = Formats()) -> jinja2.Environment:
     """Jinja with autoescape, strict undefined names and the house number formats as filters.
 
     `compiled` keeps the compiled templates (checked against their source) for later builds.
@@ -411,10 +419,32 @@ def environment(compiled: Path | None = None) -> jinja2.Environment:
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None)
-    env.filters["pct"] = fmt_pct
+    env.filters["pct"] = formats.pct
     env.filters["num"] = fmt_number
     env.filters["date"] = lambda d: f"{d.day} {d:%B %Y}"
     return env
+
+
+def _template_line(exc: BaseException) -> str:
+    """Where in the templates an error arose: Jinja gives each template frame of the traceback
+    the template's file and line (the innermost first, then the template that included it)."""
+    frames = [(Path(f.f_code.co_filename), line) for f, line in traceback.walk_tb(exc.__traceback__)
+              if f.f_code.co_filename.endswith(".j2")]
+    places = [f"{path.relative_to(TEMPLATES_DIR.parent) if path.is_relative_to(TEMPLATES_DIR.parent) else path}:{line}"
+              for path, line in reversed(frames)]
+    return places[0] + (f" (from {places[-1]})" if len(places) > 1 else "") if places else ""
+
+
+def render_template(env: jinja2.Environment, name: str, **context: object) -> str:
+    """One template rendered; a mistake in it (bad syntax, an unknown name, table or cell, a
+    withheld figure it reads) stops the build naming the template's file and line."""
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise SpecError(f"templates/{exc.name or name}:{exc.lineno}: {exc.message}") from exc
+    except (jinja2.TemplateError, OhmskError) as exc:
+        where = _template_line(exc) or f"templates/{name}"
+        raise SpecError(f"{where}: {exc}") from exc
 
 
 def render_bodies(config: dict, ctx: ReportContext, meta: dict) -> tuple[list[dict], list[dict]]:
@@ -425,7 +455,7 @@ def render_bodies(config: dict, ctx: ReportContext, meta: dict) -> tuple[list[di
     with; a chapter's own entry has level 2), so the PDF can render it in parts.
     """
     def part(entry: dict) -> dict:
-        body = Markup(ctx.env.get_template(entry["template"]).render(R=ctx, meta=meta))
+        body = Markup(render_template(ctx.env, entry["template"], R=ctx, meta=meta))
         return {**entry, "body": body, "sections": sections(body)}
 
     front = [part(f) for f in config.get("front", [])]
@@ -446,9 +476,9 @@ def render_document(config: dict, ctx: ReportContext, meta: dict, front: list[di
 
     `pages` gives the contents the page of each heading (print only; see pipeline/pdf.py).
     """
-    return ctx.env.get_template("report.html.j2").render(config=config, front=front, chapters=chapters,
-                                                          R=ctx, meta=meta, mode=ctx.mode, pages=pages or {},
-                                                          placeholder=PLACEHOLDER_PAGE, part_break=PART_BREAK)
+    return render_template(ctx.env, "report.html.j2", config=config, front=front, chapters=chapters,
+                           R=ctx, meta=meta, mode=ctx.mode, pages=pages or {},
+                           placeholder=PLACEHOLDER_PAGE, part_break=PART_BREAK)
 
 
 _SECTION = re.compile(r'<h3 id="([^"]+)"[^>]*>(.*?)</h3>', re.S)
@@ -461,7 +491,7 @@ def sections(body: str) -> list[dict]:
 
 
 def figure_markup(figures: dict, exhibits: dict[str, Exhibit], mode: str,
-                  svg_dir: Path) -> dict[str, str]:
+                  svg_dir: Path, formats: Formats = Formats()) -> dict[str, str]:
     """Interactive plotly divs (HTML) or links to vector SVGs (PDF) for every figure (plotly
     figure dicts by table id)."""
     out: dict[str, str] = {}
@@ -473,5 +503,5 @@ def figure_markup(figures: dict, exhibits: dict[str, Exhibit], mode: str,
                                          div_id=f"chart-{tid}", config={"displaylogo": False, "responsive": True})
         else:
             out[tid] = (f'<img class="chart" src="{svg_dir.name}/{tid}.svg" '
-                        f'alt="{html.escape(alt_text(ex.table))}">')
+                        f'alt="{html.escape(alt_text(ex.table, formats))}">')
     return out

@@ -20,17 +20,18 @@ import plotly.offline
 from .appendices import (audit_groups, audit_lines, claim_lines, codebook_rows, missing_counts, quality_issues,
                          weight_bands, weight_spread)
 from .audit import claims_summary, run_audit, summary, write_audit
-from .build import compute, load_report_spec
+from .build import ReportSpec, compute, load_report_spec
 from .cache import Store, digest
 from .disclosure import reset_restricted
 from .errors import OhmskError
 from .figures import figure_spec
+from .present import Formats
 from .inputs import ROOT, fingerprint, is_current, record, wave_spec
 from .pdf import Part, Renderer, load_weasyprint, split_document, write_pdf
 from .render import (ReportContext, environment, figure_markup, number_exhibits, render_bodies,
                      render_document, write_csv)
 from .safecsv import Writer
-from .specs import SPECS_DIR, read_yaml
+from .specs import SPECS_DIR
 from .spreadsheet import write_workbook
 from .svg import export_svgs
 from .waves import changed_questions, changes, changes_frame, question_changed, write_changes
@@ -71,15 +72,17 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
         return stages
     t0 = time.perf_counter()
     cache = Store(out_dir / ".cache")
+    with stages("data", "checking the specs …"):  # every spec problem reported before any work starts
+        spec = load_report_spec(specs_dir)
     with Workers(workers, initializer=load_weasyprint) as pool:  # forked first, before any thread
-        _build(data_dir, out_dir, specs_dir, cache, pool, stages, restricted)
+        _build(spec, data_dir, out_dir, cache, pool, stages, restricted)
     cache.prune()
     record(out_dir, key)
     progress(f"done in {time.perf_counter() - t0:.1f} s: {out_dir / 'report.html'}, {out_dir / 'report.pdf'}")
     return stages
 
 
-def _build(data_dir: Path, out_dir: Path, specs_dir: Path, cache: Store, pool: Workers,
+def _build(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store, pool: Workers,
            stages: StageTimes, restricted: bool) -> None:
     """Every output, in the order that keeps both cores busy: a worker writes the spreadsheet
     once the tables exist, the PDF's parts start as soon as the print document exists (those
@@ -87,7 +90,6 @@ def _build(data_dir: Path, out_dir: Path, specs_dir: Path, cache: Store, pool: W
     while they render."""
     progress = stages.progress
     with stages("data", "loading, validating and deriving survey data …"):
-        spec = load_report_spec(specs_dir)
         results = compute(spec, data_dir, cache)
     cleaned, tables, level = results.cleaned, results.tables, results.level
     for name, c in cleaned.items():
@@ -95,31 +97,36 @@ def _build(data_dir: Path, out_dir: Path, specs_dir: Path, cache: Store, pool: W
     _write_assets(out_dir)
     restricted_dir = reset_restricted(out_dir, restricted)
     exhibits = number_exhibits(tables, spec.tables)
+    formats = Formats.of(spec.config["conventions"])
     waves = _wave_data(spec, data_dir, results, out_dir, cache, progress)
     edition_date = _data_date(spec.codebooks)
     progress("writing tables.xlsx (in a worker) …")
     workbook = pool.submit(write_workbook, tables, exhibits, spec.config, spec.codebooks, out_dir / "tables.xlsx",
-                           edition_date, changes_frame(waves["changes"], waves["questions"], exhibits) if waves else None)
+                           edition_date,
+                           changes_frame(waves["changes"], waves["questions"], exhibits, formats) if waves else None,
+                           formats)
     with stages("figures"):
-        figures = _figures(exhibits, results.table_keys, cache)
+        figures = _figures(exhibits, results.table_keys, cache, formats)
     figures_dir = out_dir / "figures"
-    env = environment(out_dir / ".cache" / "templates")
+    env = environment(out_dir / ".cache" / "templates", formats)
     with ThreadPoolExecutor(1) as chromium:  # Chromium draws the charts while this process writes
         svgs = chromium.submit(export_svgs, figures, cache, out_dir / "assets" / "plotly.min.js")
         progress(f"{len(tables)} tables computed; drawing {len(figures)} charts …")
         with stages("audit", "checking every published statistic (audit) …"):
-            audit_rows, claim_rows = run_audit(spec.config["surveys"], tables, level, spec.folder)
+            audit_rows, claim_rows = run_audit(spec.config["surveys"], tables, level, spec.folder,
+                                               spec.checked.published)
             write_audit([*audit_rows, *claim_rows], out_dir / "audit.csv")
             if restricted_dir:
                 write_audit([*audit_rows, *claim_rows], restricted_dir / "audit.csv", published=False)
         meta = {"config": spec.config, "codebooks": spec.codebooks, "results": results,
                 "margins": {name: margin_rows(results.datasets[name], sw) for name, sw in results.weights.items()},
                 "edition_date": edition_date,
-                "glossary": read_yaml(spec.folder / spec.config["glossary"]),
+                "glossary": spec.checked.glossary.model_dump(),
                 "appendix": _appendix_data(results, exhibits, audit_rows, claim_rows),
                 "waves": waves}
         with stages("print document"):
-            pdf_ctx = ReportContext(tables, exhibits, "pdf", env, figure_markup(figures, exhibits, "pdf", figures_dir), level)
+            pdf_ctx = ReportContext(tables, exhibits, "pdf", env,
+                                    figure_markup(figures, exhibits, "pdf", figures_dir, formats), level, formats)
             printed = _print_document(spec.config, pdf_ctx, meta)
 
         def charts() -> None:  # the parts without charts are rendering meanwhile
@@ -128,12 +135,13 @@ def _build(data_dir: Path, out_dir: Path, specs_dir: Path, cache: Store, pool: W
 
         def other_outputs() -> None:  # while the PDF's parts render
             with stages("csv", "writing CSVs …"):
-                _write_csvs(results, out_dir)
+                _write_csvs(results, out_dir, formats)
                 if restricted_dir:
                     progress(f"writing the unsuppressed figures to {restricted_dir} (restricted: not for publication) …")
-                    _write_csvs(results, restricted_dir, restricted=True)
+                    _write_csvs(results, restricted_dir, formats, restricted=True)
             with stages("html", "rendering HTML …"):
-                ctx = ReportContext(tables, exhibits, "html", env, figure_markup(figures, exhibits, "html", figures_dir), level)
+                ctx = ReportContext(tables, exhibits, "html", env,
+                                    figure_markup(figures, exhibits, "html", figures_dir, formats), level, formats)
                 _write_html(spec.config, ctx, meta, out_dir)
             with stages("xlsx (waiting for its worker)"):
                 workbook.result()
@@ -144,16 +152,17 @@ def _build(data_dir: Path, out_dir: Path, specs_dir: Path, cache: Store, pool: W
                       ready=charts, meanwhile=other_outputs, progress=progress)
 
 
-def _figures(exhibits: dict, table_keys: dict[str, str], cache: Store) -> dict[str, dict]:
-    """Every chart as a plotly figure dict, built only for tables whose cells or spec changed."""
+def _figures(exhibits: dict, table_keys: dict[str, str], cache: Store, formats: Formats) -> dict[str, dict]:
+    """Every chart as a plotly figure dict, built only for tables whose cells or spec changed
+    (or the house formats its labels follow)."""
     out = {}
     for tid, ex in exhibits.items():
         if ex.spec.kind != "figure":
             continue
-        key = digest("figure", table_keys[tid])  # the table key covers its cells, spec and the code
+        key = digest("figure", table_keys[tid], repr(formats))  # the table key covers cells, spec and code
         out[tid] = cache.load(key)
         if out[tid] is None:
-            out[tid] = figure_spec(ex.table)
+            out[tid] = figure_spec(ex.table, formats)
             cache.save(key, out[tid])
     return out
 
@@ -233,13 +242,13 @@ def _print_document(config: dict, ctx: ReportContext, meta: dict) -> tuple[list[
             numbering)
 
 
-def _write_csvs(results, out_dir: Path, restricted: bool = False) -> None:
+def _write_csvs(results, out_dir: Path, formats: Formats, restricted: bool = False) -> None:
     """Every table's CSV (withheld cells without their figures, unless `restricted`) and, for
     the published outputs, the cleaning log."""
     for tid, table in results.tables.items():
         w = results.weights.get(table.spec.survey)
         weight = f"rim weights to {w.frame_path.name}" if w and w.use != "none" else "unweighted"
-        write_csv(table, out_dir / "csv" / f"{tid}.csv", results.level, weight, restricted)
+        write_csv(table, out_dir / "csv" / f"{tid}.csv", results.level, weight, restricted, formats)
     if not restricted:
         _write_cleaning_log(results.cleaned, out_dir / "cleaning_log.csv")
 

@@ -1,4 +1,5 @@
-"""Read the survey specs (YAML) into typed objects, rejecting malformed specs with clear errors.
+"""The survey specs as the stages see them: typed, immutable objects built from the validated
+YAML (`pipeline.schema` checks every file first, and every reference between them).
 
 All survey knowledge lives in `survey_specs/`; the stages only see these objects.
 """
@@ -8,46 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from . import schema
+from .schema.reading import read_checked
 from .errors import SpecError
+from .inputs import SPECS_DIR
+from .schema.problems import SpecProblems
 
-SPECS_DIR = Path(__file__).resolve().parent.parent / "survey_specs"
-QUESTION_TYPES = {"id", "single", "scale", "multi", "numeric", "text"}
-DERIVED_KINDS = {"count", "bands", "expr", "link"}
-LINK_AGGREGATES = {"count", "any", "all", "sum", "mean", "min", "max", "first"}
-TABLE_KINDS = {"figure", "table", "text"}
-STATS = {"pct", "mean", "median", "ratio"}
-
-
-# libyaml's C parser when PyYAML was built with it: the specs parse ten times faster.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def read_yaml(path: Path) -> Any:
-    """Parse one YAML file, naming the file in any error."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_LOADER)
-    except FileNotFoundError as exc:
-        raise SpecError(f"{path}: file not found") from exc
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: not valid YAML: {exc}") from exc
-
-
-def _require(entry: dict, key: str, where: str) -> Any:
-    if key not in entry:
-        raise SpecError(f"{where}: missing required key {key!r}")
-    return entry[key]
-
-
-def _codes(raw: dict | None, where: str) -> dict[int, str]:
-    if raw is None:
-        return {}
-    try:
-        return {int(k): str(v) for k, v in raw.items()}
-    except (TypeError, ValueError) as exc:
-        raise SpecError(f"{where}: codes must be integers mapped to labels") from exc
 
 
 @dataclass(frozen=True)
@@ -154,83 +121,38 @@ class Codebook:
         return "categorical" if der.labels else "numeric"
 
 
-def _variable(entry: dict, missing: dict[str, dict[int, str]], siblings: dict) -> Variable:
-    name = _require(entry, "name", "variable")
-    where = f"variable {name!r}"
-    vtype = _require(entry, "type", where)
-    if vtype not in QUESTION_TYPES:
-        raise SpecError(f"{where}: type {vtype!r} is not one of {sorted(QUESTION_TYPES)}")
-    codes = _codes(entry.get("items") if vtype == "multi" else entry.get("codes"), where)
-    if "codes_from" in entry:
-        codes = dict(siblings[entry["codes_from"]].codes)
-    if vtype in ("single", "scale", "multi") and not codes:
-        raise SpecError(f"{where}: a {vtype} question needs codes (or items)")
-    miss = {} if vtype in ("id", "multi", "text") else missing["numeric" if vtype == "numeric" else "categorical"]
-    if "missing" in entry:
-        miss = _codes(entry["missing"], where)
-    rng = tuple(entry["range"]) if "range" in entry else None
-    return Variable(name=name, label=_require(entry, "label", where), type=vtype,
-                    asked=str(entry.get("asked", "all")), codes=codes, missing=miss, range=rng,
-                    selected_in=entry.get("selected_in"),
-                    differs_from=tuple(entry.get("differs_from", ())))
-
-
-def _derived(entry: dict) -> Derived:
-    name = _require(entry, "name", "derived variable")
-    where = f"derived variable {name!r}"
-    kind = _require(entry, "kind", where)
-    if kind not in DERIVED_KINDS:
-        raise SpecError(f"{where}: kind {kind!r} is not one of {sorted(DERIVED_KINDS)}")
-    for b in entry.get("bands", ()):
-        unknown = set(b) - {"code", "label", "min", "max"}
-        if unknown or not {"code", "label"} <= set(b):
-            raise SpecError(f"{where}: band {b} needs code and label (and min/max) only; "
-                            f"unexpected {sorted(map(str, unknown))} (quote labels containing commas)")
-    bands = tuple(Band(code=int(b["code"]), label=str(b["label"]), min=b.get("min"), max=b.get("max"))
-                  for b in entry.get("bands", ()))
-    if kind == "bands" and not bands:
-        raise SpecError(f"{where}: kind 'bands' needs a list of bands")
-    if kind in ("count", "bands") and "of" not in entry:
-        raise SpecError(f"{where}: kind {kind!r} needs 'of'")
-    if kind == "expr" and "expr" not in entry:
-        raise SpecError(f"{where}: kind 'expr' needs 'expr'")
-    if kind == "link":
-        if not {"from", "key", "agg"} <= set(entry):
-            raise SpecError(f"{where}: kind 'link' needs 'from' (survey), 'key' and 'agg'")
-        if entry["agg"] not in LINK_AGGREGATES:
-            raise SpecError(f"{where}: agg {entry['agg']!r} is not one of {sorted(LINK_AGGREGATES)}")
-    return Derived(name=name, label=_require(entry, "label", where), kind=kind, of=entry.get("of"),
-                   bands=bands, expr=entry.get("expr"), asked=entry.get("asked"),
-                   codes=_codes(entry.get("codes"), where), source=entry.get("from"),
-                   key=entry.get("key"), agg=entry.get("agg"), var=entry.get("var"))
+def codebook_from(model: schema.Codebook) -> Codebook:
+    """The stages' codebook from its validated spec: default missing codes applied, codes
+    taken from the questions `codes_from` names."""
+    defaults = {"categorical": dict(model.missing.categorical), "numeric": dict(model.missing.numeric)}
+    variables: dict[str, Variable] = {}
+    for v in model.variables:
+        codes = dict(variables[v.codes_from].codes) if v.codes_from else dict(
+            (v.items if v.type == "multi" else v.codes) or {})
+        missing = {} if v.type in ("id", "multi", "text") else defaults["numeric" if v.type == "numeric" else "categorical"]
+        variables[v.name] = Variable(name=v.name, label=v.label, type=v.type, asked=v.asked, codes=codes,
+                                     missing=dict(v.missing) if v.missing is not None else missing,
+                                     range=tuple(v.range) if v.range else None, selected_in=v.selected_in,
+                                     differs_from=tuple(v.differs_from))
+    derived = {d.name: Derived(name=d.name, label=d.label, kind=d.kind, of=d.of,
+                               bands=tuple(Band(code=b.code, label=b.label, min=b.min, max=b.max) for b in d.bands),
+                               expr=d.expr, asked=d.asked, codes=dict(d.codes), source=d.source, key=d.key,
+                               agg=d.agg, var=d.var)
+               for d in model.derived}
+    meta = {key: getattr(model, key).model_dump(exclude_none=True)
+            for key in ("fieldwork", "population") if getattr(model, key) is not None}
+    return Codebook(survey=model.survey, title=model.title, file=model.file, id=model.id, unit=model.unit,
+                    meta=meta, variables=variables, derived=derived)
 
 
 def load_codebook(survey: str, specs_dir: Path = SPECS_DIR) -> Codebook:
-    """Load `survey_specs/<survey>.yaml`."""
-    path = specs_dir / f"{survey}.yaml"
-    raw = read_yaml(path)
-    try:
-        missing = {k: _codes(v, f"{path}: missing") for k, v in raw.get("missing", {}).items()}
-        missing.setdefault("categorical", {})
-        missing.setdefault("numeric", {})
-        variables: dict[str, Variable] = {}
-        for entry in _require(raw, "variables", str(path)):
-            var = _variable(entry, missing, variables)
-            if var.name in variables:
-                raise SpecError(f"variable {var.name!r} is defined twice")
-            variables[var.name] = var
-        derived: dict[str, Derived] = {}
-        for entry in raw.get("derived", []):
-            der = _derived(entry)
-            if der.name in variables or der.name in derived:
-                raise SpecError(f"derived variable {der.name!r} clashes with another variable")
-            derived[der.name] = der
-    except SpecError as exc:
-        raise SpecError(f"{path}: {exc}") from exc
-    meta = {k: raw[k] for k in ("fieldwork", "population") if k in raw}
-    return Codebook(survey=raw["survey"], title=raw["title"], file=raw["file"], id=raw["id"],
-                    unit=raw.get("unit", "respondent"), meta=meta, variables=variables,
-                    derived=derived)
+    """One codebook, `<specs_dir>/<survey>.yaml`, checked against its schema (the checks across
+    files run when the whole report's specs are loaded, `pipeline.build.load_report_spec`)."""
+    problems: list = []
+    model, _ = read_checked(specs_dir / f"{survey}.yaml", schema.Codebook, problems)
+    if model is None:
+        raise SpecProblems(problems)
+    return codebook_from(model)
 
 
 @dataclass(frozen=True)
@@ -281,96 +203,34 @@ class TableSpec:
     notes: tuple[str, ...] = ()  # printed under the exhibit (e.g. how open answers were coded)
 
 
-def _nets(raw: list | None, where: str) -> tuple[Net, ...]:
-    nets = []
-    for n in raw or ():
-        try:
-            nets.append(Net(label=str(n["label"]), codes=tuple(int(c) for c in n["codes"])))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SpecError(f"{where}: a net needs a label and a list of integer codes") from exc
-    return tuple(nets)
+def _nets(nets: list[schema.Net]) -> tuple[Net, ...]:
+    return tuple(Net(label=n.label, codes=tuple(n.codes)) for n in nets)
 
 
-def _series(entry: dict, table_nets: tuple[Net, ...], where: str) -> Series:
-    var = _require(entry, "var", where)
-    stats = tuple(entry.get("stats", ("pct",)))
-    bad = set(stats) - STATS
-    if bad:
-        raise SpecError(f"{where}: unknown stats {sorted(bad)}; use {sorted(STATS)}")
-    if "ratio" in stats and "denominator" not in entry:
-        raise SpecError(f"{where}: stat 'ratio' needs a 'denominator' variable")
-    return Series(var=var, key=str(entry.get("key", var)), label=str(entry.get("label", "")),
-                  base=str(_require(entry, "base", where)), filter=entry.get("filter"),
-                  stats=stats, nets=_nets(entry.get("nets"), where) + table_nets,
-                  denominator=entry.get("denominator"), base_name=str(entry.get("base_name", "")),
-                  row=str(entry.get("row", "")), col=str(entry.get("col", "")),
-                  unit=str(entry.get("unit", "")), top=int(entry.get("top", 0)), panel=str(entry.get("panel", "")),
-                  top_label=str(entry.get("top_label", Series.top_label)))
+def table_from(model: schema.Table, chapter: int, survey: str, conventions: schema.Conventions) -> TableSpec:
+    """The stages' table spec from its validated entry; bases default to report.yaml's."""
+    table_nets = _nets(model.nets)
+    series = tuple(Series(var=s.var, key=s.key or s.var, label=s.label, base=s.base, filter=s.filter,
+                          stats=tuple(s.stats), nets=_nets(s.nets) + table_nets, denominator=s.denominator,
+                          base_name=s.base_name, row=s.row, col=s.col, unit=s.unit, top=s.top,
+                          panel=s.panel, top_label=s.top_label)
+                   for s in model.series)
+    return TableSpec(id=model.id, chapter=chapter, survey=model.survey or survey, kind=model.kind,
+                     source=model.source, title=model.title, series=series, printed_as=model.printed_as,
+                     chart=model.chart, sort=model.sort, by=tuple(model.by), layout=model.layout,
+                     min_base=conventions.min_base if model.min_base is None else model.min_base,
+                     caution_base=conventions.caution_base if model.caution_base is None else model.caution_base,
+                     notes=tuple(model.notes))
 
 
-LAYOUTS = {"categories", "series_rows", "grid"}
+def tables_from(model: schema.TablesFile, conventions: schema.Conventions) -> list[TableSpec]:
+    return [table_from(t, model.chapter, model.survey or "", conventions) for t in model.tables]
 
 
-def _layout(layout: str, series: tuple[Series, ...], where: str) -> str:
-    if layout not in LAYOUTS:
-        raise SpecError(f"{where}: layout {layout!r} is not one of {sorted(LAYOUTS)}")
-    if layout == "grid" and any(not (s.row and s.col) for s in series):
-        raise SpecError(f"{where}: a grid layout needs `row` and `col` on every series")
-    return layout
-
-
-def _table(entry: dict, chapter: int, survey: str, where: str, defaults: dict) -> TableSpec:
-    tid = _require(entry, "id", where)
-    where = f"{where}: table {tid!r}"
-    kind = _require(entry, "kind", where)
-    if kind not in TABLE_KINDS:
-        raise SpecError(f"{where}: kind {kind!r} is not one of {sorted(TABLE_KINDS)}")
-    table_nets = _nets(entry.get("nets"), where)
-    series = tuple(_series(s, table_nets, where) for s in _require(entry, "series", where))
-    keys = [s.key for s in series]
-    if len(set(keys)) != len(keys):
-        raise SpecError(f"{where}: two series share a key; give one of them `key:`")
-    return TableSpec(id=tid, chapter=chapter, survey=entry.get("survey", survey), kind=kind,
-                     source=str(entry.get("source", "text")), title=_require(entry, "title", where),
-                     series=series, printed_as=entry.get("printed_as"), chart=entry.get("chart"),
-                     sort=entry.get("sort"), by=tuple(entry.get("by", ())),
-                     layout=_layout(entry.get("layout", "categories"), series, where),
-                     min_base=int(entry.get("min_base", defaults.get("min_base", 30))),
-                     caution_base=int(entry.get("caution_base", defaults.get("caution_base", 50))),
-                     notes=tuple(str(n) for n in entry.get("notes", ())))
-
-
-def load_tables(path: Path, defaults: dict | None = None) -> list[TableSpec]:
-    """Load one `survey_specs/tables/<chapter>.yaml` file; `defaults` are report.yaml conventions."""
-    raw = read_yaml(path)
-    chapter = int(_require(raw, "chapter", str(path)))
-    survey = raw.get("survey", "")
-    return [_table(e, chapter, survey, str(path), defaults or {})
-            for e in _require(raw, "tables", str(path))]
-
-
-def check_tables(tables: list[TableSpec], codebooks: dict[str, Codebook]) -> None:
-    """Fail early when a table names a survey, variable or net code the codebook lacks."""
-    seen: set[str] = set()
-    for t in tables:
-        where = f"table {t.id!r}"
-        if t.id in seen:
-            raise SpecError(f"{where}: id used twice")
-        seen.add(t.id)
-        book = codebooks.get(t.survey)
-        if book is None:
-            raise SpecError(f"{where}: unknown survey {t.survey!r}")
-        for name in [s.var for s in t.series] + list(t.by):
-            book.label(name)
-        for s in t.series:
-            if s.top and book.kind(s.var) != "multi":
-                raise SpecError(f"{where}: `top` applies to multi-code questions, not {s.var!r}")
-            if book.kind(s.var) == "numeric":
-                continue
-            codes = set(book.labels(s.var)) if book.kind(s.var) != "multi" else set(
-                book.variables[s.var].codes)
-            for net in s.nets:
-                missing = set(net.codes) - codes
-                if missing:
-                    raise SpecError(f"{where}: net {net.label!r} uses codes {sorted(missing)} "
-                                    f"that {s.var!r} does not have")
+def load_tables(path: Path, conventions: schema.Conventions | None = None) -> list[TableSpec]:
+    """One chapter's table specs, checked against their schema."""
+    problems: list = []
+    model, _ = read_checked(path, schema.TablesFile, problems)
+    if model is None:
+        raise SpecProblems(problems)
+    return tables_from(model, conventions or schema.Conventions())

@@ -10,37 +10,45 @@ from __future__ import annotations
 
 import warnings
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import gptables as gpt
 import pandas as pd
 
-from .present import round_half_up
+from .disclosure import withheld
+from .present import Formats, round_half_up
 from .render import Exhibit, base_line, data_rows
 from .tabulate import Table
 
-SHORTHAND = {
-    "[c]": "Suppressed: the base is too small to show a reliable figure.",
-    "[low]": "More than zero but under 0.5%.",
-    "[z]": "Not applicable: the statistic does not exist for this row and column.",
-}
+def shorthand(formats: Formats) -> dict[str, str]:
+    """The shorthand cells use, explained on the Notes sheet (GSS guidance)."""
+    return {
+        "[c]": "Suppressed: the base is too small to show a reliable figure, or showing it would reveal one.",
+        "[low]": f"More than zero but under {formats.smallest} (shown as {formats.below_one} in the report).",
+        "[z]": "Not applicable: the statistic does not exist for this row and column.",
+    }
 
 
-def _value(row: dict) -> float | str:
-    if row["flag"] == "suppressed":
+def _value(row: dict, formats: Formats) -> float | str:
+    if withheld(row):
         return "[c]"
     value = float(row["value"])
     share = row["stat"] == "pct" or row.get("unit") == "%"  # a percentage, or a mean of percentages
-    if share and 0 < value < 0.5:
+    if share and value > 0 and formats.rounded(value) == 0:
         return "[low]"
-    return round_half_up(value, 0 if share else 1)
+    return formats.rounded(value) if share else round_half_up(value, 1)
 
 
-def table_frame(table: Table) -> pd.DataFrame:
+def table_frame(table: Table, formats: Formats = Formats()) -> pd.DataFrame:
     """The table as the report lays it out, with numbers as numbers and shorthand elsewhere."""
-    rows = data_rows(table, fmt=_value, empty="[z]")
+    rows = data_rows(table, fmt=partial(_value, formats=formats), empty="[z]")
     body = rows["body"] + ([rows["bases"]] if rows["bases"] else [])
     return pd.DataFrame(body, columns=["Category", *rows["header"]])
+
+
+def _places(decimals: int) -> str:
+    return "whole numbers" if decimals == 0 else f"{decimals} decimal place{'s' if decimals > 1 else ''}"
 
 
 def _sheet_name(ex_label: str | None, table_id: str) -> str:
@@ -49,7 +57,7 @@ def _sheet_name(ex_label: str | None, table_id: str) -> str:
 
 def write_workbook(tables: dict[str, Table], exhibits: dict[str, Exhibit], config: dict,
                    surveys: dict, path: Path, published: datetime,
-                   changes: pd.DataFrame | None = None) -> None:
+                   changes: pd.DataFrame | None = None, formats: Formats = Formats()) -> None:
     """Write `path` (xlsx) with a cover, contents, notes and one sheet per table, and with a
     second wave, a sheet of the change in every share since the previous one."""
     sheets: dict[str, gpt.GPTable] = {}
@@ -59,7 +67,7 @@ def write_workbook(tables: dict[str, Table], exhibits: dict[str, Exhibit], confi
         title = f"{label}: {table.spec.title}" if label else table.spec.title
         book = surveys[table.spec.survey]
         sheets[_sheet_name(label, tid)] = gpt.GPTable(
-            table=table_frame(table), table_name=f"table_{tid}", title=title,
+            table=table_frame(table, formats), table_name=f"table_{tid}", title=title,
             subtitles=[base_line(table), f"Unweighted. Source: {book.title} (synthetic reconstruction)."],
             source=f"Source: ohmsk regeneration of DWP/DHSC research report 985 (table id {tid})",
             index_columns={2: 0})
@@ -69,13 +77,14 @@ def write_workbook(tables: dict[str, Table], exhibits: dict[str, Exhibit], confi
             subtitles=["Percentage points; two-sided pooled two-proportion test of the two waves' shares.",
                        "Every comparison, subgroups included: changes.csv."],
             source="Source: ohmsk regeneration of DWP/DHSC research report 985", index_columns={2: 0})
-    notes = pd.DataFrame({"Note number": [f"note {i}" for i in range(1, len(SHORTHAND) + 1)],
-                          "Note text": [f"{code} {text}" for code, text in SHORTHAND.items()]})
+    notes_text = shorthand(formats)
+    notes = pd.DataFrame({"Note number": [f"note {i}" for i in range(1, len(notes_text) + 1)],
+                          "Note text": [f"{code} {text}" for code, text in notes_text.items()]})
     cover = gpt.Cover(
         title=config["title"],
         intro=[config["subtitle"],
                "Every table of the report, one per sheet. Percentages are of each table's base, "
-               "rounded half up to whole numbers; means to one decimal place."],
+               f"rounded half up to {_places(formats.decimals_pct)}; means to one decimal place."],
         about=["The respondent data are a synthetic reconstruction consistent with every figure the "
                "2020 report publishes. The CSV files in outputs/csv hold the unrounded values.",
                "Shorthand used in cells is explained on the Notes sheet."])

@@ -18,7 +18,7 @@ from .load import load
 from .safecsv import Writer
 from .significance import compare_proportions
 from .specs import Codebook
-from .present import round_half_up
+from .present import Formats
 from .render import exhibit_label
 from .tabulate import TOTAL, Table
 
@@ -103,12 +103,13 @@ def write_changes(found: list[Change], flagged: list[dict], path: Path) -> None:
                         f"{c.pvalue:.6f}", int(c.significant), int(question_changed(c, flagged))])
 
 
-def changes_frame(found: list[Change], flagged: list[dict], exhibits: dict) -> pd.DataFrame:
+def changes_frame(found: list[Change], flagged: list[dict], exhibits: dict,
+                  formats: Formats = Formats()) -> pd.DataFrame:
     """The all-respondents changes as a spreadsheet table: numbers as numbers, rounded as printed."""
     rows = [{"Exhibit": exhibit_label(exhibits, c.table, c.table),
              "Share": c.label + (" (question changed)" if question_changed(c, flagged) else ""),
-             "Previous wave (%)": round_half_up(c.previous), "This wave (%)": round_half_up(c.current),
-             "Change (points)": round_half_up(c.points), "p-value": round(c.pvalue, 4),
+             "Previous wave (%)": formats.rounded(c.previous), "This wave (%)": formats.rounded(c.current),
+             "Change (points)": formats.rounded(c.points), "p-value": round(c.pvalue, 4),
              "Significant": "yes" if c.significant else "no"}
             for c in found if c.column == TOTAL]
     return pd.DataFrame(rows)

@@ -15,7 +15,7 @@ from statsmodels.stats.proportion import proportion_confint
 from .derive import Dataset
 from .disclosure import withheld
 from .errors import OhmskError
-from .specs import read_yaml
+from .schema import Frame
 from .tabulate import TOTAL, Table, tabulate
 from .weight import WeightResult, rake
 
@@ -32,16 +32,10 @@ class SurveyWeights:
     result: WeightResult
 
 
-def weigh(ds: Dataset, config: dict, data_dir: Path) -> SurveyWeights:
-    """Rake one survey to its frame (`data_dir/<frame>`), as configured in report.yaml."""
-    path = data_dir / config["frame"]
-    if not path.exists():
-        raise OhmskError(f"{path}: population frame for weighting survey {ds.survey!r} not found")
-    frame = read_yaml(path)
+def weigh(ds: Dataset, config: dict, frame_spec: Frame, path: Path) -> SurveyWeights:
+    """Rake one survey to its (validated) population frame, as configured in report.yaml."""
+    frame = frame_spec.model_dump()
     margins = {var: {int(k): float(v) for k, v in m.items()} for var, m in frame["margins"].items()}
-    missing = [var for var in margins if var not in ds.frame.columns]
-    if missing:
-        raise OhmskError(f"{path}: margin variables {missing} are not variables of {ds.survey!r}")
     try:
         result = rake(ds.frame, margins, cap=config.get("cap"), tol=float(config.get("tol", 1e-6)),
                       max_iter=int(config.get("max_iter", 100)))

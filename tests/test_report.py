@@ -151,7 +151,8 @@ def test_prose_words_around_withheld_figures(built):
     html = (built / "report.html").read_text()
     paragraphs = " ".join(re.findall(r"<p>(.*?)</p>", html, flags=re.S))
     assert "[not shown" not in paragraphs
-    assert "withheld as well, since with the total it would reveal the NHS figure" in _squash(paragraphs)
+    assert "Registrar posts are not compared between the 23 NHS departments" in _squash(paragraphs)
+    assert "too few for a figure of their own" in _squash(paragraphs)
 
 
 def test_pdf_pages_are_numbered_after_the_cover(pdf_pages):

@@ -185,7 +185,8 @@ def test_rename_file_maps_other_variable_names(raw_copy):
 @pytest.mark.parametrize("rename, message", [
     ("providers:\n  NOPE: region\n", "NOPE not found in providers.sav"),
     ("providers:\n  unfilled: region\n", "two columns named region"),
-    ("providers: [region]\n", "expected '<survey>: {name in file: name in codebook}'"),
+    ("providers: [region]\n", "rename.yaml:1: providers: expected a mapping (key: value), got ['region'] (list)"),
+    ("providers:\n  REGION_HQ: regoin\n", "'regoin' is not a variable of 'providers'; did you mean 'region'?"),
 ])
 def test_bad_rename_file_is_named(raw_copy, rename, message):
     (raw_copy / "rename.yaml").write_text(rename)

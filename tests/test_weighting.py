@@ -6,6 +6,9 @@ import yaml
 
 from conftest import RAW
 from pipeline.errors import OhmskError
+from pipeline.schema import Frame
+from pipeline.schema.checked import check_data_folder
+from pipeline.schema.problems import SpecProblems
 from pipeline.weighting import margin_rows, weigh
 
 CONFIG = {"frame": "frames/providers.yaml", "cap": 5, "use": "none"}
@@ -37,12 +40,20 @@ def test_sensitivity_compares_every_declared_cell(computed, report_spec):
 def test_a_frame_category_missing_from_the_sample_is_named(computed, tmp_path: Path):
     frame = yaml.safe_load((RAW / "frames" / "providers.yaml").read_text())
     frame["margins"]["region"][13] = 5  # a region no respondent is in
+    path = tmp_path / "frames" / "providers.yaml"
+    with pytest.raises(OhmskError, match="region"):
+        weigh(computed.datasets["providers"], CONFIG, Frame.model_validate(frame), path)
+
+
+def test_a_frame_code_the_codebook_lacks_is_named_before_anything_runs(report_spec, tmp_path: Path):
+    frame = yaml.safe_load((RAW / "frames" / "providers.yaml").read_text())
+    frame["margins"]["region"][13] = 5
     (tmp_path / "frames").mkdir()
     (tmp_path / "frames" / "providers.yaml").write_text(yaml.safe_dump(frame))
-    with pytest.raises(OhmskError, match="region"):
-        weigh(computed.datasets["providers"], CONFIG, tmp_path)
+    with pytest.raises(SpecProblems, match=r"providers.yaml:\d+: margins > region > 13: 13 is not a code of 'region'"):
+        check_data_folder(report_spec.checked, tmp_path)
 
 
-def test_a_missing_frame_is_reported(computed, tmp_path: Path):
-    with pytest.raises(OhmskError, match="population frame"):
-        weigh(computed.datasets["providers"], CONFIG, tmp_path)
+def test_a_missing_frame_is_reported(report_spec, tmp_path: Path):
+    with pytest.raises(SpecProblems, match="population frame for weighting survey 'providers' not found"):
+        check_data_folder(report_spec.checked, tmp_path)

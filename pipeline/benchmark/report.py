@@ -6,17 +6,22 @@ import platform
 from collections.abc import Callable
 from pathlib import Path
 
-from ..specs import read_yaml
+from ..schema import Bench
+from ..schema.reading import read_checked
 from .builds import Build, run_builds
 from .scale import Steps, run_scale
 
 
 def run_bench(data_dir: Path, specs_dir: Path, scale_only: bool, progress: Callable[[str], None]) -> None:
-    config = read_yaml(specs_dir / "bench.yaml")
+    from ..build import load_report_spec
+    from ..schema.checked import check_tool_specs
+
+    check_tool_specs(load_report_spec(specs_dir).checked, reconstruction=False)  # before any build
+    problems: list = []
+    model, _ = read_checked(specs_dir / "bench.yaml", Bench, problems)
+    config = model.model_dump()
     print(f"ohmsk bench: {os.cpu_count()} cores, Python {platform.python_version()}, data {data_dir}")
     builds = [] if scale_only else run_builds(data_dir, specs_dir, config["builds"], progress)
-    from ..build import load_report_spec  # after the builds, which run in their own processes
-
     steps = run_scale(load_report_spec(specs_dir), data_dir, config["scale"], progress)
     print()
     for line in summary(builds, steps, config["scale"]["budgets"]):

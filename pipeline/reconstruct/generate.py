@@ -17,7 +17,10 @@ import pandas as pd
 from ..derive import derive_column
 from ..errors import OhmskError, SpecError
 from ..expr import evaluate, mask
-from ..specs import SPECS_DIR, Codebook, Variable, load_codebook, read_yaml
+from ..schema import Reconstruction
+from ..schema.problems import SpecProblems
+from ..schema.reading import read_checked
+from ..specs import SPECS_DIR, Codebook, Variable, load_codebook
 from . import values as numeric
 from .allocate import CountRule, Problem, solve
 from .sav import write_sav
@@ -346,7 +349,11 @@ def reconstruct(survey: str, out_dir: Path, specs_dir: Path = SPECS_DIR) -> Path
     generated after it, from the file already in `out_dir`.
     """
     book = load_codebook(survey, specs_dir)
-    spec = read_yaml(specs_dir / "reconstruct" / f"{survey}.yaml")
+    problems: list = []
+    model, _ = read_checked(specs_dir / "reconstruct" / f"{survey}.yaml", Reconstruction, problems)
+    if model is None:
+        raise SpecProblems(problems)
+    spec = model.model_dump(exclude_none=True, by_alias=True)
     frame = Generator(book, spec, _linked(book, out_dir, specs_dir)).run()
     path = out_dir / book.file
     write_sav(frame, book, path, stamp=str(spec.get("file_date", "")))

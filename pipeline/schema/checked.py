@@ -1,0 +1,165 @@
+"""Read and check every spec file a command uses, reporting all problems at once.
+
+`check_specs` reads report.yaml and everything it names (codebooks, table files, glossary,
+published targets), validates each file against its schema, then checks what the files say of
+each other (`references`). `check_tool_specs` does the same for the reconstruction specs and
+bench.yaml, and `check_data_folder` for a data folder's wave.yaml, rename.yaml and frames.
+Any problem raises `SpecProblems` listing every one found, each at its file and line.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from .bench import Bench
+from .codebook import Codebook
+from .data_folder import Frame, Rename, Wave
+from .glossary import Glossary
+from .problems import SpecProblem, SpecProblems
+from .published import Published
+from .reconstruct import Reconstruction
+from .references import (Survey, check_codebook, check_frame, check_published, check_rename, check_report,
+                         check_tables, survey_names)
+from .report import Report
+from ..inputs import RENAME_FILE, WAVE_FILE
+from .reading import read_checked
+from .source import Source
+from .tables import Table, TablesFile
+from .tools import check_bench, check_reconstruction
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+
+@dataclass
+class CheckedSpecs:
+    """The specs a build reads, each validated, with the names every survey defines."""
+
+    folder: Path
+    report: Report
+    codebooks: dict[str, Codebook]  # in report.yaml order
+    table_files: dict[str, TablesFile]  # by the path report.yaml gives ("tables/ch4.yaml")
+    tables: dict[str, Table]  # every table by id, its survey filled in from its file
+    glossary: Glossary
+    published: dict[str, Published]  # surveys without a published/<survey>.yaml have none
+    surveys: dict[str, Survey]
+
+
+def check_specs(specs_dir: Path, templates_dir: Path = TEMPLATES_DIR) -> CheckedSpecs:
+    """Every spec file `make report` reads, checked alone and against each other."""
+    problems: list[SpecProblem] = []
+    report, report_source = read_checked(specs_dir / "report.yaml", Report, problems)
+    listed = report.surveys if report else _listed(report_source, "surveys")
+    codebooks, sources = {}, {}
+    pending: set[str] = set()  # surveys and tables whose file failed its schema: not referred to yet
+    for name in listed:
+        path = specs_dir / f"{name}.yaml"
+        if path.is_file():
+            book, sources[name] = read_checked(path, Codebook, problems)
+            if book is not None:
+                codebooks[name] = book
+            else:
+                pending.add(name)
+    surveys = {book.survey: survey_names(book) for book in codebooks.values()}
+    for name, book in codebooks.items():
+        check_codebook(sources[name], book, name, surveys, list(listed), pending, problems)
+    table_files, table_sources = {}, {}
+    for path in [ch.tables for ch in report.chapters] if report else _listed(report_source, "chapters", "tables"):
+        if path and (specs_dir / path).is_file():
+            spec, table_sources[path] = read_checked(specs_dir / path, TablesFile, problems)
+            if spec is not None:
+                table_files[path] = spec
+            else:
+                pending.update(_listed(table_sources[path], "tables", "id"))
+    tables: dict[str, Table] = {}  # the first of two tables with one id is the one others mean
+    for spec in table_files.values():
+        for t in spec.tables:
+            tables.setdefault(t.id, t.model_copy(update={"survey": t.survey or spec.survey}))
+    seen: dict[str, str] = {}
+    for key, spec in table_files.items():
+        check_tables(table_sources[key], spec, surveys, seen, pending, problems)
+    glossary = None
+    if report and (specs_dir / report.glossary).is_file():
+        glossary, _ = read_checked(specs_dir / report.glossary, Glossary, problems)
+    published: dict[str, Published] = {}
+    ids: dict[str, str] = {}
+    for name in listed:
+        path = specs_dir / "published" / f"{name}.yaml"
+        if path.is_file():
+            spec, source = read_checked(path, Published, problems)
+            if spec is not None:
+                published[name] = spec
+                check_published(source, spec, name, tables, surveys, ids, pending, problems)
+    if report is not None:
+        check_report(report_source, report, specs_dir, templates_dir, table_files, surveys, tables,
+                     pending, problems)
+    if problems:
+        raise SpecProblems(problems)
+    return CheckedSpecs(specs_dir, report, codebooks, table_files, tables, glossary or Glossary(),
+                        published, surveys)
+
+
+def _listed(source: Source | None, key: str, field: str | None = None) -> list[str]:
+    """The surveys (or chapters' table files) an invalid report.yaml still names, so that
+    their files are checked too."""
+    raw = source.data.get(key) if source is not None and isinstance(source.data, dict) else None
+    if field is not None and isinstance(raw, list):
+        raw = [entry.get(field) for entry in raw if isinstance(entry, dict)]
+    return [s for s in raw if isinstance(s, str)] if isinstance(raw, list) else []
+
+
+def check_tool_specs(specs: CheckedSpecs, reconstruction: bool = True, bench: bool = True) -> None:
+    """The reconstruction specs (`make raw`) and bench.yaml (`make bench`), against the rest."""
+    problems: list[SpecProblem] = []
+    for name in specs.codebooks if reconstruction else ():
+        path = specs.folder / "reconstruct" / f"{name}.yaml"
+        if not path.is_file():
+            problems.append(SpecProblem(str(path), 1, "", f"no reconstruction spec for survey {name!r}"))
+            continue
+        spec, source = read_checked(path, Reconstruction, problems)
+        if spec is not None:
+            check_reconstruction(source, spec, name, specs.surveys, problems)
+    if bench and (specs.folder / "bench.yaml").is_file():
+        spec, source = read_checked(specs.folder / "bench.yaml", Bench, problems)
+        if spec is not None:
+            check_bench(source, spec, specs.folder, specs.table_files, specs.surveys, problems)
+    if problems:
+        raise SpecProblems(problems)
+
+
+@dataclass(frozen=True)
+class DataFolder:
+    """What a data folder declares beside its respondent files."""
+
+    wave: Wave | None
+    rename: dict[str, dict[str, str]]
+    frames: dict[str, Frame]  # survey -> the frame report.yaml weights it to
+
+
+def check_data_folder(specs: CheckedSpecs, data_dir: Path) -> DataFolder:
+    """wave.yaml, rename.yaml and every weighting frame the report needs from `data_dir`."""
+    problems: list[SpecProblem] = []
+    wave = None
+    if (data_dir / WAVE_FILE).is_file():
+        wave, _ = read_checked(data_dir / WAVE_FILE, Wave, problems)
+        if wave is not None and not (data_dir / wave.previous).is_dir():
+            problems.append(SpecProblem(str(data_dir / WAVE_FILE), 1, "previous",
+                                        f"previous wave folder {(data_dir / wave.previous).resolve()} not found"))
+    rename: dict[str, dict[str, str]] = {}
+    if (data_dir / RENAME_FILE).is_file():
+        spec, source = read_checked(data_dir / RENAME_FILE, Rename, problems)
+        if spec is not None:
+            check_rename(source, spec, specs.surveys, problems)
+            rename = spec.root
+    frames: dict[str, Frame] = {}
+    for name, entry in specs.report.weighting.items():
+        path = data_dir / entry.frame
+        if not path.is_file():
+            problems.append(SpecProblem(str(path), 1, "", f"population frame for weighting survey {name!r} "
+                                                          f"not found (report.yaml weighting > {name} > frame)"))
+            continue
+        frame, source = read_checked(path, Frame, problems)
+        if frame is not None and name in specs.surveys:
+            check_frame(source, frame, specs.surveys[name], problems)
+            frames[name] = frame
+    if problems:
+        raise SpecProblems(problems)
+    return DataFolder(wave, rename, frames)
