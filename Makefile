@@ -23,7 +23,7 @@ FROM = $(if $(DATA),--data $(DATA)) $(if $(SPECS),--specs $(SPECS))
 TO   = $(if $(OUT),--out $(OUT))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup os-deps raw report audit test bench clean
+.PHONY: help setup os-deps raw validate report audit test bench schema clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,6 +50,9 @@ $(AXE): tests/a11y/package-lock.json | os-deps
 raw: setup ## regenerate the synthetic data in raw/ (DATA=path writes there instead)
 	$(RUN) raw $(if $(DATA),--out $(DATA))
 
+validate: setup ## check every spec and data file as report does, building nothing (DATA=, SPECS=)
+	$(RUN) validate $(FROM)
+
 report: setup ## build outputs/report.html, report.pdf, csv/, figures/
 	$(RUN) report $(FROM) $(TO) $(if $(RESTRICTED),--restricted)
 
@@ -61,6 +64,9 @@ test: setup ## run the test suite (pytest)
 
 bench: setup ## time full, unchanged and one-table builds, and the engine at 1,000,000 respondents
 	$(RUN) bench $(FROM)
+
+schema: setup ## rewrite the JSON Schemas of the spec files (survey_specs/schemas/) from pipeline/schema
+	$(RUN) schema $(if $(SPECS),--out $(SPECS)/schemas)
 
 clean: ## remove generated outputs (keeps outputs/README.md) and .pytest_cache
 	[ ! -d outputs ] || find outputs -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

@@ -1,0 +1,106 @@
+"""Every setting is live: report.yaml's house conventions drive every output that prints a share.
+
+First cell by cell: a table with a share above zero that rounds to nothing, a zero and an
+ordinary share, printed by every writer under two sets of conventions; every writer's output
+changes. Then a whole build under changed conventions: every kind of published file changes,
+and the methodology prints the conventions that build used.
+"""
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+import pytest
+import yaml
+from pypdf import PdfReader
+
+from conftest import RAW
+from pipeline.figures import alt_text, figure_spec
+from pipeline.present import Formats
+from pipeline.render import ReportContext, cell_text, environment, number_exhibits, write_csv
+from pipeline.report import build_report
+from pipeline.spreadsheet import shorthand, table_frame
+from pipeline.tabulate import TOTAL
+from pipeline.waves import Change, changes_frame
+
+HOUSE = Formats()
+OTHER = Formats(decimals_pct=1, below_one="under 0.1%", zero_chart="none", zero_table="nil")
+
+
+@pytest.fixture()
+def small_shares(tables):
+    """Figure 4.3's cells with its first three total shares set to 0.03%, 0% and 12.34%."""
+    table = tables["ots_extent"]
+    cells = table.cells.copy()
+    rows = cells.index[(cells["column"] == TOTAL) & ~cells["is_net"].astype(bool)][:3]
+    cells.loc[rows, "value"] = [0.03, 0.0, 12.34]
+    return dataclasses.replace(table, cells=cells), rows
+
+
+def _every_output(table, rows, formats: Formats, tmp_path) -> dict[str, str]:
+    """What each writer prints of the table under `formats`."""
+    tid = table.spec.id
+    exhibits = number_exhibits({tid: table}, [table.spec])
+    ctx = ReportContext({tid: table}, exhibits, "html", environment(formats=formats), {}, formats=formats)
+    cells = [table.cells.loc[r] for r in rows]
+    codes = [c["category"] for c in cells]
+    write_csv(table, tmp_path / f"{formats.zero_table}.csv", formats=formats)
+    change = Change(tid, cells[0]["series"], TOTAL, codes[0], "x", 0.03, 12.34, 100, 100, 0.5, False)
+    return {
+        "text": " ".join(ctx.pct(tid, code) for code in codes),
+        "ranked": " ".join(r["pct"] for r in ctx.ranked(tid)),
+        "table": " ".join(cell_text(c, formats) for c in cells) + str(ctx.table(tid)),
+        "csv": (tmp_path / f"{formats.zero_table}.csv").read_text(),
+        "chart": str(figure_spec(table, formats)["data"]),
+        "alt text": alt_text(table, formats),
+        "workbook": table_frame(table, formats).to_string() + str(shorthand(formats)),
+        "wave changes": changes_frame([change], [], exhibits, formats).to_string(),
+        "template filter": environment(formats=formats).from_string("{{ 0.03|pct }} {{ 0|pct }}").render(),
+    }
+
+
+def test_every_writer_follows_the_conventions(small_shares, tmp_path):
+    table, rows = small_shares
+    house, other = (_every_output(table, rows, f, tmp_path) for f in (HOUSE, OTHER))
+    assert [k for k in house if house[k] == other[k]] == []  # every output changed
+    assert house["text"] == "<1% 0% 12%" and other["text"] == "under 0.1% none 12.3%"
+    assert "<1% - 12%" in house["table"] and "under 0.1% nil 12.3%" in other["table"]
+    assert "12.3%" in other["chart"] and "12.3%" in other["alt text"] and "[low]" in other["workbook"]
+    assert "shown as under 0.1% in the report" in other["workbook"] and "12.3" in other["wave changes"]
+
+
+def test_the_house_conventions_are_the_2020_reports():
+    """The defaults (and report.yaml) print as the 2020 report did: the audit compares with it."""
+    assert HOUSE.pct(0.3) == "<1%" and HOUSE.pct(0) == "0%" and HOUSE.pct(0, in_table=True) == "-"
+    assert HOUSE.pct(52.5) == "53%" and HOUSE.smallest == "0.5%" and OTHER.smallest == "0.05%"
+    with open(RAW.parent / "survey_specs" / "report.yaml", encoding="utf-8") as fh:
+        conventions = yaml.safe_load(fh)["conventions"]
+    assert Formats.of(conventions) == HOUSE
+
+
+@pytest.fixture(scope="module")
+def other_build(tmp_path_factory):
+    """A full build whose report.yaml asks for other conventions."""
+    root = tmp_path_factory.mktemp("conventions")
+    specs = root / "specs"
+    shutil.copytree(RAW.parent / "survey_specs", specs)
+    text = (specs / "report.yaml").read_text()
+    for old, new in (('decimals_pct: 0 ', 'decimals_pct: 1 '), ('below_one: "<1%"', 'below_one: "under 0.1%"'),
+                     ('zero_chart: "0%"', 'zero_chart: "none"'), ('zero_table: "-"', 'zero_table: "nil"')):
+        assert old in text
+        text = text.replace(old, new)
+    (specs / "report.yaml").write_text(text)
+    out = root / "out"
+    build_report(RAW, out, progress=lambda m: None, specs_dir=specs)
+    return out
+
+
+def test_a_whole_build_follows_changed_conventions(built, other_build):
+    for name in ("report.html", "report.pdf", "tables.xlsx", "csv/services_count.csv", "figures/services_count.svg"):
+        assert (built / name).read_bytes() != (other_build / name).read_bytes(), name
+    html = (other_build / "report.html").read_text()
+    assert "rounded half up to 1 decimal place;" in " ".join(html.split())
+    assert "<q>under 0.1%</q>" in html and "<q>none</q> in charts" in html and "<q>nil</q> in tables" in html
+    assert ">56.3%<" in html or "56.3%" in (other_build / "figures" / "services_count.svg").read_text()
+    pdf = " ".join(page.extract_text() for page in PdfReader(other_build / "report.pdf").pages[10:40])
+    assert "56.3%" in pdf
