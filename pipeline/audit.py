@@ -19,8 +19,7 @@ from .present import decimals_of, fmt_pct, round_half_up
 from .safecsv import Writer
 from .significance import compare_proportions
 from .schema import Published
-from .schema.reading import read_checked
-from .schema.problems import SpecProblems
+from .schema.reading import read_valid
 from .specs import SPECS_DIR
 from .tabulate import TOTAL, Table
 
@@ -61,11 +60,7 @@ def _published(survey: str, specs_dir: Path) -> Published | None:
     path = specs_dir / "published" / f"{survey}.yaml"
     if not path.is_file():
         return None
-    problems: list = []
-    spec, _ = read_checked(path, Published, problems)
-    if spec is None:
-        raise SpecProblems(problems)
-    return spec
+    return read_valid(path, Published)
 
 
 def targets_from(spec: Published | None) -> list[Target]:

@@ -33,13 +33,9 @@ def wave_spec(data_dir: Path) -> WaveSpec | None:
     if not path.exists():
         return None
     from .schema.data_folder import Wave  # only now: the up-to-date check imports nothing heavy
-    from .schema.problems import SpecProblems
-    from .schema.reading import read_checked
+    from .schema.reading import read_valid
 
-    problems: list = []
-    spec, _ = read_checked(path, Wave, problems)
-    if spec is None:
-        raise SpecProblems(problems)
+    spec = read_valid(path, Wave)
     previous = (data_dir / spec.previous).resolve()
     if not previous.is_dir():
         raise OhmskError(f"{path}: previous wave folder {previous} not found")

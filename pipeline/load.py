@@ -17,8 +17,7 @@ import pyreadstat
 from .errors import OhmskError
 from .schema import Rename
 from .inputs import RENAME_FILE
-from .schema.reading import read_checked
-from .schema.problems import SpecProblems
+from .schema.reading import read_valid
 from .specs import Codebook
 
 
@@ -96,10 +95,7 @@ def _renamed(raw: RawData, survey: str, data_dir: Path) -> RawData:
     rename_path = data_dir / RENAME_FILE
     if not rename_path.exists():
         return raw
-    problems: list = []
-    spec, _ = read_checked(rename_path, Rename, problems)
-    if spec is None:
-        raise SpecProblems(problems)
+    spec = read_valid(rename_path, Rename)
     mapping = dict(spec.root.get(survey, {}))
     absent = [k for k in mapping if k not in raw.frame.columns]
     if absent:

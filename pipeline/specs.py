@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from . import schema
-from .schema.reading import read_checked
+from .schema.reading import read_valid
 from .errors import SpecError
 from .inputs import SPECS_DIR
-from .schema.problems import SpecProblems
 
 
 
@@ -148,11 +147,7 @@ def codebook_from(model: schema.Codebook) -> Codebook:
 def load_codebook(survey: str, specs_dir: Path = SPECS_DIR) -> Codebook:
     """One codebook, `<specs_dir>/<survey>.yaml`, checked against its schema (the checks across
     files run when the whole report's specs are loaded, `pipeline.build.load_report_spec`)."""
-    problems: list = []
-    model, _ = read_checked(specs_dir / f"{survey}.yaml", schema.Codebook, problems)
-    if model is None:
-        raise SpecProblems(problems)
-    return codebook_from(model)
+    return codebook_from(read_valid(specs_dir / f"{survey}.yaml", schema.Codebook))
 
 
 @dataclass(frozen=True)
@@ -229,8 +224,4 @@ def tables_from(model: schema.TablesFile, conventions: schema.Conventions) -> li
 
 def load_tables(path: Path, conventions: schema.Conventions | None = None) -> list[TableSpec]:
     """One chapter's table specs, checked against their schema."""
-    problems: list = []
-    model, _ = read_checked(path, schema.TablesFile, problems)
-    if model is None:
-        raise SpecProblems(problems)
-    return tables_from(model, conventions or schema.Conventions())
+    return tables_from(read_valid(path, schema.TablesFile), conventions or schema.Conventions())

@@ -81,6 +81,25 @@ BROKEN_SPECS = [
      "    table: services_offered\n    series: serv_mots\n    category: 7\n", "serv_mots",
      "has no series 'serv_mots'; did you mean 'serv_most'?"),
     ("glossary.yaml", "  - term: Access to Work\n", "  - trem: Access to Work\n", "trem:", "did you mean 'term'?"),
+    # a misspelled key at the other levels of each kind of file
+    ("providers.yaml", "    kind: count\n", "    knd: count\n", "knd:", "did you mean 'kind'?"),
+    ("providers.yaml", "{code: 1, label: 1-3 services, min: 1, max: 3}", "{code: 1, label: 1-3 services, min: 1, mx: 3}",
+     "mx: 3", "did you mean 'max'?"),
+    ("providers.yaml", "fieldwork: {start: 2018-11-12, end: 2018-12-07}", "fieldwork: {start: 2018-11-12, ende: 2018-12-07}",
+     "ende:", "did you mean 'end'?"),
+    ("providers.yaml", "    range: [0, 5000]\n", "    range: [0, '5000']\n", "'5000'", "expected a whole number or a number"),
+    ("report.yaml", "glossary: glossary.yaml ", "glossry: glossary.yaml ", "glossry:", "did you mean 'glossary'?"),
+    ("report.yaml", "template: front/glossary.html.j2}", "templte: front/glossary.html.j2}", "templte",
+     "did you mean 'template'?"),
+    ("report.yaml", "    cap: 5 ", "    capp: 5 ", "capp:", "did you mean 'cap'?"),
+    ("report.yaml", "{table: services_count, category: 10 or more services,",
+     "{table: services_count, categry: 10 or more services,", "categry", "did you mean 'category'?"),
+    ("report.yaml", "    apply: false\n", "    aply: false\n", "aply:", "did you mean 'apply'?"),
+    ("published/providers.yaml", "    columns: [comm_ind=1, comm_ind=0]\n    claim: significant\n",
+     "    columns: [comm_ind=1, comm_ind=0]\n    claim: signficant\n", "signficant", "did you mean 'significant'?"),
+    ("published/providers.yaml", "\nsurvey: providers\n", "\nsurvy: providers\n", "survy:", "did you mean 'survey'?"),
+    ("tables/appendix.yaml", "    layout: series_rows\n", "    layout: serie_rows\n", "serie_rows",
+     "did you mean 'series_rows'?"),
 ]
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..schema import Bench
-from ..schema.reading import read_checked
+from ..schema.reading import read_valid
 from .builds import Build, run_builds
 from .scale import Steps, run_scale
 
@@ -17,9 +17,7 @@ def run_bench(data_dir: Path, specs_dir: Path, scale_only: bool, progress: Calla
     from ..schema.checked import check_tool_specs
 
     check_tool_specs(load_report_spec(specs_dir).checked, reconstruction=False)  # before any build
-    problems: list = []
-    model, _ = read_checked(specs_dir / "bench.yaml", Bench, problems)
-    config = model.model_dump()
+    config = read_valid(specs_dir / "bench.yaml", Bench).model_dump()
     print(f"ohmsk bench: {os.cpu_count()} cores, Python {platform.python_version()}, data {data_dir}")
     builds = [] if scale_only else run_builds(data_dir, specs_dir, config["builds"], progress)
     steps = run_scale(load_report_spec(specs_dir), data_dir, config["scale"], progress)

@@ -18,8 +18,7 @@ from ..derive import derive_column
 from ..errors import OhmskError, SpecError
 from ..expr import evaluate, mask
 from ..schema import Reconstruction
-from ..schema.problems import SpecProblems
-from ..schema.reading import read_checked
+from ..schema.reading import read_valid
 from ..specs import SPECS_DIR, Codebook, Variable, load_codebook
 from . import values as numeric
 from .allocate import CountRule, Problem, solve
@@ -349,11 +348,8 @@ def reconstruct(survey: str, out_dir: Path, specs_dir: Path = SPECS_DIR) -> Path
     generated after it, from the file already in `out_dir`.
     """
     book = load_codebook(survey, specs_dir)
-    problems: list = []
-    model, _ = read_checked(specs_dir / "reconstruct" / f"{survey}.yaml", Reconstruction, problems)
-    if model is None:
-        raise SpecProblems(problems)
-    spec = model.model_dump(exclude_none=True, by_alias=True)
+    spec = read_valid(specs_dir / "reconstruct" / f"{survey}.yaml", Reconstruction).model_dump(
+        exclude_none=True, by_alias=True)
     frame = Generator(book, spec, _linked(book, out_dir, specs_dir)).run()
     path = out_dir / book.file
     write_sav(frame, book, path, stamp=str(spec.get("file_date", "")))

@@ -11,7 +11,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..errors import SpecError
-from .problems import SpecProblem, repeated_keys, schema_problems
+from .problems import SpecProblem, SpecProblems, repeated_keys, schema_problems
 from .source import Source, read_source
 
 M = TypeVar("M", bound=BaseModel)
@@ -30,3 +30,12 @@ def read_checked(path: Path, model: type[M], problems: list[SpecProblem]) -> tup
     except ValidationError as exc:
         problems += schema_problems(source, model, exc)
         return None, source
+
+
+def read_valid(path: Path, model: type[M]) -> M:
+    """One file checked on its own: its model, or `SpecProblems` listing every problem."""
+    problems: list[SpecProblem] = []
+    spec, _ = read_checked(path, model, problems)
+    if spec is None or problems:
+        raise SpecProblems(problems)
+    return spec
