@@ -127,10 +127,9 @@ def check_tool_specs(specs: CheckedSpecs, reconstruction: bool = True, bench: bo
 
 @dataclass(frozen=True)
 class DataFolder:
-    """What a data folder declares beside its respondent files."""
+    """What a data folder declares beside its respondent files that the stages read from
+    here (wave.yaml and rename.yaml are checked here too; `inputs` and `load` read them)."""
 
-    wave: Wave | None
-    rename: dict[str, dict[str, str]]
     frames: dict[str, Frame]  # survey -> the frame report.yaml weights it to
 
 
@@ -143,12 +142,10 @@ def check_data_folder(specs: CheckedSpecs, data_dir: Path) -> DataFolder:
         if wave is not None and not (data_dir / wave.previous).is_dir():
             problems.append(SpecProblem(str(data_dir / WAVE_FILE), 1, "previous",
                                         f"previous wave folder {(data_dir / wave.previous).resolve()} not found"))
-    rename: dict[str, dict[str, str]] = {}
     if (data_dir / RENAME_FILE).is_file():
         spec, source = read_checked(data_dir / RENAME_FILE, Rename, problems)
         if spec is not None:
             check_rename(source, spec, specs.surveys, problems)
-            rename = spec.root
     frames: dict[str, Frame] = {}
     for name, entry in specs.report.weighting.items():
         path = data_dir / entry.frame
@@ -162,4 +159,4 @@ def check_data_folder(specs: CheckedSpecs, data_dir: Path) -> DataFolder:
             frames[name] = frame
     if problems:
         raise SpecProblems(problems)
-    return DataFolder(wave, rename, frames)
+    return DataFolder(frames)

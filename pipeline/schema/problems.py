@@ -129,7 +129,7 @@ def _keys_at(model: type[BaseModel], loc: Loc) -> list[str]:
 _TYPES = {"string_type": "text", "int_type": "a whole number", "int_from_float": "a whole number",
           "float_type": "a number", "bool_type": "true or false", "dict_type": "a mapping (key: value)",
           "list_type": "a list", "date_type": "a date (YYYY-MM-DD)", "model_type": "a mapping (key: value)",
-          "model_attributes_type": "a mapping (key: value)", "literal_error": None}
+          "model_attributes_type": "a mapping (key: value)"}
 
 
 def _shown(value: Any) -> str:
