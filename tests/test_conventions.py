@@ -80,13 +80,14 @@ def test_the_house_conventions_are_the_2020_reports():
 
 @pytest.fixture(scope="module")
 def other_build(tmp_path_factory):
-    """A full build whose report.yaml asks for other conventions."""
+    """A full build whose report.yaml asks for other conventions (and Holm-adjusted letters)."""
     root = tmp_path_factory.mktemp("conventions")
     specs = root / "specs"
     shutil.copytree(RAW.parent / "survey_specs", specs)
     text = (specs / "report.yaml").read_text()
     for old, new in (('decimals_pct: 0 ', 'decimals_pct: 1 '), ('below_one: "<1%"', 'below_one: "under 0.1%"'),
-                     ('zero_chart: "0%"', 'zero_chart: "none"'), ('zero_table: "-"', 'zero_table: "nil"')):
+                     ('zero_chart: "0%"', 'zero_chart: "none"'), ('zero_table: "-"', 'zero_table: "nil"'),
+                     ('multiple_comparisons: none ', 'multiple_comparisons: holm ')):
         assert old in text
         text = text.replace(old, new)
     (specs / "report.yaml").write_text(text)
@@ -101,6 +102,8 @@ def test_a_whole_build_follows_changed_conventions(built, other_build):
     html = (other_build / "report.html").read_text()
     assert "rounded half up to 1 decimal place;" in " ".join(html.split())
     assert "<q>under 0.1%</q>" in html and "<q>none</q> in charts" in html and "<q>nil</q> in tables" in html
+    assert "adjusted for multiple comparisons (Holm's step-down method)" in " ".join(html.split())
+    assert "not adjusted for multiple comparisons" in " ".join((built / "report.html").read_text().split())
     assert ">56.3%<" in html or "56.3%" in (other_build / "figures" / "services_count.svg").read_text()
     pdf = " ".join(page.extract_text() for page in PdfReader(other_build / "report.pdf").pages[10:40])
     assert "56.3%" in pdf
