@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from html import unescape
 
 import pytest
 import yaml
@@ -102,7 +103,7 @@ def test_a_whole_build_follows_changed_conventions(built, other_build):
     html = (other_build / "report.html").read_text()
     assert "rounded half up to 1 decimal place;" in " ".join(html.split())
     assert "<q>under 0.1%</q>" in html and "<q>none</q> in charts" in html and "<q>nil</q> in tables" in html
-    assert "adjusted for multiple comparisons (Holm's step-down method)" in " ".join(html.split())
+    assert "adjusted for multiple comparisons (Holm's step-down method)" in " ".join(unescape(html).split())
     assert "not adjusted for multiple comparisons" in " ".join((built / "report.html").read_text().split())
     assert ">56.3%<" in html or "56.3%" in (other_build / "figures" / "services_count.svg").read_text()
     pdf = " ".join(page.extract_text() for page in PdfReader(other_build / "report.pdf").pages[10:40])
