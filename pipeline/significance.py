@@ -214,7 +214,25 @@ def adjust_pvalues(pvalues: ArrayLike, method: Literal["holm", "bh"] = "holm") -
     out = np.full_like(p, np.nan)
     made = ~np.isnan(p)
     if made.any():
-        out[made] = multipletests(p[made], method=methods[method])[1]
+        out[made] = _holm(p[made]) if method == "holm" else multipletests(p[made], method=methods[method])[1]
+    return out
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment: the i-th smallest of m p-values times (m - i + 1), made
+    non-decreasing in that order and capped at 1.
+
+    Written out rather than taken from statsmodels' `multipletests`, whose Holm branch runs a
+    full garbage collection on every call: 0.1 s a family in a build's process, 40 s over the
+    report's tables. The tests check it against `multipletests`.
+
+    Reference: S. Holm, "A simple sequentially rejective multiple test procedure",
+    Scandinavian Journal of Statistics 6 (1979), 65-70.
+    """
+    order = np.argsort(p)
+    adjusted = np.minimum(1.0, np.maximum.accumulate(p[order] * np.arange(len(p), 0, -1)))
+    out = np.empty_like(adjusted)
+    out[order] = adjusted
     return out
 
 

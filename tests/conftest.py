@@ -1,6 +1,10 @@
-"""Shared fixtures: the real specs and the shipped raw data, computed once per session."""
+"""Shared fixtures: the real specs and the shipped raw data, computed once per session, and the
+two full builds the output tests read (the ordinary one, and one under non-default settings)."""
 from __future__ import annotations
 
+import copy
+import dataclasses
+import re
 import shutil
 from pathlib import Path
 
@@ -10,7 +14,10 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+import pipeline.build
+import pipeline.report
 from pipeline.build import compute, load_report_spec
+from pipeline.disclosure import SUPPRESSED
 from pipeline.reconstruct.sav import write_sav
 from pipeline.report import build_report
 
@@ -71,3 +78,68 @@ def pdf_pages(built) -> list[str]:
 @pytest.fixture(scope="session")
 def pdf_text(pdf_pages) -> str:
     return "\n".join(pdf_pages)
+
+
+# -- the variant build ------------------------------------------------------------------------
+
+VALUE, COUNT, SPREAD = 987654.321, 876543, 765432.1
+# the sentinels however they are printed: 987654%, 987,654.3, 876543, 876,543, 765432.1 …
+SENTINEL = re.compile(r"987,?654|876,?543|765,?432")
+
+
+def _poisoned(tabulate, originals: dict):
+    """tabulate, then every withheld cell given the sentinels (bases and flags kept); the true
+    table is kept in `originals` for the audit, the one reader entitled to it."""
+    def run(*args, **kwargs):
+        table = tabulate(*args, **kwargs)
+        originals.setdefault(table.spec.id, copy.deepcopy(table))
+        hidden = table.cells["flag"] == SUPPRESSED
+        table.cells.loc[hidden, "value"] = VALUE
+        table.cells.loc[hidden, "n"] = COUNT
+        table.cells.loc[hidden, "sd"] = SPREAD
+        return table
+    return run
+
+
+# report.yaml conventions the variant build changes (old, new), and what its letters use
+VARIANT_CONVENTIONS = [('decimals_pct: 0 ', 'decimals_pct: 1 '), ('below_one: "<1%"', 'below_one: "under 0.1%"'),
+                       ('zero_chart: "0%"', 'zero_chart: "none"'), ('zero_table: "-"', 'zero_table: "nil"'),
+                       ('multiple_comparisons: none ', 'multiple_comparisons: holm ')]
+
+
+@pytest.fixture(scope="session")
+def variant_build(tmp_path_factory) -> Path:
+    """One full build under every non-default setting the output tests need at once, so the
+    suite pays for one second build, not several: other house conventions and Holm-adjusted
+    letters (test_conventions), a second wave and the restricted copy, and every withheld
+    cell's value, count and spread replaced by sentinels before anything is rendered
+    (test_disclosure). If disclosure holds, the sentinels change nothing published."""
+    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+        pytest.skip("Chromium is needed for static chart export; `make report` installs it")
+    root = tmp_path_factory.mktemp("variant")
+    specs, data, out = root / "specs", root / "data", root / "out"
+    shutil.copytree(ROOT / "survey_specs", specs)
+    text = (specs / "report.yaml").read_text()
+    for old, new in VARIANT_CONVENTIONS:
+        assert old in text, old
+        text = text.replace(old, new)
+    (specs / "report.yaml").write_text(text)
+    shutil.copytree(RAW, data)
+    (data / "wave.yaml").write_text(f"wave: '2026'\nprevious: {RAW}\nprevious_wave: '2018'\n")
+    originals: dict = {}
+    real_audit = pipeline.report.run_audit
+
+    def audit_on_true_tables(surveys, tables, *args):
+        """The audit checks every target on the true cells (it needs them: a claim on a
+        withheld cell is still tested); what it publishes is checked by test_disclosure."""
+        true = {tid: dataclasses.replace(originals.get(tid, t), fraction=t.fraction) for tid, t in tables.items()}
+        return real_audit(surveys, true, *args)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(pipeline.build, "tabulate", _poisoned(pipeline.build.tabulate, originals))
+    patch.setattr(pipeline.report, "run_audit", audit_on_true_tables)
+    try:
+        pipeline.report.build_report(data, out, progress=lambda m: None, specs_dir=specs, restricted=True)
+    finally:
+        patch.undo()
+    return out

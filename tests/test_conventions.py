@@ -2,13 +2,13 @@
 
 First cell by cell: a table with a share above zero that rounds to nothing, a zero and an
 ordinary share, printed by every writer under two sets of conventions; every writer's output
-changes. Then a whole build under changed conventions: every kind of published file changes,
-and the methodology prints the conventions that build used.
+changes. Then a whole build under changed conventions (the variant build, conftest.py): every
+kind of published file changes, and the methodology prints the conventions that build used.
 """
 from __future__ import annotations
 
 import dataclasses
-import shutil
+import zipfile
 from html import unescape
 
 import pytest
@@ -19,7 +19,6 @@ from conftest import RAW
 from pipeline.figures import alt_text, figure_spec
 from pipeline.present import Formats
 from pipeline.render import ReportContext, cell_text, environment, number_exhibits, write_csv
-from pipeline.report import build_report
 from pipeline.spreadsheet import shorthand, table_frame
 from pipeline.tabulate import TOTAL
 from pipeline.waves import Change, changes_frame
@@ -79,32 +78,18 @@ def test_the_house_conventions_are_the_2020_reports():
     assert Formats.of(conventions) == HOUSE
 
 
-@pytest.fixture(scope="module")
-def other_build(tmp_path_factory):
-    """A full build whose report.yaml asks for other conventions (and Holm-adjusted letters)."""
-    root = tmp_path_factory.mktemp("conventions")
-    specs = root / "specs"
-    shutil.copytree(RAW.parent / "survey_specs", specs)
-    text = (specs / "report.yaml").read_text()
-    for old, new in (('decimals_pct: 0 ', 'decimals_pct: 1 '), ('below_one: "<1%"', 'below_one: "under 0.1%"'),
-                     ('zero_chart: "0%"', 'zero_chart: "none"'), ('zero_table: "-"', 'zero_table: "nil"'),
-                     ('multiple_comparisons: none ', 'multiple_comparisons: holm ')):
-        assert old in text
-        text = text.replace(old, new)
-    (specs / "report.yaml").write_text(text)
-    out = root / "out"
-    build_report(RAW, out, progress=lambda m: None, specs_dir=specs)
-    return out
-
-
-def test_a_whole_build_follows_changed_conventions(built, other_build):
+def test_a_whole_build_follows_changed_conventions(built, variant_build):
+    """The variant build (conftest.py) asks for other conventions and Holm-adjusted letters."""
     for name in ("report.html", "report.pdf", "tables.xlsx", "csv/services_count.csv", "figures/services_count.svg"):
-        assert (built / name).read_bytes() != (other_build / name).read_bytes(), name
-    html = (other_build / "report.html").read_text()
+        assert (built / name).read_bytes() != (variant_build / name).read_bytes(), name
+    html = (variant_build / "report.html").read_text()
     assert "rounded half up to 1 decimal place;" in " ".join(html.split())
     assert "<q>under 0.1%</q>" in html and "<q>none</q> in charts" in html and "<q>nil</q> in tables" in html
     assert "adjusted for multiple comparisons (Holm's step-down method)" in " ".join(unescape(html).split())
     assert "not adjusted for multiple comparisons" in " ".join((built / "report.html").read_text().split())
-    assert ">56.3%<" in html or "56.3%" in (other_build / "figures" / "services_count.svg").read_text()
-    pdf = " ".join(page.extract_text() for page in PdfReader(other_build / "report.pdf").pages[10:40])
+    assert ">56.3%<" in html or "56.3%" in (variant_build / "figures" / "services_count.svg").read_text()
+    pdf = " ".join(page.extract_text() for page in PdfReader(variant_build / "report.pdf").pages[10:40])
     assert "56.3%" in pdf
+    with zipfile.ZipFile(variant_build / "tables.xlsx") as book:
+        strings = book.read("xl/sharedStrings.xml").decode("utf-8")
+    assert "shown as under 0.1% in the report" in strings and "rounded half up to 1 decimal place" in strings

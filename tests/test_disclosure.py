@@ -1,18 +1,16 @@
 """Disclosure control holds in every file a reader can get.
 
-Two proofs. First, a full build (with a second wave, so changes.csv and its appendix are
-written too) in which every withheld cell's value, count and spread are replaced by sentinel
-numbers before anything is rendered: if any published file's code path read a withheld figure,
-the sentinel would surface in that file, in whatever format it was printed. Second, on the
-ordinary build, no withheld cell can be worked out from the cells its table does publish, and
-every chart leaves off exactly the bars its table withholds.
+Two proofs. First, the variant build (conftest.py: a second wave, so changes.csv and its
+appendix are written too, and the restricted copy) in which every withheld cell's value, count
+and spread are replaced by sentinel numbers before anything is rendered: if any published
+file's code path read a withheld figure, the sentinel would surface in that file, in whatever
+format it was printed. Second, on the ordinary build, no withheld cell can be worked out from
+the cells its table does publish, and every chart leaves off exactly the bars its table withholds.
 """
 from __future__ import annotations
 
 import base64
-import copy
 import csv
-import dataclasses
 import json
 import re
 import shutil
@@ -22,32 +20,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-import pipeline.build
-import pipeline.report
-from conftest import RAW
+from conftest import SENTINEL
 from pipeline.disclosure import RESTRICTED_DIR, SUPPRESSED
 from pipeline.tabulate import TOTAL
-
-VALUE, COUNT, SPREAD = 987654.321, 876543, 765432.1
-# the sentinels however they are printed: 987654%, 987,654.3, 876543, 876,543, 765432.1 …
-SENTINEL = re.compile(r"987,?654|876,?543|765,?432")
-
-
-def _poisoned(tabulate, originals: dict):
-    """tabulate, then every withheld cell given the sentinels (bases and flags kept); the true
-    table is kept in `originals` for the audit, the one reader entitled to it."""
-    def run(*args, **kwargs):
-        table = tabulate(*args, **kwargs)
-        originals.setdefault(table.spec.id, copy.deepcopy(table))
-        hidden = table.cells["flag"] == SUPPRESSED
-        table.cells.loc[hidden, "value"] = VALUE
-        table.cells.loc[hidden, "n"] = COUNT
-        table.cells.loc[hidden, "sd"] = SPREAD
-        return table
-    return run
-
 
 _TYPED_ARRAY = re.compile(r'\{"dtype":"([a-z0-9]+)","bdata":"([^"]*)"(?:,"shape":"[^"]*")?\}')
 
@@ -77,34 +53,8 @@ def _texts(out: Path) -> dict[Path, str]:
     return found
 
 
-@pytest.fixture(scope="module")
-def poisoned_build(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("poisoned")
-    data = root / "data"
-    shutil.copytree(RAW, data)
-    (data / "wave.yaml").write_text(f"wave: '2026'\nprevious: {RAW}\nprevious_wave: '2018'\n")
-    out = root / "out"
-    originals: dict = {}
-    real_audit = pipeline.report.run_audit
-
-    def audit_on_true_tables(surveys, tables, *args):
-        """The audit checks every target on the true cells (it needs them: a claim on a
-        withheld cell is still tested); what it publishes is checked by the tests below."""
-        true = {tid: dataclasses.replace(originals.get(tid, t), fraction=t.fraction) for tid, t in tables.items()}
-        return real_audit(surveys, true, *args)
-
-    patch = pytest.MonkeyPatch()
-    patch.setattr(pipeline.build, "tabulate", _poisoned(pipeline.build.tabulate, originals))
-    patch.setattr(pipeline.report, "run_audit", audit_on_true_tables)
-    try:
-        pipeline.report.build_report(data, out, progress=lambda m: None, restricted=True)
-    finally:
-        patch.undo()
-    return out
-
-
-def test_no_published_file_holds_a_withheld_figure(poisoned_build):
-    texts = _texts(poisoned_build)
+def test_no_published_file_holds_a_withheld_figure(variant_build):
+    texts = _texts(variant_build)
     kinds = {p.suffix for p in texts}
     assert {".html", ".pdf", ".xlsx", ".csv", ".svg"} <= kinds  # every format was walked
     assert Path("changes.csv") in texts and Path("audit.csv") in texts
@@ -112,19 +62,19 @@ def test_no_published_file_holds_a_withheld_figure(poisoned_build):
     assert not leaks, f"withheld figures published in {leaks}"
 
 
-def test_the_restricted_copy_has_them_and_says_so(poisoned_build):
-    restricted = poisoned_build / RESTRICTED_DIR
+def test_the_restricted_copy_has_them_and_says_so(variant_build):
+    restricted = variant_build / RESTRICTED_DIR
     assert "NOT FOR PUBLICATION" in (restricted / "README.txt").read_text()
     tables = "".join(p.read_text() for p in (restricted / "csv").glob("*.csv"))
     assert "987654.321000" in tables and ",876543," in tables
     assert "[c]" not in (restricted / "audit.csv").read_text().split("\n", 1)[1].replace("shown", "")
-    html = (poisoned_build / "report.html").read_text()
+    html = (variant_build / "report.html").read_text()
     assert RESTRICTED_DIR + "/" not in html  # never linked from the publication
 
 
-def test_a_build_without_the_option_removes_the_restricted_copy(poisoned_build, tmp_path):
+def test_a_build_without_the_option_removes_the_restricted_copy(variant_build, tmp_path):
     out = tmp_path / "out"
-    shutil.copytree(poisoned_build / RESTRICTED_DIR, out / RESTRICTED_DIR)
+    shutil.copytree(variant_build / RESTRICTED_DIR, out / RESTRICTED_DIR)
     from pipeline.disclosure import reset_restricted
     assert reset_restricted(out, wanted=False) is None
     assert not (out / RESTRICTED_DIR).exists()
