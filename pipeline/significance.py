@@ -179,6 +179,8 @@ def compare_proportions(k1: float, n1: float, k2: float, n2: float, *,
         a, c = round(p1 * e1), round(p2 * e2)
         odds, pvalue = stats.fisher_exact([[a, round(e1) - a], [c, round(e2) - c]])
         return _comparison("Fisher's exact test", p1, p2, float(odds), float(pvalue), level)
+    if pooled in (0.0, 1.0):  # both shares 0% or both 100%: no variance, and no difference to test
+        return _comparison("two-proportion z-test", p1, p2, 0.0, 1.0, level)
     se = math.sqrt(pooled * (1 - pooled) * (1 / e1 + 1 / e2) * (1 - sampling_fraction))
     z = (p1 - p2) / se
     return _comparison("two-proportion z-test", p1, p2, z, 2 * stats.norm.sf(abs(z)), level)

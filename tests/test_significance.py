@@ -95,6 +95,15 @@ def test_welch_matches_scipy_from_arrays_and_summaries():
         assert result.difference == pytest.approx(a.mean() - b.mean())
 
 
+@pytest.mark.parametrize("k", [0, 40])
+def test_two_equal_shares_of_none_or_all_are_no_difference(k):
+    """Both groups at 0% (or both at 100%) have no variance: the z-test (forced, as the audit
+    forces it to print both tests' p-values) finds no difference instead of dividing by zero."""
+    z = compare_proportions(k / 40 * 25, 25, k, 40, min_expected=0)
+    assert z.test == "two-proportion z-test" and z.pvalue == 1.0 and not z.significant
+    assert compare_proportions(k / 40 * 25, 25, k, 40).pvalue == 1.0  # Fisher's exact test agrees
+
+
 # --- multiple comparisons ------------------------------------------------------------------
 
 @pytest.mark.parametrize("method, sm_method", [("holm", "holm"), ("bh", "fdr_bh")])
