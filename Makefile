@@ -11,6 +11,8 @@ DATA   ?=
 OUT    ?=
 SPECS  ?=
 RESTRICTED ?=
+# DRAFT=1: report marks (and lists) claims whose condition fails on the data instead of stopping
+DRAFT  ?=
 
 # Charts are drawn to SVG by the Chromium named by BROWSER_PATH, else the chromium on PATH
 # (pipeline/svg.py). Pin Debian's when present; on the very first run of a fresh machine setup
@@ -29,6 +31,7 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  options: DATA=path (folder of .sav files), OUT=path (outputs), SPECS=path (specs), PYTHON=python3.11,"
 	@echo "           RESTRICTED=1 (report: also the unsuppressed figures, in OUT/restricted/; never publish them)"
+	@echo "           DRAFT=1 (report: mark claims that do not hold on the data, and list them, instead of stopping)"
 
 setup: os-deps $(STAMP) $(AXE) ## OS packages (as root), .venv, the Python packages in pyproject.toml, axe-core
 
@@ -54,7 +57,7 @@ validate: setup ## check every spec and data file as report does, building nothi
 	$(RUN) validate $(FROM)
 
 report: setup ## build outputs/report.html, report.pdf, csv/, figures/
-	$(RUN) report $(FROM) $(TO) $(if $(RESTRICTED),--restricted)
+	$(RUN) report $(FROM) $(TO) $(if $(RESTRICTED),--restricted) $(if $(DRAFT),--draft)
 
 audit: setup ## recompute every published statistic; writes outputs/audit.csv
 	$(RUN) audit $(FROM) $(TO)

@@ -48,14 +48,14 @@ def cmd_report(args: argparse.Namespace) -> None:
     from .inputs import fingerprint, is_current
 
     data, out, specs = Path(args.data), Path(args.out), Path(args.specs)
-    key = fingerprint(data, specs, args.restricted) if data.is_dir() else None
+    key = fingerprint(data, specs, args.restricted, args.draft) if data.is_dir() else None
     if key and is_current(out, key):  # before the heavy imports
         _progress("outputs are up to date (no input changed)")
         return
     from .report import build_report
 
     stages = build_report(data, out, progress=_progress, specs_dir=specs, inputs_key=key,
-                          restricted=args.restricted)
+                          restricted=args.restricted, draft=args.draft)
     _progress("stage times: " + " · ".join(f"{name} {seconds:.2f} s" for name, seconds in stages.items()))
 
 
@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         if name == "report":
             p.add_argument("--restricted", action="store_true",
                            help="also write the unsuppressed figures to OUT/restricted/ (never publish it)")
+            p.add_argument("--draft", action="store_true",
+                           help="mark claims that do not hold on this data (and list them) instead of stopping")
         if name == "bench":
             p.add_argument("--scale-only", action="store_true", help="only the million-respondent engine test")
         p.set_defaults(func=func)

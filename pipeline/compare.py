@@ -8,14 +8,16 @@ Suppressed columns (base under the table's minimum) are not tested.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
 
+from .claims import ClaimLog, Condition
 from .disclosure import SUPPRESSED, SuppressedFigure, withheld
 from .errors import SpecError
+from .present import round_half_up
 from .significance import (Comparison, MeanSummary, adjust_pvalues, column_letter, column_letters,
                            compare_means, compare_proportions)
 from .tabulate import TOTAL, Table
@@ -69,10 +71,51 @@ class Difference:
     b: float
     comparison: Comparison | None
     withheld: str = ""  # why the comparison is not shown, when a cell it rests on is withheld
+    label: str = ""  # what is compared, for the conditions claims rest on ("table x, cat: a vs b")
+    log: ClaimLog | None = field(default=None, compare=False, repr=False)  # records the words chosen
 
     @classmethod
     def withheld_by(cls, reason: str) -> Difference:
         return cls(float("nan"), float("nan"), None, reason)
+
+    def _tested(self) -> Comparison:
+        if self.comparison is None:
+            raise SuppressedFigure(f"a template rests a claim on a withheld comparison ({self.withheld}); "
+                                   f"word it with `.shown` first")
+        return self.comparison
+
+    def _condition(self, holds: bool, what: str) -> Condition:
+        test = self._tested()
+        return Condition(holds, f"{self.label}: {_fmt(self.a)} vs {_fmt(self.b)} {what} "
+                                f"({test.test}, p = {test.pvalue:.3g})")
+
+    @property
+    def higher(self) -> Condition:
+        """The first cell is higher (whatever the test says): for claims of direction only."""
+        return self._condition(self.a > self.b, "a > b")
+
+    @property
+    def lower(self) -> Condition:
+        return self._condition(self.a < self.b, "a < b")
+
+    @property
+    def significantly_higher(self) -> Condition:
+        """Higher, and significantly so: for claims that a group is 'more likely' to …."""
+        return self._condition(self.a > self.b and self._tested().significant, "a > b, significant")
+
+    @property
+    def significantly_lower(self) -> Condition:
+        return self._condition(self.a < self.b and self._tested().significant, "a < b, significant")
+
+    @property
+    def differs(self) -> Condition:
+        """Significantly different, in either direction."""
+        return self._condition(self._tested().significant, "significant")
+
+    @property
+    def alike(self) -> Condition:
+        """Not significantly different: for claims that two groups are similar."""
+        return self._condition(not self._tested().significant, "not significant")
 
     @property
     def shown(self) -> bool:
@@ -88,13 +131,19 @@ class Difference:
 
     def phrase(self, more: str = "more likely than", less: str = "less likely than",
                same: str = "as likely as") -> str:
-        """'significantly more likely than', 'less likely than', …: prose that follows the test."""
+        """'significantly more likely than', 'less likely than', 'as likely as': prose that
+        follows the test, and the direction as printed (two shares that print alike and do not
+        differ significantly are 'as likely')."""
         if self.comparison is None:
             return "[not compared: too few respondents]"
-        word = more if self.a > self.b else less if self.a < self.b else same
-        if word == same:
-            return word
-        return f"significantly {word}" if self.significant else word
+        alike = not self.significant and round_half_up(self.a) == round_half_up(self.b)
+        word = same if alike else more if self.a > self.b else less
+        if word != same and self.significant:
+            word = f"significantly {word}"
+        if self.log is not None:
+            self.log.worded("R.diff(...).phrase()", f"{self.label}: {_fmt(self.a)} vs {_fmt(self.b)} "
+                            f"({self.comparison.test}, p = {self.comparison.pvalue:.3g})", word)
+        return word
 
     @property
     def verdict(self) -> str:
@@ -105,6 +154,10 @@ class Difference:
         if self.significant:
             return f"a statistically significant difference ({test}, p = {self.comparison.pvalue:.3f})"
         return f"not a statistically significant difference ({test}, p = {self.comparison.pvalue:.2f})"
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
 
 
 def rest_of(total: pd.Series, part: pd.Series) -> pd.Series:
@@ -138,7 +191,9 @@ def difference(table: Table, category: int | str | None, col_a: str, col_b: str,
         return Difference.withheld_by(f"table {table.spec.id!r}, column {hidden['column']!r} is withheld")
     if col_b == TOTAL:
         b = rest_of(b, a)
-    return Difference(float(a["value"]), float(b["value"]), compare_cells(a, b, level, table.fraction))
+    what = f"{a['series_label']}: {a['category_label']}" if category is not None else str(a["series_label"])
+    label = f"{table.spec.id} {what} ({stat}), {col_a} vs {'the rest' if col_b == TOTAL else col_b}"
+    return Difference(float(a["value"]), float(b["value"]), compare_cells(a, b, level, table.fraction), label=label)
 
 
 def add_letters(table: Table, level: float = 0.95, adjust: str = "none") -> Table:

@@ -42,10 +42,10 @@ def wave_spec(data_dir: Path) -> WaveSpec | None:
     return WaveSpec(spec.wave, spec.previous_wave or previous.name, previous)
 
 
-def fingerprint(data_dir: Path, specs_dir: Path, restricted: bool = False) -> str:
+def fingerprint(data_dir: Path, specs_dir: Path, restricted: bool = False, draft: bool = False) -> str:
     """Hash of the raw data, specs, templates and pipeline code: the build's inputs (and
-    whether the restricted, unsuppressed copy was asked for)."""
-    h = hashlib.sha256(b"restricted" if restricted else b"")
+    whether the restricted, unsuppressed copy or a draft was asked for)."""
+    h = hashlib.sha256((b"restricted" if restricted else b"") + (b"draft" if draft else b""))
     waves = wave_spec(data_dir)
     sources = [data_dir, specs_dir, ROOT / "templates", ROOT / "pipeline"] + ([waves.previous_dir] if waves else [])
     for folder in sources:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -18,10 +18,11 @@ import pandas as pd
 import plotly.io
 from markupsafe import Markup
 
+from .claims import ClaimExtension, ClaimLog, Fact
 from .disclosure import SUPPRESSED, Withheld, placeholder, refuse, withheld
 from .figures import alt_text, chart_cells
 from .pdf import PART_BREAK, PLACEHOLDER_PAGE
-from .present import Formats, fmt_number
+from .present import Formats, fmt_number, round_half_up
 from .safecsv import Writer
 from .errors import OhmskError, SpecError
 from .schema.problems import suggest
@@ -136,8 +137,9 @@ class ReportContext:
 
     def __init__(self, tables: dict[str, Table], exhibits: dict[str, Exhibit], mode: str,
                  env: jinja2.Environment, figure_html: dict[str, str], level: float = 0.95,
-                 formats: Formats = Formats()):
+                 formats: Formats = Formats(), draft: bool = False):
         self.level = level
+        self.claims = ClaimLog(draft)  # what the templates claimed of the data (claims.csv)
         self.formats = formats
         self.tables = tables
         self.exhibits = exhibits
@@ -169,6 +171,16 @@ class ReportContext:
         note = f"Base of {int(row['base'])}: under {self._table(table_id).spec.caution_base}, treat with caution"
         return Markup(f'{html.escape(text)}<span class="caution" title="{note}">*</span>')
 
+    def has(self, table_id: str, category: int | str | None = None, series: str | None = None,
+            column: str = TOTAL, stat: str = "pct") -> bool:
+        """Whether the table has the cell at all: a category outside a top-N list, or absent
+        from this wave's answers, has none, and prose that names it must word around that."""
+        try:
+            self._cell(table_id, series, category, column, stat)
+        except SpecError:
+            return False
+        return True
+
     def shown(self, table_id: str, category: int | str | None = None, series: str | None = None,
               column: str = TOTAL, stat: str = "pct") -> bool:
         """Whether a figure may be printed (not withheld), for prose that words around it."""
@@ -181,7 +193,9 @@ class ReportContext:
         row = self._cell(table_id, series, category, column)
         if withheld(row):
             return self._withheld_text(table_id, row)
-        return share_words(float(row["value"]), noun)
+        words = share_words(float(row["value"]), noun)
+        self.claims.worded("R.words(...)", _fact(table_id, row).describe(), words)
+        return words
 
     def value(self, table_id: str, category: int | str | None = None, series: str | None = None,
               column: str = TOTAL, stat: str = "pct") -> float:
@@ -191,13 +205,23 @@ class ReportContext:
         row = self._cell(table_id, series, category, column, stat)
         if withheld(row):
             raise refuse(row, table_id, "R.value")
-        return float(row["value"])
+        return _fact(table_id, row)
+
+    def rounded(self, table_id: str, category: int | str | None = None, series: str | None = None,
+                column: str = TOTAL, stat: str = "pct", decimals: int | None = None) -> Fact:
+        """The statistic as printed (a share to the house decimals, another statistic to
+        `decimals`, default 0), for claims about what the reader sees: 'the mean was close to
+        the median' is judged on the two printed numbers."""
+        fact = self.value(table_id, category, series, column, stat)
+        places = self.formats.decimals_pct if stat == "pct" and decimals is None else decimals or 0
+        return Fact(round_half_up(float(fact), places), f"{fact.label} as printed")
 
     def diff(self, table_id: str, category: int | str | None, column_a: str, column_b: str,
              series: str | None = None, stat: str = "pct") -> Difference:
         """The test of two subgroup cells, so prose says 'significantly' only when it is
         (and says nothing of a comparison that rests on a withheld cell)."""
-        return difference(self._table(table_id), category, column_a, column_b, series, stat, self.level)
+        found = difference(self._table(table_id), category, column_a, column_b, series, stat, self.level)
+        return replace(found, log=self.claims)
 
     def num(self, table_id: str, series: str | None = None, stat: str = "mean",
             decimals: int = 0, column: str = TOTAL) -> str:
@@ -227,7 +251,8 @@ class ReportContext:
         if len(rows) and withheld(rows.iloc[0]):
             raise refuse(rows.iloc[0], table_id, "R.ranked")
         rows = rows.sort_values("value", ascending=False, kind="stable")
-        return [{"label": r.category_label, "pct": self.formats.pct(r.value), "value": r.value}
+        return [{"label": r.category_label, "pct": self.formats.pct(r.value), "code": r.category,
+                 "value": Fact(r.value, f"{table_id} {r.series_label}: {r.category_label} ({column})")}
                 for r in rows.itertuples()]
 
     def label(self, table_id: str) -> str:
@@ -255,6 +280,12 @@ class ReportContext:
         return Markup(tpl.render(ex=ex, R=self, base=base_line(ex.table),
                                  rows=data_rows(ex.table, partial(cell_text, formats=self.formats)),
                                  notes=table_notes(ex.table, self.level, self.formats)))
+
+
+def _fact(table_id: str, row: pd.Series) -> Fact:
+    """A cell's value with its address, for the conditions claims rest on."""
+    what = row["series_label"] if row["category"] is None else f"{row['series_label']}: {row['category_label']}"
+    return Fact(float(row["value"]), f"{table_id} {what} ({row['stat']}, {row['column']})")
 
 
 def cell_text(row: pd.Series | dict, formats: Formats = Formats(), in_table: bool = True) -> str:
@@ -418,6 +449,7 @@ def environment(compiled: Path | None = None, formats: Formats = Formats()) -> j
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             extensions=[ClaimExtension],
                              bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None)
     env.filters["pct"] = formats.pct
     env.filters["num"] = fmt_number

@@ -22,6 +22,7 @@ from .appendices import (audit_groups, audit_lines, claim_lines, codebook_rows, 
 from .audit import claims_summary, run_audit, summary, write_audit
 from .build import ReportSpec, compute, load_report_spec
 from .cache import Store, digest
+from .claims import ClaimLog, write_claims
 from .disclosure import reset_restricted
 from .errors import OhmskError
 from .figures import figure_spec
@@ -57,16 +58,18 @@ class StageTimes(dict):
 
 def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
                  specs_dir: Path = SPECS_DIR, workers: int | None = None,
-                 inputs_key: str | None = None, restricted: bool = False) -> StageTimes:
+                 inputs_key: str | None = None, restricted: bool = False, draft: bool = False) -> StageTimes:
     """Build every output in `out_dir` from the respondent files in `data_dir`; the stage times.
 
     `inputs_key` is the inputs' fingerprint when the caller has already computed it. With
-    `restricted`, the unsuppressed figures are also written, to `out_dir/restricted/` only.
+    `restricted`, the unsuppressed figures are also written, to `out_dir/restricted/` only. With
+    `draft`, a claim whose condition fails on this data is marked in the report and listed
+    instead of stopping the build (pipeline/claims.py).
     """
     if not data_dir.is_dir():
         raise OhmskError(f"{data_dir}: data folder not found")
     stages = StageTimes(progress)
-    key = inputs_key or fingerprint(data_dir, specs_dir, restricted)
+    key = inputs_key or fingerprint(data_dir, specs_dir, restricted, draft)
     if is_current(out_dir, key):
         progress("outputs are up to date (no input changed)")
         return stages
@@ -75,7 +78,7 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
     with stages("data", "checking the specs …"):  # every spec problem reported before any work starts
         spec = load_report_spec(specs_dir)
     with Workers(workers, initializer=load_weasyprint) as pool:  # forked first, before any thread
-        _build(spec, data_dir, out_dir, cache, pool, stages, restricted)
+        _build(spec, data_dir, out_dir, cache, pool, stages, restricted, draft)
     cache.prune()
     record(out_dir, key)
     progress(f"done in {time.perf_counter() - t0:.1f} s: {out_dir / 'report.html'}, {out_dir / 'report.pdf'}")
@@ -83,7 +86,7 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
 
 
 def _build(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store, pool: Workers,
-           stages: StageTimes, restricted: bool) -> None:
+           stages: StageTimes, restricted: bool, draft: bool) -> None:
     """Every output, in the order that keeps both cores busy: a worker writes the spreadsheet
     once the tables exist, the PDF's parts start as soon as the print document exists (those
     with charts once Chromium has drawn them), and this process writes the CSVs and the HTML
@@ -126,7 +129,8 @@ def _build(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store, pool: 
                 "waves": waves}
         with stages("print document"):
             pdf_ctx = ReportContext(tables, exhibits, "pdf", env,
-                                    figure_markup(figures, exhibits, "pdf", figures_dir, formats), level, formats)
+                                    figure_markup(figures, exhibits, "pdf", figures_dir, formats), level, formats,
+                                    draft)
             printed = _print_document(spec.config, pdf_ctx, meta)
 
         def charts() -> None:  # the parts without charts are rendering meanwhile
@@ -141,8 +145,11 @@ def _build(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store, pool: 
                     _write_csvs(results, restricted_dir, formats, restricted=True)
             with stages("html", "rendering HTML …"):
                 ctx = ReportContext(tables, exhibits, "html", env,
-                                    figure_markup(figures, exhibits, "html", figures_dir, formats), level, formats)
+                                    figure_markup(figures, exhibits, "html", figures_dir, formats), level, formats,
+                                    draft)
                 _write_html(spec.config, ctx, meta, out_dir)
+                write_claims(ctx.claims, out_dir / "claims.csv")
+                _report_failed_claims(ctx.claims, progress)
             with stages("xlsx (waiting for its worker)"):
                 workbook.result()
 
@@ -150,6 +157,15 @@ def _build(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store, pool: 
             write_pdf(*printed, out_dir / "report.pdf", Renderer(cache, out_dir, pool),
                       awaited={f"{figures_dir.name}/{tid}.svg" for tid in figures},
                       ready=charts, meanwhile=other_outputs, progress=progress)
+
+
+def _report_failed_claims(log: ClaimLog, progress: Callable[[str], None]) -> None:
+    """In a draft build, every claim that does not hold on this data (marked in the HTML)."""
+    if log.failed:
+        progress(f"draft: {len(log.failed)} claim(s) do not hold on this data (marked in report.html, "
+                 f"listed in claims.csv):")
+    for c in log.failed:
+        progress(f"  {c.template}:{c.line}: \u201c{c.text[:120]}\u201d: {c.evaluated}")
 
 
 def _figures(exhibits: dict, table_keys: dict[str, str], cache: Store, formats: Formats) -> dict[str, dict]:

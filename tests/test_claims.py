@@ -1,0 +1,198 @@
+"""Checked claims (pipeline/claims.py): the mechanism, claims.csv, and the lint that keeps every
+statement about the data in the templates either worded by a helper or checked by the build."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from pipeline.claims import ClaimExtension, ClaimFailed, ClaimLog, Fact
+from pipeline.errors import SpecError
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+
+# Words that say something about the data: quantifiers, directions, rankings and the
+# characterisations the report uses. Outside a claim or a helper's output, any of them is a
+# statement the build has not checked.
+CLAIM_WORDS = re.compile(r"\b(" + "|".join([
+    # quantifiers
+    r"all", r"almost", r"nearly", r"most(ly)?", r"majority", r"minority", r"many", r"few(er|est)?",
+    r"half", r"thirds?", r"quarters?", r"none", r"only", r"rare(ly|r)?", r"common(ly|est)?",
+    r"usual(ly)?", r"typical(ly)?", r"often", r"main(ly)?", r"largely", r"widely", r"general(ly)?",
+    r"frequent(ly)?", r"seldom", r"every", r"each", r"no one", r"nobody",
+    # directions and comparisons
+    r"more", r"less", r"higher", r"lower", r"larger", r"smaller", r"greater", r"likel(y|ier)",
+    r"unlikely", r"increas(e|ed|ing)", r"decreas(e|ed|ing)", r"rose", r"fell", r"grew", r"exceed(s|ed)?",
+    r"outnumber(s|ed)?", r"over-represented", r"under-represented", r"similar(ly)?", r"same",
+    # rankings
+    r"first", r"second", r"top", r"leading", r"least", r"primary", r"chief", r"biggest", r"largest",
+    r"smallest", r"highest", r"lowest",
+    # characterisations
+    r"small-scale", r"spare", r"shortages?", r"broad", r"heavily", r"strongly", r"little",
+    r"significant(ly)?", r"stand(s)? out",
+]) + r")\b", re.IGNORECASE)
+
+# Wording that defines a category or a question rather than claiming anything of the data
+# ("ten or more", "fewer than 200", "at least some of the time", "more than one service").
+DEFINITIONS = re.compile(
+    r"\b(?:(?:more|fewer|less|greater) than (?:\d[\d,]*|one|two|three|four|five|ten|a quarter|half)"
+    r"|or (?:more|fewer)|at least|first (?:time|instance)|the same (?:question|way|survey)"
+    r"|each (?:survey|question|respondent|chart|table|figure|exhibit|section|chapter|case)"
+    r"|all (?:or most|the|of the)\b(?= (?:survey|question|chapter|figure|table|section|case studies))"
+    r"|most or all|all or most|none of them|in all or most cases)\b", re.IGNORECASE)
+
+_BLOCKS = [
+    re.compile(r"\{#.*?#\}", re.S),  # comments
+    re.compile(r"\{%-?\s*claim\b.*?\{%-?\s*endclaim\s*-?%\}", re.S),  # checked claims
+    re.compile(r"\{%-?\s*qualitative\b.*?\{%-?\s*endqualitative\s*-?%\}", re.S),  # not about the survey data
+    re.compile(r"\{\{.*?\}\}", re.S),  # helper output
+    re.compile(r"\{%.*?%\}", re.S),  # other tags
+    re.compile(r"<[^>]+>"),  # markup
+]
+
+
+# A template may list, in a comment, wording of its own that defines a category or question:
+# {# definitions: fewer than four services; more than one package #}
+_OWN_DEFINITIONS = re.compile(r"\{#-?\s*definitions:(.*?)-?#\}", re.S)
+
+
+def unchecked_words(source: str) -> list[tuple[int, str, str]]:
+    """(line, word, context) for each claim word left in a template's literal prose."""
+    own = [p.strip() for m in _OWN_DEFINITIONS.finditer(source) for p in m.group(1).split(";") if p.strip()]
+    text = source
+    for block in _BLOCKS:  # blank each region out, keeping line numbers
+        text = block.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    text = DEFINITIONS.sub(lambda m: " " * len(m.group(0)), text)
+    for phrase in own:
+        words = r"\s+".join(map(re.escape, phrase.split()))
+        text = re.sub(rf"\b{words}\b", lambda m: re.sub(r"[^\n]", " ", m.group(0)), text, flags=re.I)
+    found = []
+    for m in CLAIM_WORDS.finditer(text):
+        line = text.count("\n", 0, m.start()) + 1
+        found.append((line, m.group(0), " ".join(text[max(0, m.start() - 40):m.end() + 40].split())))
+    return found
+
+
+# Templates whose text holds no statement about the survey data at all.
+NOT_ABOUT_DATA = {"report.html.j2", "front/glossary.html.j2", "partials/data_table.html.j2",
+                  "partials/figure.html.j2", "partials/table.html.j2", "print/page_numbers.html.j2"}
+
+
+def _templates() -> list[Path]:
+    return sorted(p for p in TEMPLATES.rglob("*.j2") if str(p.relative_to(TEMPLATES)) not in NOT_ABOUT_DATA)
+
+
+@pytest.mark.parametrize("path", _templates(), ids=lambda p: str(p.relative_to(TEMPLATES)))
+def test_no_unchecked_claim_words(path: Path) -> None:
+    """Every quantifier, direction or ranking in a template is inside a checked claim, a
+    helper's output, or a passage marked as not about the survey data."""
+    found = unchecked_words(path.read_text(encoding="utf-8"))
+    assert not found, f"{path.relative_to(ROOT)}: {len(found)} unchecked claim word(s):\n" + "\n".join(
+        f"  line {line}: {word!r} in \u2026{context}\u2026" for line, word, context in found[:40])
+
+
+# -- the mechanism ------------------------------------------------------------------------------
+
+class _Context:
+    """What a claim block needs of the template context: R with a claim log."""
+
+    def __init__(self, draft: bool = False):
+        self.claims = ClaimLog(draft)
+
+
+def _render(source: str, draft: bool = False, **values) -> tuple[str, ClaimLog]:
+    env = jinja2.Environment(loader=jinja2.DictLoader({"t.j2": source}), extensions=[ClaimExtension],
+                             undefined=jinja2.StrictUndefined)
+    R = _Context(draft)
+    return env.get_template("t.j2").render(R=R, **values), R.claims
+
+
+CLAIM = "{% claim share > 50 %}Most do.{% otherwise %}Fewer than half do.{% endclaim %}"
+
+
+def test_a_claim_that_holds_is_printed_and_recorded() -> None:
+    text, log = _render(CLAIM, share=Fact(62.5, "t: yes"))
+    assert text == "Most do."
+    [claim] = log.claims
+    assert (claim.holds, claim.wording, claim.condition) == (True, "as written", "share > 50")
+    assert claim.evaluated == "t: yes = 62.5 > 50" and claim.line == 1
+
+
+def test_a_claim_that_fails_uses_its_alternative() -> None:
+    text, log = _render(CLAIM, share=Fact(41.0, "t: yes"))
+    assert text == "Fewer than half do."
+    assert (log.claims[0].holds, log.claims[0].wording) == (False, "alternative")
+
+
+def test_a_failed_claim_without_alternative_stops_the_build_with_its_figures() -> None:
+    with pytest.raises(ClaimFailed) as exc:
+        _render("{% claim share > 50 %}Most do.{% endclaim %}", share=Fact(41.0, "t: yes"))
+    message = str(exc.value)
+    assert "Most do." in message and "share > 50" in message and "41" in message
+
+
+def test_a_draft_marks_a_failed_claim_and_lists_it() -> None:
+    text, log = _render("{% claim share > 50 %}Most do.{% endclaim %}", draft=True, share=Fact(41.0, "t"))
+    assert text.startswith('<mark class="claim-failed"') and "Most do." in text
+    assert [c.text for c in log.failed] == ["Most do."]
+
+
+def test_a_condition_on_plain_numbers_is_refused() -> None:
+    with pytest.raises(SpecError, match="does not compare figures read from the tables"):
+        _render(CLAIM, share=62.5)
+
+
+def test_and_or_not_keep_every_figure_compared() -> None:
+    source = "{% claim a > 50 and not (b > a) or a == b %}yes{% otherwise %}no{% endclaim %}"
+    text, log = _render(source, a=Fact(60, "A"), b=Fact(70, "B"))
+    assert text == "no"  # 60 > 50 holds, but B > A, and A != B
+    assert "A = 60 > 50" in log.claims[0].evaluated and "B = 70 > A = 60" in log.claims[0].evaluated
+
+
+def test_arithmetic_on_facts_names_every_figure() -> None:
+    total = Fact(30, "full") + Fact(25, "beyond")
+    condition = total < 50
+    assert float(total) == 55 and not condition
+    assert condition.text == "(full + beyond) = 55 < 50"
+
+
+def test_qualitative_passages_render_as_written_and_need_a_source() -> None:
+    text, log = _render('{% qualitative "expert interviews" %}Most experts agree.{% endqualitative %}')
+    assert text == "Most experts agree." and not log.claims
+    with pytest.raises(jinja2.TemplateSyntaxError, match="names the passage's source"):
+        _render("{% qualitative %}Most experts agree.{% endqualitative %}")
+
+
+def test_the_lint_finds_unchecked_words_and_passes_checked_ones() -> None:
+    assert [w for _, w, _ in unchecked_words("<p>Most providers are small-scale.</p>")] == ["Most", "small-scale"]
+    assert not unchecked_words("<p>{% claim x > 1 %}Most providers{% otherwise %}Some{% endclaim %}, "
+                               "{{ R.words('t', 1) }} offer ten or more services.</p>")
+    assert not unchecked_words('{# definitions: more often than not #}<p>It was more often than not.</p>')
+
+
+def test_differences_give_conditions_with_their_test(tables) -> None:
+    from pipeline.compare import difference
+    d = difference(tables["capacity_taken"], 1, "size10=1", "size10=2")
+    assert bool(d.higher) == (d.a > d.b) and bool(d.lower) == (d.a < d.b)
+    assert bool(d.significantly_higher) == (d.a > d.b and d.significant)
+    assert bool(d.alike) == (not d.significant)
+    assert "size10=1 vs size10=2" in d.higher.text and "p = " in d.higher.text
+
+
+def test_the_build_writes_every_claim_to_claims_csv(built) -> None:
+    import csv
+    rows = list(csv.DictReader(open(built / "claims.csv", encoding="utf-8")))
+    assert rows, "claims.csv lists no claim"
+    kinds = {r["kind"] for r in rows}
+    assert kinds <= {"claim", "worded"} and "claim" in kinds
+    for r in rows:  # each row points at a real template line and says what it compared
+        path = ROOT / r["template"]
+        assert path.exists(), r
+        assert 1 <= int(r["line"]) <= len(path.read_text(encoding="utf-8").splitlines()), r
+        assert r["figures"] and r["text"], r
+        assert r["holds"] == "1" or r["wording"] == "alternative", r
+    html = (built / "report.html").read_text(encoding="utf-8")
+    assert 'class="claim-failed"' not in html
