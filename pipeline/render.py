@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.io
 from markupsafe import Markup
 
-from .claims import ClaimExtension, ClaimLog, Fact
+from .claims import ClaimExtension, ClaimLog, Condition, Fact
 from .disclosure import SUPPRESSED, Withheld, placeholder, refuse, withheld
 from .figures import alt_text, chart_cells
 from .pdf import PART_BREAK, PLACEHOLDER_PAGE
@@ -241,19 +241,66 @@ class ReportContext:
         """A base is printed even where its cells are withheld: it says why they are."""
         return int(self._cell(table_id, series, None, column, "base")["base"])
 
-    def ranked(self, table_id: str, series: str | None = None, column: str = TOTAL) -> list[dict]:
-        """A series' categories, largest share first: for prose that names the leaders.
-        The order of a withheld column's categories would reveal them, so it is an error."""
+    def _categories(self, table_id: str, series: str | None, column: str) -> pd.DataFrame:
+        """A series' categories (no nets) in one column, largest share first; the order of a
+        withheld column's categories would reveal them, so asking for it is an error."""
         table = self._table(table_id)
         key = series or table.spec.series[0].key
         c = table.cells
         rows = c[(c["series"] == key) & (c["column"] == column) & (c["stat"] == "pct") & ~c["is_net"]]
         if len(rows) and withheld(rows.iloc[0]):
             raise refuse(rows.iloc[0], table_id, "R.ranked")
-        rows = rows.sort_values("value", ascending=False, kind="stable")
+        return rows.sort_values("value", ascending=False, kind="stable")
+
+    def ranked(self, table_id: str, series: str | None = None, column: str = TOTAL) -> list[dict]:
+        """A series' categories, largest share first: for prose that names the leaders."""
+        rows = self._categories(table_id, series, column)
         return [{"label": r.category_label, "pct": self.formats.pct(r.value), "code": r.category,
                  "value": Fact(r.value, f"{table_id} {r.series_label}: {r.category_label} ({column})")}
                 for r in rows.itertuples()]
+
+    def leads(self, table_id: str, categories: object, series: str | None = None,
+              column: str = TOTAL) -> Condition:
+        """Whether the given category (or each of a list of them) has a larger share, as
+        printed, than every other category: the condition of "X is the most common" or "driven
+        mainly by X and Y". A category the table lacks (outside a top-N list) does not lead."""
+        wanted = list(categories) if isinstance(categories, (list, tuple)) else [categories]
+        rows = self._categories(table_id, series, column)
+        printed = [round_half_up(float(v), self.formats.decimals_pct) for v in rows["value"]]
+        mine = [(lab, v) for code, lab, v in zip(rows["category"], rows["category_label"], printed) if code in wanted]
+        rest = [(lab, v) for code, lab, v in zip(rows["category"], rows["category_label"], printed) if code not in wanted]
+        what = f"{table_id} ({series or 'first series'}, {column})"
+        if len(mine) < len(wanted):
+            return Condition(False, f"{what}: not every one of {wanted!r} is among its categories")
+        holds = not rest or min(v for _, v in mine) > max(v for _, v in rest)
+        runner = f"; next: {rest[0][0]} = {_number_text(rest[0][1])}" if rest else ""
+        return Condition(holds, f"{what}: {', '.join(f'{lab} = {_number_text(v)}' for lab, v in mine)} "
+                                f"above every other category as printed{runner}")
+
+    def leaders(self, table_id: str, series: str | None = None, n: int = 1, column: str = TOTAL,
+                short: bool = False) -> Markup:
+        """The `n` largest categories named with their shares ('X (40%) and Y (35%)'), and any
+        that print the same share as the last of them, so a tie is never named as one leader
+        ('X and Y (both 40%)'). `short` drops a label's parenthesis and lower-cases it."""
+        rows = self._categories(table_id, series, column)
+        printed = [round_half_up(float(v), self.formats.decimals_pct) for v in rows["value"]]
+        cut = printed[min(n, len(printed)) - 1] if printed else None
+        kept = [(lab, v, p) for lab, v, p in zip(rows["category_label"], rows["value"], printed)
+                if len(printed) and (p >= cut)]
+        groups: dict[float, list[str]] = {}
+        for lab, _, p in kept:
+            groups.setdefault(p, []).append(_plain_label(lab) if short else str(lab))
+        parts = []
+        for p, labels in groups.items():
+            share = self.formats.pct(p)
+            if len(labels) == 1:
+                parts.append(f"{labels[0]} ({share})")
+            else:
+                parts.append(f"{_and(labels)} ({'both' if len(labels) == 2 else 'each'} {share})")
+        text = _and(parts)
+        self.claims.worded(f"R.leaders({table_id!r}, n={n})",
+                           "; ".join(f"{lab} = {_number_text(v)}" for lab, v, _ in kept), text)
+        return Markup(html.escape(text))
 
     def label(self, table_id: str) -> str:
         """The exhibit's number ('Figure 4.1'), or the table id for a text-only tabulation."""
@@ -280,6 +327,21 @@ class ReportContext:
         return Markup(tpl.render(ex=ex, R=self, base=base_line(ex.table),
                                  rows=data_rows(ex.table, partial(cell_text, formats=self.formats)),
                                  notes=table_notes(ex.table, self.level, self.formats)))
+
+
+def _number_text(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _and(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+def _plain_label(label: str) -> str:
+    """A category label for running prose: no parenthesis, lower-cased unless an acronym."""
+    text = str(label).split(" (")[0]
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]
 
 
 def _fact(table_id: str, row: pd.Series) -> Fact:

@@ -44,6 +44,11 @@ DEFINITIONS = re.compile(
     r"|all (?:or most|the|of the)\b(?= (?:survey|question|chapter|figure|table|section|case studies))"
     r"|most or all|all or most|none of them|in all or most cases)\b", re.IGNORECASE)
 
+# A ranking word just before R.leaders(...) (which names every category tied for the lead) is
+# made true by the helper: "clients most often commission {{ R.leaders(...) }}".
+_LED = re.compile(r"\b(?:most(?:\s+often|\s+common(?:ly)?)?|commonest|top)\b(?=(?:\s+[\w'-]+){0,6}?\s*\{\{\s*R\.leaders\()",
+                  re.IGNORECASE)
+
 _BLOCKS = [
     re.compile(r"\{#.*?#\}", re.S),  # comments
     re.compile(r"\{%-?\s*claim\b.*?\{%-?\s*endclaim\s*-?%\}", re.S),  # checked claims
@@ -62,7 +67,7 @@ _OWN_DEFINITIONS = re.compile(r"\{#-?\s*definitions:(.*?)-?#\}", re.S)
 def unchecked_words(source: str) -> list[tuple[int, str, str]]:
     """(line, word, context) for each claim word left in a template's literal prose."""
     own = [p.strip() for m in _OWN_DEFINITIONS.finditer(source) for p in m.group(1).split(";") if p.strip()]
-    text = source
+    text = _LED.sub(lambda m: " " * len(m.group(0)), source)
     for block in _BLOCKS:  # blank each region out, keeping line numbers
         text = block.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
     text = DEFINITIONS.sub(lambda m: " " * len(m.group(0)), text)
