@@ -201,3 +201,52 @@ def test_the_build_writes_every_claim_to_claims_csv(built) -> None:
         assert r["holds"] == "1" or r["wording"] == "alternative", r
     html = (built / "report.html").read_text(encoding="utf-8")
     assert 'class="claim-failed"' not in html
+
+
+def _context(tables):
+    from pipeline.render import ReportContext, environment
+    return ReportContext(tables, {}, "html", environment(), {})
+
+
+def _with_shares(tables, table_id: str, series: str, shares: dict):
+    """A copy of the tables in which one series' total-column shares are replaced."""
+    import copy
+    changed = dict(tables)
+    table = copy.deepcopy(tables[table_id])
+    c = table.cells
+    for code, value in shares.items():
+        c.loc[(c["series"] == series) & (c["column"] == "total") & (c["category"] == code) & (c["stat"] == "pct"),
+              "value"] = value
+    table.__dict__.pop("_positions", None)
+    changed[table_id] = table
+    return changed
+
+
+def test_leads_needs_a_strict_lead_as_printed(tables) -> None:
+    R = _context(_with_shares(tables, "motivations", "mot_1", {1: 40.2, 2: 39.8, 3: 5.0}))
+    assert not R.leads("motivations", 1, "mot_1")  # 40% and 40% as printed: a tie, no leader
+    assert R.leads("motivations", [1, 2], "mot_1")  # but the two lead together
+    R = _context(_with_shares(tables, "motivations", "mot_1", {1: 21.0, 4: 45.0}))
+    assert not R.leads("motivations", [1], "mot_1") and R.leads("motivations", [4], "mot_1")
+    assert not R.leads("motivations", [1, 99], "mot_1")  # a category the table lacks leads nothing
+
+
+def test_leaders_name_every_category_tied_for_the_lead(tables) -> None:
+    R = _context(_with_shares(tables, "motivations", "mot_1", {1: 40.2, 2: 39.8, 3: 5.0}))
+    text = str(R.leaders("motivations", "mot_1", 1, short=True))
+    assert text == "meeting legal responsibilities and reducing sickness absence (both 40%)"
+    R = _context(tables)
+    one = str(R.leaders("motivations", "mot_1", 1))
+    top = R.ranked("motivations", "mot_1")[0]
+    assert one == f"{top['label']} ({top['pct']})"
+    assert R.claims.claims[-1].kind == "worded"
+
+
+def test_a_phrase_follows_the_printed_direction(tables) -> None:
+    from pipeline.compare import Difference
+    from pipeline.significance import Comparison
+    untested = Comparison("two-proportion z-test", 0.33, 0.33, 0.1, 0.9, 0.95, False)
+    alike = Difference(33.3, 33.4, untested)
+    assert alike.phrase() == "as likely as"  # 33% and 33%, no significant difference
+    assert Difference(40.0, 33.0, untested).phrase() == "more likely than"
+    assert Difference(33.0, 40.0, untested).phrase() == "less likely than"
