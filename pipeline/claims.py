@@ -18,6 +18,8 @@ A condition on plain numbers is refused, since the build could not say what it r
 Prose whose source is not the survey data (expert interviews, case studies, the literature)
 is marked `{% qualitative "its source" %} … {% endqualitative %}`.
 
+A condition that reads a withheld figure (a base too small to publish) can be judged neither
+way: the alternative is used, or the claim left out when it has none, and claims.csv says so.
 When the condition fails and there is no `{% otherwise %}`, the build stops with the sentence,
 the condition and its figures (`ClaimFailed`); a draft build (`ohmsk report --draft`) marks the
 sentence in the HTML instead and lists it. Every claim is written to `outputs/claims.csv`
@@ -39,6 +41,7 @@ from jinja2 import nodes
 from jinja2.ext import Extension
 from markupsafe import Markup
 
+from .disclosure import SuppressedFigure
 from .errors import OhmskError, SpecError
 from .safecsv import Writer
 
@@ -145,7 +148,7 @@ class Claim:
     condition: str  # the condition as written, or the helper call
     evaluated: str  # the figures compared, with their values
     holds: bool
-    wording: str  # "as written", "alternative", "failed (draft)" or, for helpers, "chosen"
+    wording: str  # "as written", "alternative", "failed (draft)", "… (withheld figure)"; helpers: "chosen"
     text: str
 
 
@@ -155,6 +158,7 @@ class ClaimLog:
 
     draft: bool = False
     claims: list[Claim] = field(default_factory=list)
+    pending: object = None  # the condition a claim block is evaluating
 
     @property
     def failed(self) -> list[Claim]:
@@ -213,11 +217,16 @@ class ClaimExtension(Extension):
         alternative = None
         if next(parser.stream).test("name:otherwise"):
             alternative = parser.parse_statements(("name:endclaim",), drop_needle=True)
-        chosen = nodes.If(nodes.Name("claim_holds", "load"), body, [], alternative or [])
-        call = self.call_method("_claim", [condition, nodes.Const(alternative is not None),
+        # the claim's caller renders in three modes: "test" evaluates the condition (so that a
+        # withheld figure it reads can be caught), then "claim" or "otherwise" the chosen wording
+        def mode(name: str) -> nodes.Compare:
+            return nodes.Compare(nodes.Name("claim_mode", "load"), [nodes.Operand("eq", nodes.Const(name))])
+        test = [nodes.Output([self.call_method("_hold", [condition, nodes.ContextReference()])])]
+        chosen = nodes.If(mode("test"), test, [], [nodes.If(mode("claim"), body, [], alternative or [])])
+        call = self.call_method("_claim", [nodes.Const(alternative is not None),
                                            nodes.Const(_relative(parser.filename or parser.name or "")),
                                            nodes.Const(lineno), nodes.Const(source), nodes.ContextReference()])
-        return nodes.CallBlock(call, [nodes.Name("claim_holds", "param")], [], [chosen]).set_lineno(lineno)
+        return nodes.CallBlock(call, [nodes.Name("claim_mode", "param")], [], [chosen]).set_lineno(lineno)
 
     def _qualitative(self, parser) -> list[nodes.Node]:  # type: ignore[no-untyped-def]
         """`{% qualitative "expert interviews" %} … {% endqualitative %}`: prose whose source is
@@ -261,18 +270,34 @@ class ClaimExtension(Extension):
     def _negate(a: object) -> object:
         return a.negated() if isinstance(a, Condition) else (not a)
 
-    def _claim(self, condition: object, has_alternative: bool, template: str, line: int, source: str,
+    @staticmethod
+    def _hold(condition: object, context) -> str:  # type: ignore[no-untyped-def]
+        """Keep the evaluated condition for `_claim` (it renders nothing)."""
+        context["R"].claims.pending = condition
+        return ""
+
+    def _claim(self, has_alternative: bool, template: str, line: int, source: str,
                context, caller) -> Markup:  # type: ignore[no-untyped-def]
+        """Evaluate the claim's condition and render the wording it chooses.
+
+        A condition that reads a withheld figure can be judged neither way, and the figure may
+        not decide the words: the alternative is used, or the claim is left out if it has none.
+        """
+        log: ClaimLog = context["R"].claims
+        try:
+            caller("test")
+            condition = log.pending
+        except SuppressedFigure as exc:
+            return self._unknowable(log, has_alternative, template, line, source, str(exc), caller)
         if not isinstance(condition, Condition):
             raise SpecError(f"the claim's condition `{source}` does not compare figures read from the "
                             f"tables (R.value, R.rounded, R.diff, R.ranked values), so the build cannot "
                             f"say what the claim rests on")
-        log: ClaimLog = context["R"].claims
         if condition.holds or has_alternative:
-            text = caller(condition.holds)
+            text = caller("claim" if condition.holds else "otherwise")
             wording = "as written" if condition.holds else "alternative"
         else:
-            text = caller(True)
+            text = caller("claim")
             if not log.draft:
                 raise ClaimFailed(f"the claim \u201c{_plain(text)}\u201d rests on `{source}`, which does "
                                   f"not hold on this data: {condition.text}. Give it an {{% otherwise %}} "
@@ -282,6 +307,14 @@ class ClaimExtension(Extension):
                 f"Claim does not hold: {condition.text}", text)
         log.claims.append(Claim(template, line, "claim", source, condition.text, condition.holds, wording,
                                 _plain(text)))
+        return text
+
+    @staticmethod
+    def _unknowable(log: ClaimLog, has_alternative: bool, template: str, line: int, source: str,
+                    reason: str, caller) -> Markup:  # type: ignore[no-untyped-def]
+        text = caller("otherwise") if has_alternative else Markup("")
+        wording = "alternative (withheld figure)" if has_alternative else "left out (withheld figure)"
+        log.claims.append(Claim(template, line, "claim", source, reason, False, wording, _plain(text)))
         return text
 
 

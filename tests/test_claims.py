@@ -145,6 +145,20 @@ def test_a_draft_marks_a_failed_claim_and_lists_it() -> None:
     assert [c.text for c in log.failed] == ["Most do."]
 
 
+def test_a_claim_on_a_withheld_figure_uses_its_alternative_or_is_left_out() -> None:
+    from pipeline.disclosure import SuppressedFigure
+
+    class Hidden:
+        def value(self):
+            raise SuppressedFigure("R.value reads a withheld cell")
+
+    text, log = _render("a{% claim h.value() > 50 %}Most do.{% otherwise %} Some do.{% endclaim %}", h=Hidden())
+    assert text == "a Some do." and log.claims[0].wording == "alternative (withheld figure)"
+    text, log = _render("a{% claim h.value() > 50 %} Most do.{% endclaim %}", h=Hidden())
+    assert text == "a" and log.claims[0].wording == "left out (withheld figure)"
+    assert "withheld" in log.claims[0].evaluated
+
+
 def test_a_condition_on_plain_numbers_is_refused() -> None:
     with pytest.raises(SpecError, match="does not compare figures read from the tables"):
         _render(CLAIM, share=62.5)
@@ -198,7 +212,7 @@ def test_the_build_writes_every_claim_to_claims_csv(built) -> None:
         assert path.exists(), r
         assert 1 <= int(r["line"]) <= len(path.read_text(encoding="utf-8").splitlines()), r
         assert r["figures"] and r["text"], r
-        assert r["holds"] == "1" or r["wording"] == "alternative", r
+        assert r["holds"] == "1" or r["wording"].startswith(("alternative", "left out")), r
     html = (built / "report.html").read_text(encoding="utf-8")
     assert 'class="claim-failed"' not in html
 
