@@ -77,11 +77,16 @@ def load_targets(survey: str, specs_dir: Path = SPECS_DIR) -> list[Target]:
 
 def computed_cell(target: Target, tables: dict[str, Table]) -> tuple[float, bool]:
     """The unrounded value of the cell a target points at, and whether publications withhold
-    it (a base is never withheld: it is printed beside every withheld cell)."""
+    it (a base is never withheld: it is printed beside every withheld cell). A cell this
+    wave's table lacks is NaN, and its row reads "n/a": data that no longer have a figure
+    cannot reproduce it, which is not an error in the data."""
     table = tables.get(target.table)
     if table is None:
         raise SpecError(f"target {target.id}: unknown table {target.table!r}")
-    row = table.cell(target.series, target.category, target.column, target.stat)
+    try:
+        row = table.cell(target.series, target.category, target.column, target.stat)
+    except SpecError:  # another wave's data may lack the cell (a category outside a top-N list)
+        return math.nan, False
     value = float(row[{"base": "base", "n": "n"}.get(target.stat, "value")])
     return value, target.stat != "base" and withheld(row)
 
@@ -261,6 +266,20 @@ def _alternative_p(claim: Claim, tables: dict[str, Table], level: float) -> str:
     return f"z-test p {_p(z.pvalue)}; Fisher's exact p {_p(exact.pvalue)}"
 
 
+MISSING_CELLS = "n/a: this wave's table has no such cell"
+
+
+def _has_cells(table: Table, claim: Claim) -> bool:
+    """Whether the table has both cells a stated comparison compares (another wave's data may
+    lack one, e.g. a category outside a top-N list)."""
+    try:
+        for column in claim.columns:
+            table.cell(claim.series, claim.category, column, claim.stat)
+    except SpecError:
+        return False
+    return True
+
+
 def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0.95) -> list[ClaimRow]:
     """Run our test on each stated comparison and check it against what the source claims."""
     rows = []
@@ -268,6 +287,9 @@ def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0
         if c.table not in tables:
             raise SpecError(f"claim {c.id}: unknown table {c.table!r}")
         table = tables[c.table]
+        if not _has_cells(table, c):
+            rows.append(ClaimRow(c, MISSING_CELLS, None))
+            continue
         d = difference(table, c.category, c.columns[0], c.columns[1], c.series, c.stat, level, withhold=False)
         hidden = any(withheld(table.cell(c.series, c.category, col, c.stat)) for col in c.columns)
         outcome = "significant" if d.significant else "not significant"

@@ -245,6 +245,7 @@ class ClaimExtension(Extension):
         seen = getattr(parser, "_claims_seen", 0)
         parser._claims_seen = seen + 1
         source = self.environment.loader.get_source(self.environment, parser.name)[0] if parser.name else ""
+        source = re.sub(r"\{#.*?#\}", lambda m: " " * len(m.group(0)), source, flags=re.S)  # not comments
         tags = list(re.finditer(r"\{%-?\s*claim\s+(.*?)\s*-?%\}", source, re.S))
         return " ".join(tags[seen].group(1).split()) if seen < len(tags) else ""
 

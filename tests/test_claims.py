@@ -49,10 +49,31 @@ DEFINITIONS = re.compile(
 _LED = re.compile(r"\b(?:most(?:\s+often|\s+common(?:ly)?)?|commonest|top)\b(?=(?:\s+[\w'-]+){0,6}?\s*\{\{\s*R\.leaders\()",
                   re.IGNORECASE)
 
+_COMMENTS = re.compile(r"\{#.*?#\}", re.S)
+_NESTED = re.compile(r"\{%-?\s*(end)?(claim|qualitative)\b.*?%\}", re.S)
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
+
+
+def _without_checked_blocks(text: str) -> str:
+    """Blank every claim and qualitative block, outermost first (blocks nest)."""
+    depth, opened = 0, 0
+    spans = []
+    for m in _NESTED.finditer(text):
+        if not m.group(1):
+            depth, opened = depth + 1, (m.start() if depth == 0 else opened)
+        elif depth:
+            depth -= 1
+            if depth == 0:
+                spans.append((opened, m.end()))
+    for start, end in reversed(spans):
+        text = _blank(text, start, end)
+    return text
+
+
 _BLOCKS = [
-    re.compile(r"\{#.*?#\}", re.S),  # comments
-    re.compile(r"\{%-?\s*claim\b.*?\{%-?\s*endclaim\s*-?%\}", re.S),  # checked claims
-    re.compile(r"\{%-?\s*qualitative\b.*?\{%-?\s*endqualitative\s*-?%\}", re.S),  # not about the survey data
     re.compile(r"\{\{.*?\}\}", re.S),  # helper output
     re.compile(r"\{%.*?%\}", re.S),  # other tags
     re.compile(r"<[^>]+>"),  # markup
@@ -68,6 +89,8 @@ def unchecked_words(source: str) -> list[tuple[int, str, str]]:
     """(line, word, context) for each claim word left in a template's literal prose."""
     own = [p.strip() for m in _OWN_DEFINITIONS.finditer(source) for p in m.group(1).split(";") if p.strip()]
     text = _LED.sub(lambda m: " " * len(m.group(0)), source)
+    text = _COMMENTS.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    text = _without_checked_blocks(text)
     for block in _BLOCKS:  # blank each region out, keeping line numbers
         text = block.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
     text = DEFINITIONS.sub(lambda m: " " * len(m.group(0)), text)
@@ -190,6 +213,8 @@ def test_the_lint_finds_unchecked_words_and_passes_checked_ones() -> None:
     assert not unchecked_words("<p>{% claim x > 1 %}Most providers{% otherwise %}Some{% endclaim %}, "
                                "{{ R.words('t', 1) }} offer ten or more services.</p>")
     assert not unchecked_words('{# definitions: more often than not #}<p>It was more often than not.</p>')
+    nested = "{% claim a %}x{% otherwise %}{% claim b %}y{% otherwise %}z{% endclaim %} most{% endclaim %} Most"
+    assert [w for _, w, _ in unchecked_words(nested)] == ["Most"]  # the outer block ends at its own endclaim
 
 
 def test_differences_give_conditions_with_their_test(tables) -> None:
@@ -264,3 +289,25 @@ def test_a_phrase_follows_the_printed_direction(tables) -> None:
     assert alike.phrase() == "as likely as"  # 33% and 33%, no significant difference
     assert Difference(40.0, 33.0, untested).phrase() == "more likely than"
     assert Difference(33.0, 40.0, untested).phrase() == "less likely than"
+
+
+def test_a_claim_records_its_own_condition_even_after_a_comment_naming_the_tag() -> None:
+    source = "{# e.g. {% claim x > 1 %} #}{% claim share > 50 %}Most do.{% otherwise %}Few do.{% endclaim %}"
+    _, log = _render(source, share=Fact(60, "t"))
+    assert log.claims[0].condition == "share > 50"
+
+
+def test_the_audit_reads_a_missing_cell_as_not_available(tables) -> None:
+    """Another wave's table may lack a cell the 2020 report printed (a category outside a
+    top-N list): the audit says n/a for it instead of stopping the build."""
+    import copy
+    from pipeline.audit import audit, load_targets
+    targets = [t for t in load_targets("ccg_leads") if t.table == "works_less_well" and t.category is not None][:1]
+    assert targets, "the ccg_leads targets include a works_less_well category"
+    changed = dict(tables)
+    table = copy.deepcopy(tables["works_less_well"])
+    table.cells = table.cells[table.cells["category"] != targets[0].category].reset_index(drop=True)
+    table.__dict__.pop("_positions", None)
+    changed["works_less_well"] = table
+    [row] = audit(targets, changed)
+    assert row.computed == "n/a" and row.match is False
