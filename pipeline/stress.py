@@ -773,12 +773,12 @@ def _margins_kept(w: _Wave) -> bool:
 
 
 def stress_wave(data_dir: Path, out_dir: Path, seed: int, source: Source | None = None,
-                specs_dir: Path = SPECS_DIR) -> StressWave:
+                specs_dir: Path = SPECS_DIR, previous: bool = True) -> StressWave:
     """Write a plausible new wave of every survey in `data_dir` to `out_dir`, under `seed`.
 
     `source` is the given wave already read (`load_source`), for callers making many waves.
-    The folder names `data_dir` as its previous wave (wave.yaml), so a report built from it
-    compares the two; every other file of `data_dir` (frames, rename map) is copied.
+    With `previous` the folder names `data_dir` as its previous wave (wave.yaml), so a report
+    built from it compares the two; every other file of `data_dir` (frames, rename map) is copied.
     """
     source = source or load_source(data_dir, specs_dir)
     meter = Meter(source)
@@ -787,7 +787,7 @@ def stress_wave(data_dir: Path, out_dir: Path, seed: int, source: Source | None 
         w = _Wave(source, meter, rng)
         found = _try(w, seed)
         if found is not None:
-            return _write(w, found, seed, Path(data_dir), Path(out_dir))
+            return _write(w, found, seed, Path(data_dir), Path(out_dir), previous)
     raise OhmskError(f"stress wave seed {seed}: no wave with every kind of perturbation found in "
                      f"{ATTEMPTS} attempts from {data_dir}")
 
@@ -814,7 +814,8 @@ def _try(w: _Wave, seed: int) -> list[Perturbation] | None:
 
 # -- writing the folder ---------------------------------------------------------------------------
 
-def _write(w: _Wave, found: list[Perturbation], seed: int, data_dir: Path, out_dir: Path) -> StressWave:
+def _write(w: _Wave, found: list[Perturbation], seed: int, data_dir: Path, out_dir: Path,
+           previous: bool) -> StressWave:
     source = w.source
     out_dir.mkdir(parents=True, exist_ok=True)
     books = source.specs.codebooks
@@ -833,8 +834,9 @@ def _write(w: _Wave, found: list[Perturbation], seed: int, data_dir: Path, out_d
         for name, frame in _family_frames(source, fam, order).items():
             write_sav(frame, books[name], out_dir / books[name].file)
             sizes[name] = (len(source.raw[name]), len(frame))
-    previous = json.dumps(str(data_dir.resolve()))  # a JSON string is a YAML string
-    (out_dir / WAVE_FILE).write_text(f"wave: stress-{seed}\nprevious: {previous}\n", encoding="utf-8")
+    if previous:
+        path = json.dumps(str(data_dir.resolve()))  # a JSON string is a YAML string
+        (out_dir / WAVE_FILE).write_text(f"wave: stress-{seed}\nprevious: {path}\n", encoding="utf-8")
     return StressWave(seed, out_dir, data_dir, {n: sizes[n] for n in books}, found)
 
 
