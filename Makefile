@@ -13,6 +13,7 @@ SPECS  ?=
 RESTRICTED ?=
 # DRAFT=1: report marks (and lists) claims whose condition fails on the data instead of stopping
 DRAFT  ?=
+SEED   ?=
 
 # Charts are drawn to SVG by the Chromium named by BROWSER_PATH, else the chromium on PATH
 # (pipeline/svg.py). Pin Debian's when present; on the very first run of a fresh machine setup
@@ -25,13 +26,14 @@ FROM = $(if $(DATA),--data $(DATA)) $(if $(SPECS),--specs $(SPECS))
 TO   = $(if $(OUT),--out $(OUT))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup os-deps raw validate report audit test bench schema clean
+.PHONY: help setup os-deps raw validate report audit test bench schema stress-wave clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  options: DATA=path (folder of .sav files), OUT=path (outputs), SPECS=path (specs), PYTHON=python3.11,"
 	@echo "           RESTRICTED=1 (report: also the unsuppressed figures, in OUT/restricted/; never publish them)"
 	@echo "           DRAFT=1 (report: mark claims that do not hold on the data, and list them, instead of stopping)"
+	@echo "           SEED=n (stress-wave: which wave; OUT= is where it is written, default stress-wave-SEED/)"
 
 setup: os-deps $(STAMP) $(AXE) ## OS packages (as root), .venv, the Python packages in pyproject.toml, axe-core
 
@@ -70,6 +72,10 @@ bench: setup ## time full, unchanged and one-table builds, and the engine at 1,0
 
 schema: setup ## rewrite the JSON Schemas of the spec files (survey_specs/schemas/) from pipeline/schema
 	$(RUN) schema $(if $(SPECS),--out $(SPECS)/schemas)
+
+stress-wave: setup ## write a plausible new wave of the data under SEED= to OUT= (DATA=, SPECS=)
+	@test -n "$(SEED)" || { echo "make stress-wave needs SEED=n (e.g. make stress-wave SEED=3)"; exit 2; }
+	$(RUN) stress-wave --seed $(SEED) --out $(or $(OUT),stress-wave-$(SEED)) $(FROM)
 
 clean: ## remove generated outputs (keeps outputs/README.md) and .pytest_cache
 	[ ! -d outputs ] || find outputs -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

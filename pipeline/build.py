@@ -58,11 +58,14 @@ def prepare(book: Codebook, data_dir: Path,
     return cleaned, dataset
 
 
-def validate(specs_dir: Path, data_dir: Path, progress: Callable[[str], None]) -> None:
+def validate(specs_dir: Path, data_dir: Path, progress: Callable[[str], None],
+             spec: ReportSpec | None = None) -> None:
     """Every check `make report` makes before it computes anything, and nothing else: the specs
     (and the tools' specs), the data folder's YAML, and each survey's data and routing, in
-    `data_dir` and in the previous wave it names. Raises listing every problem found."""
-    spec = load_report_spec(specs_dir)
+    `data_dir` and in the previous wave it names. Raises listing every problem found.
+
+    `spec` is `specs_dir` already loaded, for callers checking many data folders."""
+    spec = spec or load_report_spec(specs_dir)
     check_tool_specs(spec.checked)
     progress(f"specs: {len(spec.codebooks)} codebooks, {len(spec.tables)} tables, "
              f"{sum(len(p.targets) for p in spec.checked.published.values())} published targets checked")

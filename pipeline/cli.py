@@ -1,4 +1,4 @@
-"""Command line: `ohmsk raw | validate | report | audit | bench | schema`.
+"""Command line: `ohmsk raw | validate | report | audit | bench | schema | stress-wave`.
 
 User mistakes (bad data, bad specs, missing files) end with a readable message and exit 2;
 only genuine bugs show a traceback.
@@ -98,21 +98,32 @@ def cmd_bench(args: argparse.Namespace) -> None:
     run_bench(Path(args.data), Path(args.specs), scale_only=args.scale_only, progress=_progress)
 
 
+def cmd_stress_wave(args: argparse.Namespace) -> None:
+    """Write a plausible new wave (a stress wave) of the data under a seed, and say what it holds."""
+    from .stress import stress_wave
+
+    wave = stress_wave(Path(args.data), Path(args.out), args.seed, specs_dir=Path(args.specs))
+    print(wave.summary())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ohmsk", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, func in [("raw", cmd_raw), ("validate", cmd_validate), ("report", cmd_report),
-                       ("audit", cmd_audit), ("bench", cmd_bench), ("schema", cmd_schema)]:
+                       ("audit", cmd_audit), ("bench", cmd_bench), ("schema", cmd_schema),
+                       ("stress-wave", cmd_stress_wave)]:
         p = sub.add_parser(name, help=func.__doc__.splitlines()[0])
         p.add_argument("--data", default=str(RAW), help="folder of raw .sav files (default raw/)")
         out = {"raw": None, "schema": str(SPECS_DIR / "schemas")}.get(name, str(OUTPUTS))
-        p.add_argument("--out", default=out, help="output folder")
+        p.add_argument("--out", default=out, required=name == "stress-wave", help="output folder")
         p.add_argument("--specs", default=str(SPECS_DIR), help="folder of survey specs (default survey_specs/)")
         if name == "report":
             p.add_argument("--restricted", action="store_true",
                            help="also write the unsuppressed figures to OUT/restricted/ (never publish it)")
             p.add_argument("--draft", action="store_true",
                            help="mark claims that do not hold on this data (and list them) instead of stopping")
+        if name == "stress-wave":
+            p.add_argument("--seed", type=int, required=True, help="the seed: the same seed writes the same wave")
         if name == "bench":
             p.add_argument("--scale-only", action="store_true", help="only the million-respondent engine test")
         p.set_defaults(func=func)

@@ -121,12 +121,7 @@ def _build(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store, pool: 
             write_audit([*audit_rows, *claim_rows], out_dir / "audit.csv")
             if restricted_dir:
                 write_audit([*audit_rows, *claim_rows], restricted_dir / "audit.csv", published=False)
-        meta = {"config": spec.config, "codebooks": spec.codebooks, "results": results,
-                "margins": {name: margin_rows(results.datasets[name], sw) for name, sw in results.weights.items()},
-                "edition_date": edition_date,
-                "glossary": spec.checked.glossary.model_dump(),
-                "appendix": _appendix_data(results, exhibits, audit_rows, claim_rows),
-                "waves": waves}
+        meta = _meta(spec, results, exhibits, audit_rows, claim_rows, waves, edition_date)
         with stages("print document"):
             pdf_ctx = ReportContext(tables, exhibits, "pdf", env,
                                     figure_markup(figures, exhibits, "pdf", figures_dir, formats), level, formats,
@@ -166,6 +161,40 @@ def _report_failed_claims(log: ClaimLog, progress: Callable[[str], None]) -> Non
                  f"listed in claims.csv):")
     for c in log.failed:
         progress(f"  {c.template}:{c.line}: \u201c{c.text[:120]}\u201d: {c.evaluated}")
+
+
+def render_html(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store | None = None,
+                progress: Callable[[str], None] = lambda message: None, draft: bool = False) -> ClaimLog:
+    """out_dir/report.html alone, as cheaply as the report's prose can be had: the data stages
+    (and the previous wave's, if one is declared), the audit and the Jinja render, but no PDF,
+    CSV, workbook or chart export, and the charts left out of the page (their data tables stay).
+    For checking the prose of many data folders (tests/test_stress.py); `make report` builds
+    the same page with its charts in `_build`. Writes claims.csv beside it; returns the claims."""
+    cache = cache or Store(None)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = compute(spec, data_dir, cache)
+    exhibits = number_exhibits(results.tables, spec.tables)
+    formats = Formats.of(spec.config["conventions"])
+    waves = _wave_data(spec, data_dir, results, out_dir, cache, progress)
+    audit_rows, claim_rows = run_audit(spec.config["surveys"], results.tables, results.level, spec.folder,
+                                       spec.checked.published)
+    meta = _meta(spec, results, exhibits, audit_rows, claim_rows, waves, _data_date(spec.codebooks))
+    ctx = ReportContext(results.tables, exhibits, "html", environment(None, formats), {}, results.level, formats,
+                        draft)
+    _write_html(spec.config, ctx, meta, out_dir)
+    write_claims(ctx.claims, out_dir / "claims.csv")
+    return ctx.claims
+
+
+def _meta(spec: ReportSpec, results, exhibits: dict, audit_rows: list, claim_rows: list, waves: dict | None,
+          edition_date: datetime) -> dict:
+    """What the templates read besides the tables (`meta`), the same for HTML and print."""
+    return {"config": spec.config, "codebooks": spec.codebooks, "results": results,
+            "margins": {name: margin_rows(results.datasets[name], sw) for name, sw in results.weights.items()},
+            "edition_date": edition_date,
+            "glossary": spec.checked.glossary.model_dump(),
+            "appendix": _appendix_data(results, exhibits, audit_rows, claim_rows),
+            "waves": waves}
 
 
 def _figures(exhibits: dict, table_keys: dict[str, str], cache: Store, formats: Formats) -> dict[str, dict]:
