@@ -36,7 +36,7 @@ from .build import prepare
 from .derive import Dataset
 from .errors import OhmskError
 from .expr import mask
-from .inputs import RENAME_FILE, SPECS_DIR, WAVE_FILE
+from .inputs import SPECS_DIR, WAVE_FILE
 from .reconstruct.sav import write_sav
 from .schema.reading import read_valid
 from .specs import Codebook, Series, TableSpec, load_codebook, load_tables
