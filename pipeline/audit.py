@@ -292,6 +292,9 @@ def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0
             continue
         d = difference(table, c.category, c.columns[0], c.columns[1], c.series, c.stat, level, withhold=False)
         hidden = any(withheld(table.cell(c.series, c.category, col, c.stat)) for col in c.columns)
+        if d.comparison is None:  # a compared group has no respondents in this wave
+            rows.append(ClaimRow(c, f"n/a: {d.withheld}", None, hidden))
+            continue
         outcome = "significant" if d.significant else "not significant"
         computed = (f"{outcome}: {d.comparison.test} p {_p(d.comparison.pvalue)} "
                     f"({d.a:.1f} vs {d.b:.1f})")

@@ -311,3 +311,16 @@ def test_the_audit_reads_a_missing_cell_as_not_available(tables) -> None:
     changed["works_less_well"] = table
     [row] = audit(targets, changed)
     assert row.computed == "n/a" and row.match is False
+
+
+def test_a_comparison_with_an_empty_group_is_not_made(tables) -> None:
+    """A wave may leave a subgroup (or everyone outside it) without respondents: nothing is
+    compared, and the audit reads n/a instead of stopping on a zero base."""
+    import copy
+    from pipeline.compare import difference
+    changed = copy.deepcopy(tables["capacity_taken"])
+    c = changed.cells
+    c.loc[c["column"] == "size10=2", ["value", "n", "base", "n_eff"]] = [float("nan"), 0, 0, 0.0]
+    changed.__dict__.pop("_positions", None)
+    d = difference(changed, 1, "size10=1", "size10=2", withhold=False)
+    assert not d.shown and "no respondents" in d.withheld
