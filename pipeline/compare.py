@@ -191,10 +191,12 @@ def difference(table: Table, category: int | str | None, col_a: str, col_b: str,
         return Difference.withheld_by(f"table {table.spec.id!r}, column {hidden['column']!r} is withheld")
     if col_b == TOTAL:
         b = rest_of(b, a)
+    least = 2 if stat == "mean" else 0  # a mean's spread needs two respondents
     empty = [cell["column"] if cell is a or col_b != TOTAL else "the rest" for cell in (a, b)
-             if not float(cell["n_eff"]) > 0 or np.isnan(float(cell["value"]))]
+             if not float(cell["n_eff"]) > least or np.isnan(float(cell["value"]))]
     if empty:  # nobody to compare (a wave may leave a subgroup, or everyone outside it, empty)
-        return Difference.withheld_by(f"table {table.spec.id!r}: no respondents in {' or '.join(empty)}")
+        return Difference.withheld_by(f"table {table.spec.id!r}: too few respondents in {' or '.join(empty)} "
+                                      f"to compare")
     what = f"{a['series_label']}: {a['category_label']}" if category is not None else str(a["series_label"])
     label = f"{table.spec.id} {what} ({stat}), {col_a} vs {'the rest' if col_b == TOTAL else col_b}"
     return Difference(float(a["value"]), float(b["value"]), compare_cells(a, b, level, table.fraction), label=label)
