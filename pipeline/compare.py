@@ -191,9 +191,11 @@ def difference(table: Table, category: int | str | None, col_a: str, col_b: str,
         return Difference.withheld_by(f"table {table.spec.id!r}, column {hidden['column']!r} is withheld")
     if col_b == TOTAL:
         b = rest_of(b, a)
-    least = 2 if stat == "mean" else 0  # a mean's spread needs two respondents
-    empty = [cell["column"] if cell is a or col_b != TOTAL else "the rest" for cell in (a, b)
-             if not float(cell["n_eff"]) > least or np.isnan(float(cell["value"]))]
+    def enough(cell: pd.Series) -> bool:  # a mean's spread needs two respondents, a share one
+        n = float(cell["n_eff"])
+        return (n >= 2 if stat == "mean" else n > 0) and not np.isnan(float(cell["value"]))
+
+    empty = [cell["column"] if cell is a or col_b != TOTAL else "the rest" for cell in (a, b) if not enough(cell)]
     if empty:  # nobody to compare (a wave may leave a subgroup, or everyone outside it, empty)
         return Difference.withheld_by(f"table {table.spec.id!r}: too few respondents in {' or '.join(empty)} "
                                       f"to compare")
