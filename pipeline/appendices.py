@@ -13,6 +13,7 @@ import pandas as pd
 from .audit import NOT_SHOWN, AuditRow, ClaimRow
 from .clean import CleanData
 from .derive import Dataset
+from .errors import SpecError
 from .present import fmt_number
 from .render import Exhibit, exhibit_label
 from .specs import Codebook, Variable
@@ -36,8 +37,12 @@ class AuditLine:
 
 def _describe(tables: dict[str, Table], table: str, series: str | None, category, column: str,
               stat: str) -> str:
-    """'Series: category (column)' in words, from the cell's own labels."""
-    row = tables[table].cell(series, category, column, stat)
+    """'Series: category (column)' in words, from the cell's own labels (a cell this wave's
+    table lacks, e.g. a category outside a top-N list, is named by its address)."""
+    try:
+        row = tables[table].cell(series, category, column, stat)
+    except SpecError:
+        return f"{series or ''} {category if category is not None else ''} ({column}, {stat}): not in this wave's table"
     parts = [str(row["series_label"])]
     if category is not None:
         parts.append(str(row["category_label"]))
