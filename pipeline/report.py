@@ -23,6 +23,7 @@ from .audit import claims_summary, run_audit, summary, write_audit
 from .build import ReportSpec, compute, load_report_spec
 from .cache import Store, digest
 from .claims import ClaimLog, write_claims
+from .coverage import coverage
 from .disclosure import reset_restricted
 from .errors import OhmskError
 from .figures import figure_spec
@@ -190,6 +191,7 @@ def _meta(spec: ReportSpec, results, exhibits: dict, audit_rows: list, claim_row
           edition_date: datetime) -> dict:
     """What the templates read besides the tables (`meta`), the same for HTML and print."""
     return {"config": spec.config, "codebooks": spec.codebooks, "results": results,
+            "coverage": coverage(spec.codebooks, results.cleaned),
             "margins": {name: margin_rows(results.datasets[name], sw) for name, sw in results.weights.items()},
             "edition_date": edition_date,
             "glossary": spec.checked.glossary.model_dump(),

@@ -324,3 +324,11 @@ def test_a_comparison_with_an_empty_group_is_not_made(tables) -> None:
     changed.__dict__.pop("_positions", None)
     d = difference(changed, 1, "size10=1", "size10=2", withhold=False)
     assert not d.shown and "too few respondents" in d.withheld
+
+
+def test_coverage_is_the_completion_rate_and_the_fpc_effect() -> None:
+    from pipeline.coverage import Coverage
+    c = Coverage(kept=111, size=191)
+    assert c.rate == pytest.approx(100 * 111 / 191)
+    assert c.se_reduction == pytest.approx(100 * (1 - (1 - 111 / 191) ** 0.5))
+    assert Coverage(kept=50, size=None).rate is None and Coverage(kept=50, size=None).se_reduction is None
