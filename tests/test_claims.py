@@ -35,14 +35,20 @@ CLAIM_WORDS = re.compile(r"\b(" + "|".join([
     r"significant(ly)?", r"stand(s)? out",
 ]) + r")\b", re.IGNORECASE)
 
+def _spaced(pattern: str) -> str:
+    """A pattern whose spaces match any run of whitespace, so a phrase broken across template
+    lines still matches."""
+    return pattern.replace(" ", r"\s+")
+
+
 # Wording that defines a category or a question rather than claiming anything of the data
 # ("ten or more", "fewer than 200", "at least some of the time", "more than one service").
-DEFINITIONS = re.compile(
+DEFINITIONS = re.compile(_spaced(
     r"\b(?:(?:more|fewer|less|greater) than (?:\d[\d,]*|one|two|three|four|five|ten|a quarter|half)"
     r"|or (?:more|fewer)|at least|first (?:time|instance)|the same (?:question|way|survey)"
     r"|each (?:survey|question|respondent|chart|table|figure|exhibit|section|chapter|case)"
     r"|all (?:or most|the|of the)\b(?= (?:survey|question|chapter|figure|table|section|case studies))"
-    r"|most or all|all or most|none of them|in all or most cases)\b", re.IGNORECASE)
+    r"|most or all|all or most|none of them|in all or most cases)\b"), re.IGNORECASE)
 
 # A ranking word just before R.leaders(...) (which names every category tied for the lead) is
 # made true by the helper: "clients most often commission {{ R.leaders(...) }}".
@@ -93,10 +99,10 @@ def unchecked_words(source: str) -> list[tuple[int, str, str]]:
     text = _without_checked_blocks(text)
     for block in _BLOCKS:  # blank each region out, keeping line numbers
         text = block.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-    text = DEFINITIONS.sub(lambda m: " " * len(m.group(0)), text)
+    text = DEFINITIONS.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
     for phrase in own:
         words = r"\s+".join(map(re.escape, phrase.split()))
-        text = re.sub(rf"\b{words}\b", lambda m: re.sub(r"[^\n]", " ", m.group(0)), text, flags=re.I)
+        text = re.sub(rf"(?<!\w){words}(?!\w)", lambda m: re.sub(r"[^\n]", " ", m.group(0)), text, flags=re.I)
     found = []
     for m in CLAIM_WORDS.finditer(text):
         line = text.count("\n", 0, m.start()) + 1
