@@ -166,18 +166,29 @@ def _withheld_clause(rows: list, published: bool) -> tuple[list, str]:
             f"; {len(hidden)} rest on cells this edition withholds (base under its minimum), so ours are not shown")
 
 
-def claims_summary(rows: list[ClaimRow], published: bool = False) -> str:
+def claims_summary(rows: list[ClaimRow], published: bool = False, reproduces: bool = True) -> str:
+    """'N of M significance claims agree with our tests' (in significance and direction); for
+    an edition with other data than the source's (`reproduces` False), worded as a comparison."""
     shown, hidden = _withheld_clause(rows, published)
     checked = [r for r in shown if r.match is not None]
     agree = sum(r.match for r in checked)
+    if not reproduces:
+        return (f"{agree} of the {len(checked)} differences it called significant or not significant test the same "
+                f"way, in the same direction, in this edition's data; {len(shown) - len(checked)} further "
+                "stated differences tested" + hidden)
     return (f"{agree} of {len(checked)} significance claims agree with our tests; "
             f"{len(shown) - len(checked)} further stated differences tested" + hidden)
 
 
-def summary(rows: list[AuditRow], published: bool = False) -> str:
-    """'N of M published statistics reproduced' (for a publication: of those it may show)."""
+def summary(rows: list[AuditRow], published: bool = False, reproduces: bool = True) -> str:
+    """'N of M published statistics reproduced' (for a publication: of those it may show); for
+    an edition with other data than the source's (`reproduces` False), worded as a comparison,
+    since its figures are not expected to equal the printed ones."""
     shown, hidden = _withheld_clause(rows, published)
     reproduced = sum(r.match for r in shown)
+    if not reproduces:
+        return (f"{reproduced} of {len(rows)} published statistics are the same in this edition, "
+                f"{len(shown) - reproduced} differ" + hidden)
     explained = sum(1 for r in shown if not r.match and r.explained)
     text = f"{reproduced} of {len(rows)} published statistics reproduced"
     if explained:
@@ -204,6 +215,7 @@ class Claim:
     claim: str
     note: str
     contradiction: str
+    direction: str | None = None  # 'higher' or 'lower': the first column against the second, as the source says
 
     @property
     def cell(self) -> str:
@@ -215,7 +227,7 @@ def claims_from(spec: Published | None) -> list[Claim]:
     """The stated subgroup differences from a validated published file."""
     return [Claim(id=c.id, survey=spec.survey, figure=c.figure, table=c.table, series=c.series,
                   category=c.category, columns=(c.columns[0], c.columns[1]), stat=c.stat, claim=c.claim,
-                  note=c.note, contradiction=c.contradiction)
+                  note=c.note, contradiction=c.contradiction, direction=c.direction)
             for c in (spec.claims if spec else ())]
 
 
@@ -280,8 +292,33 @@ def _has_cells(table: Table, claim: Claim) -> bool:
     return True
 
 
-def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0.95) -> list[ClaimRow]:
-    """Run our test on each stated comparison and check it against what the source claims."""
+def _sign(x: float) -> int:
+    return (x > 0) - (x < 0)
+
+
+def printed_direction(claim: Claim, targets: list[Target]) -> int:
+    """Which way the source says the difference goes: +1 when the first column's figure is the
+    higher, -1 when lower, 0 when unknown. Declared by the claim's `direction`, or else read
+    from the source's own printed figures of both cells (a subgroup against the total goes the
+    way it goes against the rest), when it prints both and they differ."""
+    if claim.direction:
+        return {"higher": 1, "lower": -1}[claim.direction]
+    printed = {}
+    for t in targets:
+        if (t.table, t.series, t.category, t.stat) == (claim.table, claim.series, claim.category, claim.stat) \
+                and t.column in claim.columns and not t.published.startswith("<") and t.compare == "eq":
+            printed.setdefault(t.column, float(t.published.rstrip("%").replace(",", "")))
+    if len(printed) < 2:
+        return 0
+    return _sign(printed[claim.columns[0]] - printed[claim.columns[1]])
+
+
+def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0.95,
+                 targets: list[Target] = ()) -> list[ClaimRow]:
+    """Run our test on each stated comparison and check it against what the source claims: a
+    claim agrees when our test agrees on significance and, where the source's direction is
+    known (`printed_direction`), our difference goes the same way, so a difference that
+    reversed and stayed significant does not agree."""
     rows = []
     for c in claims:
         if c.table not in tables:
@@ -302,7 +339,11 @@ def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0
             computed += f", finite population correction f = {tables[c.table].fraction:.3f}"
         if c.stat == "pct":
             computed += f" [{_alternative_p(c, tables, level)}]"
-        match = None if c.claim == "stated" else (d.significant == (c.claim == "significant"))
+        direction = printed_direction(c, list(targets))
+        reversed_ = direction != 0 and _sign(d.a - d.b) != direction
+        if reversed_:
+            computed += "; the difference goes the other way from the source's"
+        match = None if c.claim == "stated" else (d.significant == (c.claim == "significant") and not reversed_)
         rows.append(ClaimRow(c, computed, match, hidden))
     return rows
 
@@ -315,5 +356,6 @@ def run_audit(surveys: list[str], tables: dict[str, Table], level: float = 0.95,
     found = {s: published.get(s) for s in surveys} if published is not None else {
         s: _published(s, specs_dir) for s in surveys}
     rows = [r for survey in surveys for r in audit(targets_from(found[survey]), tables)]
-    claims = [r for survey in surveys for r in audit_claims(claims_from(found[survey]), tables, level)]
+    claims = [r for survey in surveys
+              for r in audit_claims(claims_from(found[survey]), tables, level, targets_from(found[survey]))]
     return rows, claims

@@ -46,13 +46,14 @@ def load_report_spec(specs_dir: Path = SPECS_DIR) -> ReportSpec:
                       tables=tables, checked=checked, folder=specs_dir)
 
 
-def prepare(book: Codebook, data_dir: Path,
-            others: dict[str, Dataset] | None = None) -> tuple[CleanData, Dataset]:
+def prepare(book: Codebook, data_dir: Path, others: dict[str, Dataset] | None = None,
+            previous: bool = False) -> tuple[CleanData, Dataset]:
     """Load, validate and derive one survey; raises ValidationError listing every problem.
 
-    `others` are the surveys prepared before this one, which `link` variables may read.
+    `others` are the surveys prepared before this one, which `link` variables may read. A
+    `previous` wave is read for what it has (pipeline.clean.clean).
     """
-    cleaned = clean(load(book, data_dir), book)
+    cleaned = clean(load(book, data_dir), book, previous)
     dataset = derive(cleaned, others)
     check_routing(cleaned, dataset.frame, dataset.asked)
     return cleaned, dataset
@@ -74,14 +75,15 @@ def validate(specs_dir: Path, data_dir: Path, progress: Callable[[str], None],
     for folder in [data_dir] + ([waves.previous_dir] if waves else []):
         if not folder.is_dir():
             raise OhmskError(f"{folder}: data folder not found")
-        check_data_folder(spec.checked, folder)
+        before = folder != data_dir  # the previous wave: read for what it has
+        check_data_folder(spec.checked, folder, previous=before)
         datasets: dict[str, Dataset] = {}
         for name, book in spec.codebooks.items():
             if any(d.kind == "link" and d.source not in datasets for d in book.derived.values()):
                 progress(f"{name}: not checked, as a survey it links to failed")
                 continue
             try:
-                cleaned, datasets[name] = prepare(book, folder, datasets)
+                cleaned, datasets[name] = prepare(book, folder, datasets, previous=before)
             except ValidationError as exc:
                 problems += exc.problems
                 continue
@@ -117,33 +119,37 @@ def sampling_fractions(spec: ReportSpec, cleaned: dict[str, CleanData]) -> dict[
     return out
 
 
-def _data_key(book: Codebook, data_dir: Path, linked: list[str]) -> str:
-    """What one survey's prepared data depend on: codebook, data file, rename map, linked surveys."""
+def _data_key(book: Codebook, data_dir: Path, linked: list[str], previous: bool = False) -> str:
+    """What one survey's prepared data depend on: codebook, data file, rename map, linked
+    surveys, and whether it is read as a previous wave."""
     sav = data_dir / book.file
     return digest(code_version(), repr(book), str(data_dir.resolve()),  # the cleaning log names the files
-                  file_digest(sav, sav.with_suffix(".csv"), data_dir / RENAME_FILE), *linked)
+                  file_digest(sav, sav.with_suffix(".csv"), data_dir / RENAME_FILE), *linked,
+                  *(["previous wave"] if previous else []))
 
 
-def _prepared(spec: ReportSpec, data_dir: Path, cache: Store) -> tuple[dict, dict, dict[str, str]]:
+def _prepared(spec: ReportSpec, data_dir: Path, cache: Store,
+              previous: bool = False) -> tuple[dict, dict, dict[str, str]]:
     """Every survey loaded, validated and derived, in report.yaml order (links read earlier ones)."""
     cleaned: dict[str, CleanData] = {}
     datasets: dict[str, Dataset] = {}
     keys: dict[str, str] = {}
     for name, book in spec.codebooks.items():
-        keys[name] = _data_key(book, data_dir, list(keys.values()))
+        keys[name] = _data_key(book, data_dir, list(keys.values()), previous)
         hit = cache.load(keys[name])
         if hit is None:
-            hit = prepare(book, data_dir, datasets)
+            hit = prepare(book, data_dir, datasets, previous)
             cache.save(keys[name], hit)
         cleaned[name], datasets[name] = hit
     return cleaned, datasets, keys
 
 
-def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None) -> Results:
-    """Every table of the report, computed from the respondent rows in `data_dir`."""
+def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None, previous: bool = False) -> Results:
+    """Every table of the report, computed from the respondent rows in `data_dir` (read for
+    what it has when it is the `previous` wave)."""
     cache = cache or Store(None)
-    folder = check_data_folder(spec.checked, data_dir)
-    cleaned, datasets, data_keys = _prepared(spec, data_dir, cache)
+    folder = check_data_folder(spec.checked, data_dir, previous)
+    cleaned, datasets, data_keys = _prepared(spec, data_dir, cache, previous)
     config = spec.config.get("weighting", {})
     weights = {name: weigh(datasets[name], config[name], folder.frames[name], data_dir / config[name]["frame"])
                for name in datasets if name in config}

@@ -26,6 +26,7 @@ class CleanData:
     missing: dict[str, pd.Series]
     log: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    absent: tuple[str, ...] = ()  # a previous wave's columns it does not have (blank, not compared)
 
 
 def _fmt(value: object) -> str:
@@ -94,17 +95,32 @@ def _check_range(values: pd.Series, var: Variable, frame: pd.DataFrame, out: _Co
     out.rows("error", var.name, frame, bad, values, f"outside the valid range {lo:g} to {hi:g}")
 
 
-def clean(raw: RawData, book: Codebook) -> CleanData:
-    """Validate structure and return typed answers indexed by respondent id."""
+ABSENT_RULE = "not in this previous wave's file (a question added since): left blank and not compared"
+RECODED_RULE = "codes outside this wave's codebook (the question was recoded since): left blank and not compared"
+
+
+def clean(raw: RawData, book: Codebook, previous: bool = False) -> CleanData:
+    """Validate structure and return typed answers indexed by respondent id.
+
+    A `previous` wave is read against this wave's codebook for what it has: a question it
+    lacks (added since), or whose codes it uses that this wave's codebook does not have
+    (recoded since), is left blank, logged and not compared, rather than stopping the build.
+    This wave's own file must have every question.
+    """
     out = _Collector(raw.path.name)
     ids = _check_ids(raw, book, out)
     frame = raw.frame.copy()
     if ids is not None:
         frame.index = pd.Index([_fmt(v) for v in ids], name=book.id)
     expected = [c for v in book.variables.values() if v.type != "id" for c in v.columns]
-    for col in expected:
-        if col not in frame.columns:
-            out.add("error", col, "-", "-", "variable listed in the codebook is missing from the file")
+    absent = [c for c in expected if c not in frame.columns]
+    if previous:
+        absent += _recoded(frame, book, absent)
+        for col in absent:
+            out.add("warning", col, "-", "-", ABSENT_RULE if col not in frame.columns else RECODED_RULE)
+        frame = frame.drop(columns=[c for c in absent if c in frame.columns])
+    for col in absent if not previous else ():
+        out.add("error", col, "-", "-", "variable listed in the codebook is missing from the file")
     for col in frame.columns:
         if col not in expected and col != book.id:
             out.add("warning", col, "-", "-", "variable not in the codebook; ignored")
@@ -130,8 +146,28 @@ def clean(raw: RawData, book: Codebook) -> CleanData:
             data[col] = values
     _raise_errors(out.problems)
     result = pd.DataFrame(data, index=frame.index)
+    for var in book.variables.values():  # blank: every table of it has no base, so nothing is compared
+        for col in (c for c in var.columns if c in absent):
+            result[col] = "" if var.type == "text" else np.nan
+    result = result[[c for c in expected if c in result.columns]]
     return CleanData(codebook=book, file=raw.path.name, frame=result, missing=missing,
-                     log=list(out.problems), counts={"read": len(frame)})
+                     log=list(out.problems), counts={"read": len(frame)}, absent=tuple(absent))
+
+
+def _recoded(frame: pd.DataFrame, book: Codebook, absent: list[str]) -> list[str]:
+    """A previous wave's columns holding codes this wave's codebook does not have: every column
+    of such a question, since its answers do not mean what this wave's codes mean."""
+    out: list[str] = []
+    for var in book.variables.values():
+        if var.type not in ("single", "multi", "scale") or any(c in absent for c in var.columns):
+            continue
+        allowed = {0, 1} if var.type == "multi" else set(var.codes) | set(var.missing)
+        for col in var.columns:
+            values = pd.to_numeric(frame[col], errors="coerce")
+            if (values.notna() & ~values.isin(list(allowed))).any():
+                out += list(var.columns)
+                break
+    return out
 
 
 def _raise_errors(problems: list[Problem]) -> None:
@@ -144,7 +180,7 @@ def check_routing(clean_data: CleanData, frame: pd.DataFrame, asked: dict[str, p
     book = clean_data.codebook
     out = _Collector(clean_data.file)
     for var in book.variables.values():
-        if var.type in ("id", "text"):
+        if var.type in ("id", "text") or any(c in clean_data.absent for c in var.columns):
             continue
         mask = asked[var.name]
         for col in var.columns:

@@ -1,6 +1,8 @@
 """Derive stage: add the codebook's derived variables and work out who was asked what."""
 from __future__ import annotations
 
+import ast
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -99,6 +101,9 @@ def derive(clean: CleanData, others: Mapping[str, Dataset] | None = None) -> Dat
     book = clean.codebook
     frame = clean.frame.copy()
     asked: dict[str, pd.Series] = {}
+    gone = _absent(clean)  # a previous wave's questions it lacks: asked of nobody, so no figure has a base
+    for name in gone & set(book.variables):
+        asked[name] = pd.Series(False, index=frame.index)
 
     def asked_for(name: str) -> pd.Series:
         if name not in asked:
@@ -114,6 +119,9 @@ def derive(clean: CleanData, others: Mapping[str, Dataset] | None = None) -> Dat
             applies = asked[der.of] if der.of in asked else asked_for(der.of)
         else:
             applies = pd.Series(True, index=frame.index)
+        if gone and _reads(der, gone):  # made from a question the previous wave lacks
+            applies = pd.Series(False, index=frame.index)
+            gone.add(der.name)
         frame[der.name] = values.where(applies)
         asked[der.name] = applies
         if i % 50 == 0:
@@ -122,3 +130,21 @@ def derive(clean: CleanData, others: Mapping[str, Dataset] | None = None) -> Dat
         if book.variables[name].type != "id":
             asked_for(name)
     return Dataset(codebook=book, frame=frame, asked=asked)
+
+
+def _absent(clean: CleanData) -> set[str]:
+    """The questions (and their columns) a previous wave's file lacks (pipeline.clean.clean)."""
+    if not clean.absent:
+        return set()
+    out = set(clean.absent)
+    out |= {v.name for v in clean.codebook.variables.values() if any(c in clean.absent for c in v.columns)}
+    return out
+
+
+def _reads(der: Derived, names: set[str]) -> bool:
+    """Whether a derived variable is made from, or routed by, any of `names`."""
+    used = {der.of} if der.of else set()
+    for text in (der.expr, der.asked):
+        if text:
+            used |= {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
+    return bool(used & names)

@@ -28,15 +28,17 @@ from .disclosure import reset_restricted
 from .errors import OhmskError
 from .figures import figure_spec
 from .present import Formats
-from .inputs import ROOT, fingerprint, is_current, record, wave_spec
+from .inputs import ROOT, fingerprint, is_current, read_edition, record, wave_spec
 from .pdf import Part, Renderer, load_weasyprint, split_document, write_pdf
 from .render import (ReportContext, environment, figure_markup, number_exhibits, render_bodies,
                      render_document, write_csv)
 from .safecsv import Writer
+from .schema.data_folder import Edition
 from .specs import SPECS_DIR
 from .spreadsheet import write_workbook
 from .svg import export_svgs
-from .waves import changed_questions, changes, changes_frame, question_changed, write_changes
+from .waves import (changed_questions, changes, changes_frame, main_changes, matters, question_changed,
+                    write_changes, write_questions)
 from .weighting import margin_rows
 from .workers import Workers
 
@@ -103,12 +105,13 @@ def _build(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store, pool: 
     exhibits = number_exhibits(tables, spec.tables)
     formats = Formats.of(spec.config["conventions"])
     waves = _wave_data(spec, data_dir, results, out_dir, cache, progress)
-    edition_date = _data_date(spec.codebooks)
+    edition = read_edition(data_dir)  # validated with the data folder by `compute`
+    as_of = datetime.combine(edition.data_as_of, datetime.min.time())  # a fixed date: two builds are identical
     progress("writing tables.xlsx (in a worker) …")
     workbook = pool.submit(write_workbook, tables, exhibits, spec.config, spec.codebooks, out_dir / "tables.xlsx",
-                           edition_date,
+                           as_of,
                            changes_frame(waves["changes"], waves["questions"], exhibits, formats) if waves else None,
-                           formats)
+                           formats, edition.provenance)
     with stages("figures"):
         figures = _figures(exhibits, results.table_keys, cache, formats)
     figures_dir = out_dir / "figures"
@@ -122,7 +125,7 @@ def _build(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store, pool: 
             write_audit([*audit_rows, *claim_rows], out_dir / "audit.csv")
             if restricted_dir:
                 write_audit([*audit_rows, *claim_rows], restricted_dir / "audit.csv", published=False)
-        meta = _meta(spec, results, exhibits, audit_rows, claim_rows, waves, edition_date)
+        meta = _meta(spec, results, exhibits, audit_rows, claim_rows, waves, edition)
         with stages("print document"):
             pdf_ctx = ReportContext(tables, exhibits, "pdf", env,
                                     figure_markup(figures, exhibits, "pdf", figures_dir, formats), level, formats,
@@ -179,7 +182,7 @@ def render_html(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store | 
     waves = _wave_data(spec, data_dir, results, out_dir, cache, progress)
     audit_rows, claim_rows = run_audit(spec.config["surveys"], results.tables, results.level, spec.folder,
                                        spec.checked.published)
-    meta = _meta(spec, results, exhibits, audit_rows, claim_rows, waves, _data_date(spec.codebooks))
+    meta = _meta(spec, results, exhibits, audit_rows, claim_rows, waves, read_edition(data_dir))
     ctx = ReportContext(results.tables, exhibits, "html", environment(None, formats), {}, results.level, formats,
                         draft)
     _write_html(spec.config, ctx, meta, out_dir)
@@ -188,14 +191,14 @@ def render_html(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store | 
 
 
 def _meta(spec: ReportSpec, results, exhibits: dict, audit_rows: list, claim_rows: list, waves: dict | None,
-          edition_date: datetime) -> dict:
+          edition: Edition) -> dict:
     """What the templates read besides the tables (`meta`), the same for HTML and print."""
     return {"config": spec.config, "codebooks": spec.codebooks, "results": results,
             "coverage": coverage(spec.codebooks, results.cleaned),
             "margins": {name: margin_rows(results.datasets[name], sw) for name, sw in results.weights.items()},
-            "edition_date": edition_date,
+            "edition": edition,
             "glossary": spec.checked.glossary.model_dump(),
-            "appendix": _appendix_data(results, exhibits, audit_rows, claim_rows),
+            "appendix": _appendix_data(results, exhibits, audit_rows, claim_rows, edition.reproduces_published),
             "waves": waves}
 
 
@@ -235,15 +238,16 @@ def _write_html(config: dict, ctx: ReportContext, meta: dict, out_dir: Path) -> 
     (out_dir / "report.html").write_text(document, encoding="utf-8")
 
 
-def _appendix_data(results, exhibits: dict, audit_rows: list, claim_rows: list) -> dict:
-    """What the generated appendices print: the audit, data quality and the codebooks."""
+def _appendix_data(results, exhibits: dict, audit_rows: list, claim_rows: list, reproduces: bool) -> dict:
+    """What the generated appendices print: the audit (or, for an edition with other data than
+    the 2020 report's, the comparison with its figures), data quality and the codebooks."""
     lines = audit_lines(audit_rows, results.tables, exhibits)
     return {
         "audit": lines,
         "audit_groups": audit_groups(lines),
-        "audit_summary": summary(audit_rows, published=True),
+        "audit_summary": summary(audit_rows, published=True, reproduces=reproduces),
         "claims": claim_lines(claim_rows, results.tables, exhibits),
-        "claims_summary": claims_summary(claim_rows, published=True),
+        "claims_summary": claims_summary(claim_rows, published=True, reproduces=reproduces),
         "quality": {name: {"issues": quality_issues(c), "missing": missing_counts(c)}
                     for name, c in results.cleaned.items()},
         "weights": {name: {"spread": weight_spread(sw.result.weights), "bands": weight_bands(sw.result.weights)}
@@ -254,25 +258,23 @@ def _appendix_data(results, exhibits: dict, audit_rows: list, claim_rows: list) 
 
 def _wave_data(spec, data_dir: Path, results, out_dir: Path, cache: Store,
                progress: Callable[[str], None]) -> dict | None:
-    """With a previous wave declared: every comparable share's change, tested, and changed questions."""
+    """With a previous wave declared: every comparable figure's change, tested where it can be,
+    the questions added, dropped, reworded or recoded, and the changes the report prints."""
     waves = wave_spec(data_dir)
     if waves is None:
         return None
     progress(f"comparing with the previous wave ({waves.previous_dir}) …")
-    previous = compute(spec, waves.previous_dir, cache)
+    previous = compute(spec, waves.previous_dir, cache, previous=True)
     found = changes(results.tables, previous.tables, results.level)
     flagged = [q for book in spec.codebooks.values() for q in changed_questions(book, data_dir, waves.previous_dir)]
     write_changes(found, flagged, out_dir / "changes.csv")
+    write_questions(flagged, out_dir / "questions_changed.csv")
+    shown = spec.config["waves"]
     return {"spec": waves, "changes": found, "questions": flagged,
+            "shown": [c for c in found if c.column == "total"
+                      and matters(c, shown["show_points"], shown["show_percent"])],
+            "main": main_changes(found), "settings": shown,
             "changed_series": {c.series for c in found if question_changed(c, flagged)}}
-
-
-def _data_date(codebooks: dict) -> datetime:
-    """The document date: the end of the latest fieldwork, so two builds are identical."""
-    ends = [book.meta["fieldwork"]["end"] for book in codebooks.values()
-            if "end" in book.meta.get("fieldwork", {})]  # some surveys' dates are not published
-    latest = max(ends)
-    return datetime(latest.year, latest.month, latest.day)
 
 
 def _print_document(config: dict, ctx: ReportContext, meta: dict) -> tuple[list[Part], Callable, str]:

@@ -139,7 +139,7 @@ def codebook_from(model: schema.Codebook) -> Codebook:
                                agg=d.agg, var=d.var)
                for d in model.derived}
     meta = {key: getattr(model, key).model_dump(exclude_none=True)
-            for key in ("fieldwork", "population") if getattr(model, key) is not None}
+            for key in ("population",) if getattr(model, key) is not None}
     return Codebook(survey=model.survey, title=model.title, file=model.file, id=model.id, unit=model.unit,
                     meta=meta, variables=variables, derived=derived)
 

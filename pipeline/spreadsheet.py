@@ -19,6 +19,7 @@ import pandas as pd
 from .disclosure import withheld
 from .present import Formats, round_half_up
 from .render import Exhibit, base_line, data_rows
+from .schema.data_folder import Provenance
 from .tabulate import Table
 
 def shorthand(formats: Formats) -> dict[str, str]:
@@ -57,9 +58,12 @@ def _sheet_name(ex_label: str | None, table_id: str) -> str:
 
 def write_workbook(tables: dict[str, Table], exhibits: dict[str, Exhibit], config: dict,
                    surveys: dict, path: Path, published: datetime,
-                   changes: pd.DataFrame | None = None, formats: Formats = Formats()) -> None:
+                   changes: pd.DataFrame | None = None, formats: Formats = Formats(),
+                   provenance: Provenance | None = None) -> None:
     """Write `path` (xlsx) with a cover, contents, notes and one sheet per table, and with a
-    second wave, a sheet of the change in every share since the previous one."""
+    second wave, a sheet of the change in every share since the previous one. `provenance`
+    is what the data folder's edition.yaml says the data are (the sources and the cover say it)."""
+    origin = f" ({provenance.label})" if provenance else ""
     sheets: dict[str, gpt.GPTable] = {}
     for tid, table in tables.items():
         ex = exhibits.get(tid)
@@ -68,14 +72,16 @@ def write_workbook(tables: dict[str, Table], exhibits: dict[str, Exhibit], confi
         book = surveys[table.spec.survey]
         sheets[_sheet_name(label, tid)] = gpt.GPTable(
             table=table_frame(table, formats), table_name=f"table_{tid}", title=title,
-            subtitles=[base_line(table), f"Unweighted. Source: {book.title} (synthetic reconstruction)."],
+            subtitles=[base_line(table), f"Unweighted. Source: {book.title}{origin}."],
             source=f"Source: ohmsk regeneration of DWP/DHSC research report 985 (table id {tid})",
             index_columns={2: 0})
     if changes is not None and not changes.empty:
         sheets["Change_since_previous_wave"] = gpt.GPTable(
             table=changes, table_name="table_changes", title="Change since the previous wave, all respondents",
-            subtitles=["Percentage points; two-sided pooled two-proportion test of the two waves' shares.",
-                       "Every comparison, subgroups included: changes.csv."],
+            subtitles=["Shares: change in percentage points, two-sided two-proportion test of the two waves' shares; "
+                       "means: Welch's t-test; medians and ratios: the change, not tested.",
+                       "Every comparison, subgroups included: changes.csv; questions added, dropped or "
+                       "changed: questions_changed.csv."],
             source="Source: ohmsk regeneration of DWP/DHSC research report 985", index_columns={2: 0})
     notes_text = shorthand(formats)
     notes = pd.DataFrame({"Note number": [f"note {i}" for i in range(1, len(notes_text) + 1)],
@@ -85,8 +91,8 @@ def write_workbook(tables: dict[str, Table], exhibits: dict[str, Exhibit], confi
         intro=[config["subtitle"],
                "Every table of the report, one per sheet. Percentages are of each table's base, "
                f"rounded half up to {_places(formats.decimals_pct)}; means to one decimal place."],
-        about=["The respondent data are a synthetic reconstruction consistent with every figure the "
-               "2020 report publishes. The CSV files in outputs/csv hold the unrounded values.",
+        about=[*([provenance.summary] if provenance else []),
+               "The CSV files in outputs/csv hold the unrounded values.",
                "Shorthand used in cells is explained on the Notes sheet."])
     with warnings.catch_warnings():
         # gptables warns that our shorthand notes are not footnote-referenced (they explain

@@ -5,13 +5,26 @@ import numpy as np
 import pyreadstat
 
 from conftest import RAW
-from pipeline.reconstruct.generate import reconstruct
+from pipeline.reconstruct.generate import reconstruct, write_edition
 from pipeline.specs import load_codebook
 
 
 def test_regenerated_file_is_byte_identical(tmp_path: Path):
     path = reconstruct("providers", tmp_path)
     assert path.read_bytes() == (RAW / "providers.sav").read_bytes()
+
+
+def test_regenerated_edition_file_is_the_shipped_one(tmp_path: Path):
+    """`make raw` writes raw/edition.yaml too: the shipped file's text, its schema line pointing
+    at the schema from the folder it is written to (for raw/, the shipped line)."""
+    written = write_edition(tmp_path).read_text(encoding="utf-8")
+    shipped = (RAW / "edition.yaml").read_text(encoding="utf-8")
+    assert written.split("\n", 1)[1] == shipped.split("\n", 1)[1]
+    for folder, text in ((tmp_path, written), (RAW, shipped)):
+        first = text.split("\n", 1)[0]
+        assert first.startswith("# yaml-language-server: $schema=")
+        schema = (folder / first.split("$schema=", 1)[1]).resolve()
+        assert schema == RAW.parent / "survey_specs" / "schemas" / "edition.schema.json" and schema.is_file()
 
 
 def test_file_carries_spss_metadata():

@@ -85,8 +85,6 @@ BROKEN_SPECS = [
     ("providers.yaml", "    kind: count\n", "    knd: count\n", "knd:", "did you mean 'kind'?"),
     ("providers.yaml", "{code: 1, label: 1-3 services, min: 1, max: 3}", "{code: 1, label: 1-3 services, min: 1, mx: 3}",
      "mx: 3", "did you mean 'max'?"),
-    ("providers.yaml", "fieldwork: {start: 2018-11-12, end: 2018-12-07}", "fieldwork: {start: 2018-11-12, ende: 2018-12-07}",
-     "ende:", "did you mean 'end'?"),
     ("providers.yaml", "    range: [0, 5000]\n", "    range: [0, '5000']\n", "'5000'", "expected a whole number or a number"),
     ("report.yaml", "glossary: glossary.yaml ", "glossry: glossary.yaml ", "glossry:", "did you mean 'glossary'?"),
     ("report.yaml", "template: front/glossary.html.j2}", "templte: front/glossary.html.j2}", "templte",
@@ -158,6 +156,19 @@ def test_a_broken_spec_stops_make_report_as_a_user_runs_it(tmp_path):
     ("rename.yaml", "providers: [region]\n", "providers: expected a mapping"),
     ("rename.yaml", "provders:\n  REGION_HQ: region\n", "unknown survey 'provders'; did you mean 'providers'?"),
     ("wave.yaml", "wave: '2026'\nprevius: ../raw\n", "unknown key 'previus'; did you mean 'previous'?"),
+    # edition.yaml: the fieldwork dates moved here from the codebooks, and what the edition is
+    ("edition.yaml", (RAW / "edition.yaml").read_text().replace("{start: 2018-11-12, end: 2018-12-07}",
+                                                                 "{start: 2018-11-12, ende: 2018-12-07}"),
+     "did you mean 'end'?"),
+    ("edition.yaml", (RAW / "edition.yaml").read_text().replace("  ccg_leads:\n", "  ccg_lead:\n"),
+     "unknown survey 'ccg_lead'; did you mean 'ccg_leads'?"),
+    ("edition.yaml", (RAW / "edition.yaml").read_text().replace("reproduces_published: true", "reproduces_published: yes please"),
+     "reproduces_published"),
+    ("edition.yaml", (RAW / "edition.yaml").read_text().replace("{year: 2019, note: \"2019 (dates not published)\"}",
+                                                                 "{note: \"2019 (dates not published)\"}", 1),
+     "give the `year` and a `note`"),
+    ("edition.yaml", (RAW / "edition.yaml").read_text().replace("end: 2018-12-07", "end: 2018-10-07"),
+     "fieldwork starts (2018-11-12) after it ends (2018-10-07)"),
     ("frames/providers.yaml", "survey: providers\npopulation: 322\nsource: assumed\nmargins:\n  size_bnd: {1: 5}\n",
      "did you mean 'size_band'?"),
 ])
@@ -169,6 +180,23 @@ def test_a_broken_data_folder_file_stops_the_build(tmp_path, capsys, file, text,
     assert main(["report", "--data", str(data), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert f"{data / file}:" in err and fix in err and "Traceback" not in err, err
+    assert not (out / "report.html").exists()
+
+
+@pytest.mark.parametrize("command", ["validate", "report"])
+def test_a_data_folder_without_an_edition_file_is_told_what_to_write(tmp_path, capsys, command):
+    """No default edition: whether data are synthetic or real, and the published report's or
+    not, cannot be guessed, so `validate` and `report` stop and show what the file holds."""
+    data = tmp_path / "data"
+    shutil.copytree(RAW, data)
+    (data / "edition.yaml").unlink()
+    out = tmp_path / "out"
+    assert main([command, "--data", str(data), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{data / 'edition.yaml'}:1: no edition file" in err and "Traceback" not in err, err
+    for key in ("name:", "data_as_of:", "provenance:", "reproduces_published:", "surveys:",
+                "providers: {wave:", "ccg_leads: {wave:", "fieldwork: {year:"):
+        assert key in err, key
     assert not (out / "report.html").exists()
 
 

@@ -1,16 +1,18 @@
 """Wave on wave: a perturbed second wave's changes match an independent recomputation."""
 import dataclasses
+import math
 
 import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
 from conftest import read_raw
-from pipeline.build import compute
-from pipeline.errors import OhmskError
+from pipeline.build import compute, load_report_spec
+from pipeline.clean import ABSENT_RULE, RECODED_RULE
+from pipeline.errors import OhmskError, ValidationError
 from pipeline.reconstruct.sav import write_sav
 from pipeline.specs import load_codebook
 from pipeline.inputs import wave_spec
-from pipeline.waves import changed_questions, changes, question_changed, write_changes
+from pipeline.waves import Change, changed_questions, changes, matters, question_changed, write_changes
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +101,189 @@ def test_changes_sheet_in_the_workbook(two_waves, report_spec, tmp_path):
     rows = [r for r in ws.iter_rows(values_only=True) if r[1] and "unable to fill: Yes" in str(r[1])]
     assert rows and "(question changed)" in rows[0][1]
     assert rows[0][2:5] == (44, 29, -15)  # 45 of 103, then 30 of 103, rounded as printed
+
+
+# -- a new wave with a question added, one dropped and one recoded, as a real new wave comes -----
+
+NEW_EDITION = """name: Test wave 2026
+data_as_of: 2026-02-27
+provenance:
+  kind: real
+  label: survey data (test)
+  summary: The respondent data behind this edition are test files standing in for a 2026 wave.
+  statement: The files this edition is built from stand in for a 2026 wave of the three surveys.
+reproduces_published: false
+surveys:
+  providers: {wave: "Wave 2026", fieldwork: {start: 2026-01-12, end: 2026-02-06}}
+  workforce: {wave: "Wave 2026", fieldwork: {start: 2026-01-19, end: 2026-02-27}}
+  ccg: {wave: "Wave 2026", fieldwork: {year: 2026, note: "early 2026 (dates not recorded)"}}
+  ccg_leads: {wave: "Wave 2026", fieldwork: {year: 2026, note: "early 2026 (dates not recorded)"}}
+"""
+
+
+def _edited(path, *pairs):
+    text = path.read_text(encoding="utf-8")
+    for old, new in pairs:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def new_wave(tmp_path_factory):
+    """raw/ as the previous wave; a new one, with its own edition, in which providers were asked
+    a new question (`video`), no longer asked `inv_adj_ind`, and answered `inv_ffw_ind` on two
+    codes where there were four (merged in pairs): specs edited as a researcher would."""
+    import shutil
+
+    from conftest import RAW, ROOT
+    root = tmp_path_factory.mktemp("newwave")
+    specs, first, second = root / "specs", root / "2018", root / "2026"
+    shutil.copytree(ROOT / "survey_specs", specs)
+    shutil.copytree(RAW, first)
+    shutil.copytree(RAW, second)
+    _edited(specs / "providers.yaml",
+            ('  - name: inv_adj_ind\n    label: "Workplace adjustment advice: involvement of the individual"\n'
+             '    type: scale\n    asked: serv_1 == 1\n    codes: *involvement\n',
+             '  - name: video\n    label: Offers OH consultations by video call\n    type: single\n    asked: all\n'
+             '    codes: {1: "Yes", 2: "No"}\n'),
+            ('  - name: inv_ffw_ind\n    label: "Fitness for work assessments: involvement of the individual"\n'
+             '    type: scale\n    asked: serv_2 == 1\n    codes: *involvement\n',
+             '  - name: inv_ffw_ind\n    label: "Fitness for work assessments: involvement of the individual"\n'
+             '    type: scale\n    asked: serv_2 == 1\n    codes: {1: In all or most cases, 2: In some cases or never}\n'))
+    _edited(specs / "tables" / "ch4.yaml",
+            ('      - {var: inv_adj_ind, label: "Workplace adjustments: individual", base: OH providers who offer '
+             'workplace adjustment advice, base_name: Workplace adjustment advice}\n', ''))
+    book = load_codebook("providers", specs)
+    frame = read_raw(second / "providers.sav").drop(columns=["inv_adj_ind"])
+    frame["inv_ffw_ind"] = frame["inv_ffw_ind"].map({1: 1, 2: 1, 3: 2, 4: 2})  # blank stays blank
+    frame["video"] = [1.0 if i % 3 else 2.0 for i in range(len(frame))]
+    frame.loc[frame.index[frame["unfilled"] == 1][:15], "unfilled"] = 2  # a change that matters (45 to 30 of 103)
+    write_sav(frame, book, second / "providers.sav")
+    (second / "edition.yaml").write_text(NEW_EDITION)
+    (second / "wave.yaml").write_text("wave: '2026'\nprevious: ../2018\n")
+    return specs, first, second
+
+
+def test_a_question_added_dropped_and_recoded_is_listed_and_the_rest_compared(new_wave):
+    specs, first, second = new_wave
+    spec = load_report_spec(specs)
+    before = compute(spec, first, previous=True)  # the previous wave lacks `video`: no error
+    log = {(p.variable, p.rule) for p in before.cleaned["providers"].log}
+    assert ("video", ABSENT_RULE) in log and ("inv_ffw_ind", RECODED_RULE) in log
+    with pytest.raises(ValidationError, match="variable listed in the codebook is missing from the file"):
+        compute(spec, first)  # read as this wave, the same folder stops the build
+    flagged = changed_questions(spec.codebooks["providers"], second, first)
+    assert {(q["variable"], q["changed"]) for q in flagged} == {("video", "added"), ("inv_adj_ind", "dropped"),
+                                                                ("inv_ffw_ind", "codes")}
+    found = changes(compute(spec, second).tables, before.tables)
+    series = {c.series for c in found}
+    assert "inv_ffw_ind" not in series and "inv_ffw_rep" in series  # the recoded question is not compared
+    assert {c.stat for c in found} == {"pct", "mean", "median", "ratio"}
+
+
+def test_means_medians_and_ratios_are_compared(two_waves, report_spec):
+    """Beside shares, every mean, median and ratio both waves have: means tested (Welch's
+    t-test), medians and ratios listed with their change and no test."""
+    first, second = two_waves
+    found = changes(compute(report_spec, second).tables, compute(report_spec, first).tables)
+    mean = next(c for c in found if (c.series, c.column, c.stat) == ("n_services", "total", "mean"))
+    assert mean.test == "Welch t-test" and mean.points == 0 and not mean.significant
+    untested = [c for c in found if c.stat in ("median", "ratio")]
+    assert {c.stat for c in untested} == {"median", "ratio"}
+    assert all(c.test == "" and math.isnan(c.pvalue) and not c.significant for c in untested)
+
+
+def test_a_mean_that_moves_is_tested_as_scipy_tests_the_rows(report_spec, tmp_path):
+    """Five more employer clients for every provider moves the mean (and the median by five);
+    Welch's test on the two cells gives scipy's p-value on the respondent rows."""
+    import shutil
+
+    from scipy import stats
+
+    from conftest import RAW
+    second = tmp_path / "2026"
+    shutil.copytree(RAW, second)
+    book = load_codebook("providers")
+    frame = read_raw(second / "providers.sav")
+    real = frame["n_employers"].notna() & ~frame["n_employers"].isin(list(book.variables["n_employers"].missing))
+    frame.loc[real, "n_employers"] += 5
+    write_sav(frame, book, second / "providers.sav")
+    now, then = compute(report_spec, second), compute(report_spec, RAW)
+    found = {c.stat: c for c in changes(now.tables, then.tables) if c.series == "n_employers" and c.column == "total"}
+    a = then.datasets["providers"].frame["n_employers"].dropna()
+    b = now.datasets["providers"].frame["n_employers"].dropna()
+    mean = found["mean"]
+    assert mean.previous == pytest.approx(a.mean()) and mean.current == pytest.approx(b.mean())
+    assert mean.pvalue == pytest.approx(stats.ttest_ind(a, b, equal_var=False).pvalue)
+    assert mean.significant == (mean.pvalue < 0.05)
+    assert found["median"].points == pytest.approx(5) and found["median"].test == ""
+
+
+def test_which_changes_matter():
+    base = dict(table="t", series="s", column="total", category=1, label="l", base_previous=50, base_current=50)
+    share = Change(**base, previous=40.0, current=46.0, pvalue=0.3, significant=False)
+    assert matters(share, 5, 10) and not matters(share, 7, 10)
+    median = Change(**base, previous=10.0, current=10.5, pvalue=math.nan, significant=False, stat="median")
+    assert not matters(median, 5, 10) and matters(median, 5, 4)
+    assert matters(dataclasses.replace(share, current=41.0, significant=True), 5, 10)
+
+
+REMARKS_ON_2020 = ["According to the 2020 report", "as in the 2020 report", "the 2020 report singled out",
+                   "the 2020 report described neither as significant", "the 2020 report's rows do not add to 100",
+                   "The 2020 report's net", "the 2020 report's chapter text gives a lower figure",
+                   "The 2020 report publishes no profile", "regenerates the 2020 report", "Reproduction audit",
+                   "not reproduced", "check the data"]
+
+
+@pytest.fixture(scope="module")
+def new_wave_build(new_wave, tmp_path_factory):
+    """The whole report built from the new wave, against raw/ as the previous wave."""
+    import shutil
+
+    from pipeline.report import build_report
+    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+        pytest.skip("Chromium is needed for static chart export; `make report` installs it")
+    specs, first, second = new_wave
+    out = tmp_path_factory.mktemp("newwave-out")
+    build_report(second, out, progress=lambda m: None, specs_dir=specs)
+    return out
+
+
+def test_the_new_wave_builds_and_its_appendix_lists_the_questions(new_wave_build):
+    import re
+
+    html = (new_wave_build / "report.html").read_text(encoding="utf-8")
+    wave = html[html.index('id="s8-22"'):]
+    for variable, what in (("video", "added"), ("inv_adj_ind", "dropped"), ("inv_ffw_ind", "codes")):
+        assert re.search(rf'<th scope="row">{variable}</th><td class="text">[^<]*</td><td class="text">{what}</td>',
+                         wave), variable
+    questions = (new_wave_build / "questions_changed.csv").read_text(encoding="utf-8")
+    assert all(v in questions for v in ("video", "inv_adj_ind", "inv_ffw_ind"))
+    assert "<td>2018</td><td>Wave 2026</td>" in wave and "<td>2019</td><td>Wave 2026</td>" in wave
+    listed = (new_wave_build / "changes.csv").read_text(encoding="utf-8").count("\n") - 1
+    table = wave[wave.index("Changes that matter"):wave.index("</table>", wave.index("Changes that matter"))]
+    printed = table.count("<tr><th scope=\"row\">")
+    assert 0 < printed < listed / 5, (printed, listed)  # the appendix prints what matters, not every comparison
+    assert "changes.csv" in wave and "Change_since_previous_wave" in wave
+
+
+def test_the_edition_file_is_what_the_report_says(new_wave_build):
+    html = (new_wave_build / "report.html").read_text(encoding="utf-8")
+    cover = html[:html.index('<nav class="contents"')]
+    assert "Test wave 2026" in cover and "27 February 2026" in cover
+    assert "test files standing in for a 2026 wave" in cover and "synthetic" not in cover
+    chapter2 = html[html.index('id="chapter-2"'):html.index('id="chapter-3"')]
+    assert "between 12 January 2026 and 6 February 2026" in chapter2
+    assert "in early 2026 (dates not recorded)" in chapter2
+    assert "stand in for a 2026 wave of the three surveys" in chapter2 and "synthetic reconstruction" not in chapter2
+    assert 'id="s8-18">8.18 Compared with the 2020 published figures' in html
+
+
+def test_no_remark_on_the_2020_report_in_another_edition(new_wave_build):
+    from conftest import ROOT
+    templates = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "templates").rglob("*.j2"))
+    html = (new_wave_build / "report.html").read_text(encoding="utf-8").replace("&#39;", "'")
+    for remark in REMARKS_ON_2020:
+        assert remark in templates, f"{remark!r} is no longer in the templates: update the list"
+        assert remark not in html, remark

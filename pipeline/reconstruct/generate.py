@@ -8,6 +8,7 @@ Routing comes from the codebook: only respondents asked a question get an answer
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,9 @@ import pandas as pd
 from ..derive import derive_column
 from ..errors import OhmskError, SpecError
 from ..expr import evaluate, mask
+from ..inputs import EDITION_FILE
 from ..schema import Reconstruction
+from ..schema.data_folder import Edition
 from ..schema.reading import read_valid
 from ..specs import SPECS_DIR, Codebook, Variable, load_codebook
 from . import values as numeric
@@ -353,4 +356,17 @@ def reconstruct(survey: str, out_dir: Path, specs_dir: Path = SPECS_DIR) -> Path
     frame = Generator(book, spec, _linked(book, out_dir, specs_dir)).run()
     path = out_dir / book.file
     write_sav(frame, book, path, stamp=str(spec.get("file_date", "")))
+    return path
+
+
+def write_edition(out_dir: Path, specs_dir: Path = SPECS_DIR) -> Path:
+    """`<out_dir>/edition.yaml`: the edition the reconstruction declares for the folder it writes
+    (`reconstruct/edition.yaml`, validated), with its schema line pointing at the schema from
+    `out_dir`, so that `make raw` reproduces raw/ file for file."""
+    source = specs_dir / "reconstruct" / EDITION_FILE
+    read_valid(source, Edition)
+    _, rest = source.read_text(encoding="utf-8").split("\n", 1)
+    schema = os.path.relpath((specs_dir / "schemas" / "edition.schema.json").resolve(), out_dir.resolve())
+    path = out_dir / EDITION_FILE
+    path.write_text(f"# yaml-language-server: $schema={Path(schema).as_posix()}\n{rest}", encoding="utf-8")
     return path

@@ -3,7 +3,8 @@
 `check_specs` reads report.yaml and everything it names (codebooks, table files, glossary,
 published targets), validates each file against its schema, then checks what the files say of
 each other (`references`). `check_tool_specs` does the same for the reconstruction specs and
-bench.yaml, and `check_data_folder` for a data folder's wave.yaml, rename.yaml and frames.
+bench.yaml, and `check_data_folder` for a data folder's edition.yaml, wave.yaml, rename.yaml
+and frames.
 Any problem raises `SpecProblems` listing every one found, each at its file and line.
 """
 from __future__ import annotations
@@ -12,15 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from .bench import Bench
 from .codebook import Codebook
-from .data_folder import Frame, Rename, Wave
+from .data_folder import Edition, Frame, Rename, Wave
 from .glossary import Glossary
-from .problems import SpecProblem, SpecProblems
+from .problems import Findings, SpecProblem, SpecProblems, suggest
 from .published import Published
 from .reconstruct import Reconstruction
 from .references import (Survey, check_codebook, check_frame, check_published, check_rename, check_report,
                          check_tables, survey_names)
 from .report import Report
-from ..inputs import RENAME_FILE, WAVE_FILE
+from ..inputs import EDITION_FILE, RENAME_FILE, WAVE_FILE
 from .reading import read_checked
 from .source import Source
 from .tables import Table, TablesFile
@@ -117,6 +118,11 @@ def check_tool_specs(specs: CheckedSpecs, reconstruction: bool = True, bench: bo
         spec, source = read_checked(path, Reconstruction, problems)
         if spec is not None:
             check_reconstruction(source, spec, name, specs.surveys, problems)
+    edition = specs.folder / "reconstruct" / EDITION_FILE  # what `make raw` writes as the folder's edition
+    if reconstruction and not edition.is_file():
+        problems.append(SpecProblem(str(edition), 1, "", "no edition for the data folder the reconstruction writes"))
+    elif reconstruction:
+        read_checked(edition, Edition, problems)
     if bench and (specs.folder / "bench.yaml").is_file():
         spec, source = read_checked(specs.folder / "bench.yaml", Bench, problems)
         if spec is not None:
@@ -131,11 +137,15 @@ class DataFolder:
     here (wave.yaml and rename.yaml are checked here too; `inputs` and `load` read them)."""
 
     frames: dict[str, Frame]  # survey -> the frame report.yaml weights it to
+    edition: Edition | None = None  # None only for a previous wave's folder without one
 
 
-def check_data_folder(specs: CheckedSpecs, data_dir: Path) -> DataFolder:
-    """wave.yaml, rename.yaml and every weighting frame the report needs from `data_dir`."""
+def check_data_folder(specs: CheckedSpecs, data_dir: Path, previous: bool = False) -> DataFolder:
+    """edition.yaml, wave.yaml, rename.yaml and every weighting frame the report needs from
+    `data_dir`. A `previous` wave's folder may lack edition.yaml (its labels then come from
+    this wave's wave.yaml); any other folder must have one."""
     problems: list[SpecProblem] = []
+    edition = _check_edition(specs, data_dir, previous, problems)
     wave = None
     if (data_dir / WAVE_FILE).is_file():
         wave, _ = read_checked(data_dir / WAVE_FILE, Wave, problems)
@@ -159,4 +169,45 @@ def check_data_folder(specs: CheckedSpecs, data_dir: Path) -> DataFolder:
             frames[name] = frame
     if problems:
         raise SpecProblems(problems)
-    return DataFolder(frames)
+    return DataFolder(frames, edition)
+
+
+def _check_edition(specs: CheckedSpecs, data_dir: Path, previous: bool,
+                   problems: list[SpecProblem]) -> Edition | None:
+    """The folder's edition.yaml, naming every survey of report.yaml and no other.
+
+    A missing file is an error, not a default: whether data are synthetic or real, and whether
+    they are the published report's, cannot be guessed, and a wrong guess prints a false
+    provenance statement or audit on the cover of a report that looks right.
+    """
+    path = data_dir / EDITION_FILE
+    if not path.is_file():
+        if not previous:
+            problems.append(SpecProblem(str(path), 1, "", edition_missing(list(specs.surveys))))
+        return None
+    edition, source = read_checked(path, Edition, problems)
+    if edition is None:
+        return None
+    f = Findings(source, problems)
+    for name in edition.surveys:
+        if name not in specs.surveys:
+            f.add(("surveys", name), f"unknown survey {name!r}{suggest(name, specs.surveys)}")
+    for name in specs.surveys:
+        if name not in edition.surveys:
+            f.add(("surveys",), f"survey {name!r} of report.yaml has no entry (its wave and fieldwork)")
+    return edition
+
+
+def edition_missing(surveys: list[str]) -> str:
+    """What to write in a data folder that has no edition.yaml, with an example."""
+    lines = "\n".join(f"          {name}: {{wave: '2026', fieldwork: {{start: 2026-01-12, end: 2026-02-27}}}}"
+                      for name in surveys)
+    return ("no edition file: every data folder declares what its data are and when each survey was in the "
+            f"field in {EDITION_FILE} (raw/{EDITION_FILE} is a complete example), e.g.\n"
+            "        name: Survey of OH provision, 2026 wave\n"
+            "        data_as_of: 2026-02-27\n"
+            "        provenance: {kind: real, label: survey data, summary: 'The respondent data are the survey "
+            "files as delivered.', statement: 'The respondent data are the survey files as delivered.'}\n"
+            "        reproduces_published: false   # true only for the data of the published 2020 report\n"
+            f"        surveys:\n{lines}\n"
+            "      (for a survey whose dates are not known: fieldwork: {year: 2026, note: '2026 (dates not known)'})")

@@ -2,7 +2,6 @@
 variables derived from them."""
 from __future__ import annotations
 
-import datetime
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -12,12 +11,6 @@ from .base import Codes, Count, Expression, Name, Number, Spec
 QuestionType = Literal["id", "single", "scale", "multi", "numeric", "text"]
 DerivedKind = Literal["count", "bands", "expr", "link"]
 LinkAggregate = Literal["count", "any", "all", "sum", "mean", "min", "max", "first"]
-
-
-class Fieldwork(Spec):
-    start: datetime.date | None = None
-    end: datetime.date | None = None
-    note: str | None = Field(None, description="Said instead of dates where the source gives none")
 
 
 class Population(Spec):
@@ -112,16 +105,8 @@ class Codebook(Spec):
     file: str = Field(description="The data file in the data folder (a .csv of the same name is also read)")
     id: Name = Field(description="The respondent identifier variable")
     unit: str = "respondent"
-    fieldwork: Fieldwork | None = None
     population: Population | None = None
     missing: MissingCodes = MissingCodes()
     variables: list[Variable] = Field(min_length=1)
     derived: list[Derived] = []
-
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> Codebook:
-        fw = self.fieldwork
-        if fw and fw.start and fw.end and fw.start > fw.end:
-            raise ValueError(f"fieldwork starts ({fw.start}) after it ends ({fw.end})")
-        return self
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from .bench import Bench
 from .codebook import Codebook
-from .data_folder import Frame, Rename, Wave
+from .data_folder import Edition, Frame, Rename, Wave
 from .glossary import Glossary
 from .published import Published
 from .reconstruct import Reconstruction
@@ -28,6 +28,7 @@ SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
     "reconstruct": (Reconstruction, "reconstruct/<survey>.yaml: how the synthetic respondents are made"),
     "glossary": (Glossary, "glossary.yaml: terms and abbreviations"),
     "bench": (Bench, "bench.yaml: what make bench measures, and its budgets"),
+    "edition": (Edition, "edition.yaml in a data folder: what the data are, each survey's wave and fieldwork"),
     "wave": (Wave, "wave.yaml in a data folder: this wave and the previous one"),
     "rename": (Rename, "rename.yaml in a data folder: variable names in the files"),
     "frame": (Frame, "frames/<survey>.yaml in a data folder: a population frame for weighting"),

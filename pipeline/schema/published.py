@@ -38,6 +38,9 @@ class Claim(Spec):
     columns: list[str] = Field(min_length=2, max_length=2)
     stat: Literal["pct", "mean"] = "pct"
     claim: Literal["significant", "not_significant", "stated"]
+    direction: Literal["higher", "lower"] | None = Field(
+        None, description="Whether the source says the first column's figure is higher or lower than the second's "
+                          "(by default read from its printed figures of both cells, where it prints them)")
     note: str = ""
     contradiction: str = ""
     quote: str | None = None

@@ -70,6 +70,16 @@ class Weighting(Spec):
     sensitivity: Sensitivity | None = None
 
 
+class WaveComparison(Spec):
+    """Which changes since the previous wave the report prints (changes.csv and the workbook
+    hold every one)."""
+
+    show_points: Number = Field(5, gt=0, description="Print a share's change of at least this many points, "
+                                                     "significant or not")
+    show_percent: Number = Field(10, gt=0, description="Print a mean's, median's or ratio's change of at least "
+                                                       "this percentage of its previous value, significant or not")
+
+
 class FiniteCorrection(Spec):
     apply: StrictBool
     reason: str
@@ -89,3 +99,4 @@ class Report(Spec):
     conventions: Conventions = Conventions()
     weighting: dict[Name, Weighting] = {}
     fpc: dict[Name, FiniteCorrection] = {}
+    waves: WaveComparison = WaveComparison()
