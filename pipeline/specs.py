@@ -140,6 +140,8 @@ def codebook_from(model: schema.Codebook) -> Codebook:
                for d in model.derived}
     meta = {key: getattr(model, key).model_dump(exclude_none=True)
             for key in ("population",) if getattr(model, key) is not None}
+    if model.roles:  # in questionnaire order, each with its names for prose
+        meta["roles"] = {key: {"one": r.one, "many": r.many, "full": r.full or r.many} for key, r in model.roles.items()}
     return Codebook(survey=model.survey, title=model.title, file=model.file, id=model.id, unit=model.unit,
                     meta=meta, variables=variables, derived=derived)
 

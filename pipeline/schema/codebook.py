@@ -97,6 +97,15 @@ class Derived(Spec):
         return self
 
 
+class Role(Spec):
+    """A role a survey asks about question by question (its key suffixes each per-role
+    variable), with the names prose gives it, so that no template keeps its own list."""
+
+    one: str = Field(description="One holder, with its article, e.g. 'the occupational health physician'")
+    many: str = Field(description="Holders in running prose, e.g. 'OHPs'")
+    full: str | None = Field(None, description="A longer plural for lay readers (default: `many`)")
+
+
 class Codebook(Spec):
     """One survey's codebook."""
 
@@ -109,4 +118,5 @@ class Codebook(Spec):
     missing: MissingCodes = MissingCodes()
     variables: list[Variable] = Field(min_length=1)
     derived: list[Derived] = []
+    roles: dict[Name, Role] = Field({}, description="Roles asked about per role (key: the variables' suffix), in questionnaire order")
 
