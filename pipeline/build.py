@@ -19,7 +19,7 @@ from .compare import add_letters
 from .errors import OhmskError, Problem, ValidationError
 from .inputs import wave_spec
 from .tabulate import Table, tabulate
-from .weighting import SensitivityRow, SurveyWeights, sensitivity, weigh
+from .weighting import SensitivityRow, SurveyWeights, describe, sensitivity, weigh
 
 
 @dataclass
@@ -96,7 +96,12 @@ def validate(specs_dir: Path, data_dir: Path, progress: Callable[[str], None],
 
 @dataclass
 class Results:
-    """Everything the data stages produce, for rendering and the audit."""
+    """Everything the data stages produce, for rendering and the audit.
+
+    `tables` are the report's (weighted for a survey whose report.yaml entry says `use: rim`);
+    `unweighted` holds every table unweighted, the same objects where a survey is unweighted:
+    the 2020 figures the audit checks and the sensitivity table's first column are unweighted.
+    """
 
     cleaned: dict[str, CleanData]
     datasets: dict[str, Dataset]
@@ -105,6 +110,7 @@ class Results:
     sensitivity: dict[str, list[SensitivityRow]]
     level: float
     table_keys: dict[str, str] = field(default_factory=dict)  # what each table was computed from
+    unweighted: dict[str, Table] = field(default_factory=dict)
 
 
 def sampling_fractions(spec: ReportSpec, cleaned: dict[str, CleanData]) -> dict[str, float]:
@@ -152,26 +158,32 @@ def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None, previo
     cleaned, datasets, data_keys = _prepared(spec, data_dir, cache, previous)
     config = spec.config.get("weighting", {})
     weights = {name: weigh(datasets[name], config[name], folder.frames[name], data_dir / config[name]["frame"])
-               for name in datasets if name in config}
+               for name in datasets if name in folder.frames}
     conventions = spec.config.get("conventions", {})
     level = 1 - float(conventions.get("significance_level", 0.05))
-    applied = {name: w.result.weights for name, w in weights.items() if w.use != "none"}
+    applied = {name: w for name, w in weights.items() if w.applied}
     adjust = conventions.get("multiple_comparisons", "none")
     fractions = sampling_fractions(spec, cleaned)
-    weight_keys = {name: digest(w.to_numpy().tobytes()) for name, w in applied.items()}  # once a survey
-    tables, keys = {}, {}
+    weight_keys = {name: digest(w.result.weights.to_numpy().tobytes()) for name, w in applied.items()}  # once a survey
+
+    def table(t: TableSpec, sw: SurveyWeights | None) -> tuple[str, Table]:
+        """One table, weighted by `sw` or unweighted, from the cache when nothing it rests on changed."""
+        key = digest(code_version(), repr(t), data_keys[t.survey], str(level), adjust,
+                     repr(fractions.get(t.survey, 0.0)), weight_keys[t.survey] if sw else "")
+        found = cache.load(key)
+        if found is None:
+            found = tabulate(datasets[t.survey], t, sw.result.weights if sw else None)
+            found.fraction = fractions.get(t.survey, 0.0)
+            found = add_letters(found, level, adjust)
+            cache.save(key, found)
+        found.weighting = describe(sw, datasets[t.survey]) if sw else ""  # words, not cached: always current
+        return key, found
+
+    tables, unweighted, keys = {}, {}, {}
     for t in spec.tables:
-        w = applied.get(t.survey)
-        keys[t.id] = digest(code_version(), repr(t), data_keys[t.survey], str(level), adjust,
-                            repr(fractions.get(t.survey, 0.0)), weight_keys.get(t.survey, ""))
-        table = cache.load(keys[t.id])
-        if table is None:
-            table = tabulate(datasets[t.survey], t, w)
-            table.fraction = fractions.get(t.survey, 0.0)
-            table = add_letters(table, level, adjust)
-            cache.save(keys[t.id], table)
-        tables[t.id] = table
-    sens = {name: sensitivity(config[name].get("sensitivity", {}).get("cells", []), tables,
+        keys[t.id], tables[t.id] = table(t, applied.get(t.survey))
+        unweighted[t.id] = table(t, None)[1] if t.survey in applied else tables[t.id]
+    sens = {name: sensitivity(config[name].get("sensitivity", {}).get("cells", []), unweighted,
                               datasets[name], w.result.weights, level)
             for name, w in weights.items()}
-    return Results(cleaned, datasets, tables, weights, sens, level, keys)
+    return Results(cleaned, datasets, tables, weights, sens, level, keys, unweighted)

@@ -68,7 +68,7 @@ def cmd_audit(args: argparse.Namespace) -> None:
 
     spec = load_report_spec(Path(args.specs))
     results = compute(spec, Path(args.data))
-    rows, claims = run_audit(spec.config["surveys"], results.tables, results.level, spec.folder,
+    rows, claims = run_audit(spec.config["surveys"], results.unweighted, results.level, spec.folder,  # as 2020: unweighted
                              spec.checked.published)
     reproduces = read_edition(Path(args.data)).reproduces_published
     out = Path(args.out) / "audit.csv"

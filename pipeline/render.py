@@ -101,26 +101,50 @@ def base_line(table: Table, column: str = TOTAL) -> str:
     """'Base: <who> (<n>)', one clause per distinct base, as the report prints them.
 
     Where bases differ, a clause is prefixed with its series' label when the spec gives one.
+    A weighted table prints each base's effective base (Kish) beside it: the unweighted count
+    says how many answered, the effective base how much their weighted figures are worth.
     """
     c = table.cells[table.cells["column"] == column]
     if table.spec.layout == "grid":  # each row prints its own base: name who, once per wording
-        return "Base: " + "; ".join(dict.fromkeys(s.base for s in table.spec.series)) + " (each row's base in the last column)"
+        where = "each row's base and effective base in the last columns" if table.weighted else "each row's base in the last column"
+        return "Base: " + "; ".join(dict.fromkeys(s.base for s in table.spec.series)) + f" ({where})"
     clauses: dict[tuple[str, int], str] = {}
     named: dict[str, dict[str, int]] = {}  # wording -> each series' name and base
+    effective: dict[tuple[str, int], float] = {}  # (wording, base) -> its effective base
     for s in table.spec.series:
         rows = c[c["series"] == s.key]
         if not rows.empty:
-            clauses.setdefault((s.base, int(rows["base"].iloc[0])), s.base_name or s.label)
-            named.setdefault(s.base, {}).setdefault(s.base_name or s.label, int(rows["base"].iloc[0]))
+            n = int(rows["base"].iloc[0])
+            clauses.setdefault((s.base, n), s.base_name or s.label)
+            named.setdefault(s.base, {}).setdefault(s.base_name or s.label, n)
+            effective.setdefault((s.base, n), float(rows["n_eff"].iloc[0]))
     several = len(clauses) > 1
+
+    def n_text(base: str, n: int) -> str:
+        return f"{n}, effective base {fmt_number(effective[(base, n)], 1)}" if table.weighted else str(n)
+
     parts = []
     for base, items in named.items():
         if len(set(items.values())) > 1 and all(items):  # one wording, a base per series (e.g. per role)
-            parts.append(f"{base} ({'; '.join(f'{label}: {n}' for label, n in items.items())})")
+            parts.append(f"{base} ({'; '.join(f'{label}: {n_text(base, n)}' for label, n in items.items())})")
         else:
-            parts += [(f"'{label}': " if several and label else "") + f"{b} ({n})"
+            parts += [(f"'{label}': " if several and label else "") + f"{b} ({n_text(b, n)})"
                       for (b, n), label in clauses.items() if b == base]
     return "Base: " + "; ".join(parts)
+
+
+def weight_notes(table: Table) -> list[str]:
+    """Say that a table's figures are weighted, to what, and what its two bases mean; an
+    unweighted table needs no note (the methodology says which surveys are weighted).
+
+    The effective base is Kish's (sum w)^2 / sum w^2 (Kish 1965, Survey Sampling, section 11.7),
+    the size of a simple random sample as precise as the weighted one.
+    """
+    if not table.weighted:
+        return []
+    return [f"Weighted: {table.weighting}. Bases are numbers of respondents (unweighted); the "
+            f"effective base is the number of unweighted respondents that would give the same "
+            f"precision (Kish)."]
 
 
 def left_off_note(table: Table) -> list[str]:
@@ -230,8 +254,24 @@ class ReportContext:
             return self._withheld_text(table_id, row)
         return fmt_number(float(row["value"]), decimals)
 
+    def weighted(self, table_id: str) -> bool:
+        """Whether a table's figures are weighted, for prose that must word counts around it."""
+        return self._table(table_id).weighted
+
     def n(self, table_id: str, category: int | str, series: str | None = None,
           column: str = TOTAL) -> int | Withheld:
+        """How many respondents gave an answer: a count for prose about an unweighted table.
+
+        A weighted table's shares are not these counts over its base, so a count printed
+        beside them would contradict them, and a weighted count (a sum of weights) is on the
+        frame's scale, not the base's: on a weighted table this refuses, and the template
+        words the sentence with R.weighted(...) (a share, R.pct, instead of the count).
+        """
+        table = self._table(table_id)
+        if table.weighted:
+            raise SpecError(f"R.n reads a count from table {table_id!r}, whose figures are weighted "
+                            f"({table.weighting}): a count of respondents beside weighted shares "
+                            f"would contradict them; give a share (R.pct) when R.weighted({table_id!r})")
         row = self._cell(table_id, series, category, column)
         if withheld(row):
             return self._withheld_text(table_id, row)
@@ -319,14 +359,15 @@ class ReportContext:
                                  chart=Markup(self.figure_html.get(table_id, "")),
                                  rows=data_rows(ex.table, partial(cell_text, formats=self.formats)) if html_only else None,
                                  notes=table_notes(ex.table, self.level, self.formats),
-                                 chart_notes=base_notes(chart_cells(ex.table), ex.spec) + left_off_note(ex.table)))
+                                 chart_notes=weight_notes(ex.table) + base_notes(chart_cells(ex.table), ex.spec)
+                                 + left_off_note(ex.table)))
 
     def table(self, table_id: str) -> Markup:
         ex = self.exhibits[table_id]
         tpl = self.env.get_template("partials/table.html.j2")
         return Markup(tpl.render(ex=ex, R=self, base=base_line(ex.table),
                                  rows=data_rows(ex.table, partial(cell_text, formats=self.formats)),
-                                 notes=table_notes(ex.table, self.level, self.formats)))
+                                 notes=weight_notes(ex.table) + table_notes(ex.table, self.level, self.formats)))
 
 
 def _number_text(value: float) -> str:
@@ -406,8 +447,9 @@ def _series_rows_layout(table: Table, fmt: Callable, empty: object) -> dict:
         part = c[c["series"] == key]
         by_cat = {repr(row["category"]): row for row in part.to_dict("records")}
         body.append([label] + [fmt(by_cat[r]) if r in by_cat else empty for r, _ in cats]
-                    + [int(part["base"].iloc[0])])
-    return {"header": [lab for _, lab in cats] + ["Base (n)"], "body": body, "bases": None}
+                    + [int(part["base"].iloc[0])] + ([effective_base(part.iloc[0])] if table.weighted else []))
+    return {"header": [lab for _, lab in cats] + ["Base (n)"] + (["Effective base"] if table.weighted else []),
+            "body": body, "bases": None, "effective": None}
 
 
 def _grid_layout(table: Table, fmt: Callable, empty: object) -> dict:
@@ -417,13 +459,16 @@ def _grid_layout(table: Table, fmt: Callable, empty: object) -> dict:
     rows = list(dict.fromkeys(s.row for s in table.spec.series))
     cols = list(dict.fromkeys(s.col for s in table.spec.series))
     grid: dict[tuple[str, str], object] = {}
-    bases: dict[str, int] = {}
+    bases: dict[str, dict] = {}  # each row's largest base: the cell it is read from
     for cell in c.to_dict("records"):
         s = spec[cell["series"]]
         grid[(s.row, s.col)] = fmt(cell)
-        bases[s.row] = max(bases.get(s.row, 0), int(cell["base"]))
-    body = [[r] + [grid.get((r, col), empty) for col in cols] + [bases.get(r, 0)] for r in rows]
-    return {"header": cols + ["Base (n)"], "body": body, "bases": None}
+        if s.row not in bases or int(cell["base"]) > int(bases[s.row]["base"]):
+            bases[s.row] = cell
+    body = [[r] + [grid.get((r, col), empty) for col in cols] + [int(bases[r]["base"]) if r in bases else 0]
+            + ([effective_base(bases[r]) if r in bases else 0.0] if table.weighted else []) for r in rows]
+    return {"header": cols + ["Base (n)"] + (["Effective base"] if table.weighted else []), "body": body,
+            "bases": None, "effective": None}
 
 
 def _categories_layout(table: Table, fmt: Callable, empty: object) -> dict:
@@ -470,12 +515,24 @@ def _categories_layout(table: Table, fmt: Callable, empty: object) -> dict:
             row.append(empty if (ckey != first_key and pct) or col not in by_col else fmt(by_col[col]))
         body.append(row)
     base_row = ["Base (n)"] + [bases[(key, col)] for key, _, col, _ in cols]
-    return {"header": header, "body": body, "bases": base_row}
+    effective = None
+    if table.weighted:
+        first = {}
+        for r in source:
+            first.setdefault((r["series"], r["column"]), r)
+        effective = ["Effective base"] + [effective_base(first[(key, col)]) for key, _, col, _ in cols]
+    return {"header": header, "body": body, "bases": base_row, "effective": effective}
 
 
-def write_csv(table: Table, path: Path, level: float = 0.95, weight: str = "unweighted",
-              restricted: bool = False, formats: Formats = Formats()) -> None:
-    """The long cells of one table with everything needed to trace each number.
+def effective_base(row: pd.Series | dict) -> float:
+    """A cell's effective base (Kish) as tables print it, to one decimal place."""
+    return round_half_up(float(row["n_eff"]), 1)
+
+
+def write_csv(table: Table, path: Path, level: float = 0.95, restricted: bool = False,
+              formats: Formats = Formats()) -> None:
+    """The long cells of one table with everything needed to trace each number: its `weight`
+    column says what the figures are weighted to, or "unweighted".
 
     A withheld cell keeps its labels, base, effective base and flag, with value, count and
     letters empty, unless `restricted` (the unsuppressed copy for the restricted folder).
@@ -490,6 +547,7 @@ def write_csv(table: Table, path: Path, level: float = 0.95, weight: str = "unwe
                     "is_net", "stat", "value", "shown", "n", "base", "effective_base", "flag",
                     "significantly_higher_than"])
         test = TEST_NOTE.format(level=level) if spec.by else "none (no subgroup columns)"
+        weight = table.weighting or "unweighted"
         for row in table.cells.to_dict("records"):
             s = bases[row["series"]]
             hidden = withheld(row) and not restricted

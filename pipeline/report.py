@@ -120,7 +120,8 @@ def _build(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store, pool: 
         svgs = chromium.submit(export_svgs, figures, cache, out_dir / "assets" / "plotly.min.js")
         progress(f"{len(tables)} tables computed; drawing {len(figures)} charts …")
         with stages("audit", "checking every published statistic (audit) …"):
-            audit_rows, claim_rows = run_audit(spec.config["surveys"], tables, level, spec.folder,
+            # the 2020 figures are unweighted: a weighted survey's are checked on its unweighted tables
+            audit_rows, claim_rows = run_audit(spec.config["surveys"], results.unweighted, level, spec.folder,
                                                spec.checked.published)
             write_audit([*audit_rows, *claim_rows], out_dir / "audit.csv")
             if restricted_dir:
@@ -241,12 +242,12 @@ def _write_html(config: dict, ctx: ReportContext, meta: dict, out_dir: Path) -> 
 def _appendix_data(results, exhibits: dict, audit_rows: list, claim_rows: list, reproduces: bool) -> dict:
     """What the generated appendices print: the audit (or, for an edition with other data than
     the 2020 report's, the comparison with its figures), data quality and the codebooks."""
-    lines = audit_lines(audit_rows, results.tables, exhibits)
+    lines = audit_lines(audit_rows, results.unweighted, exhibits)
     return {
         "audit": lines,
         "audit_groups": audit_groups(lines),
         "audit_summary": summary(audit_rows, published=True, reproduces=reproduces),
-        "claims": claim_lines(claim_rows, results.tables, exhibits),
+        "claims": claim_lines(claim_rows, results.unweighted, exhibits),
         "claims_summary": claims_summary(claim_rows, published=True, reproduces=reproduces),
         "quality": {name: {"issues": quality_issues(c), "missing": missing_counts(c)}
                     for name, c in results.cleaned.items()},
@@ -295,9 +296,7 @@ def _write_csvs(results, out_dir: Path, formats: Formats, restricted: bool = Fal
     """Every table's CSV (withheld cells without their figures, unless `restricted`) and, for
     the published outputs, the cleaning log."""
     for tid, table in results.tables.items():
-        w = results.weights.get(table.spec.survey)
-        weight = f"rim weights to {w.frame_path.name}" if w and w.use != "none" else "unweighted"
-        write_csv(table, out_dir / "csv" / f"{tid}.csv", results.level, weight, restricted, formats)
+        write_csv(table, out_dir / "csv" / f"{tid}.csv", results.level, restricted, formats)
     if not restricted:
         _write_cleaning_log(results.cleaned, out_dir / "cleaning_log.csv")
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .disclosure import withheld
 from .present import Formats, round_half_up
-from .render import Exhibit, base_line, data_rows
+from .render import Exhibit, base_line, data_rows, weight_notes
 from .schema.data_folder import Provenance
 from .tabulate import Table
 
@@ -44,8 +44,14 @@ def _value(row: dict, formats: Formats) -> float | str:
 def table_frame(table: Table, formats: Formats = Formats()) -> pd.DataFrame:
     """The table as the report lays it out, with numbers as numbers and shorthand elsewhere."""
     rows = data_rows(table, fmt=partial(_value, formats=formats), empty="[z]")
-    body = rows["body"] + ([rows["bases"]] if rows["bases"] else [])
+    body = rows["body"] + [extra for extra in (rows["bases"], rows["effective"]) if extra]
     return pd.DataFrame(body, columns=["Category", *rows["header"]])
+
+
+def weighting(table: Table) -> str:
+    """Whether the sheet's figures are weighted, as its notes say it: the exhibit's weighting
+    note (what to, and what the effective base is), or that they are unweighted."""
+    return " ".join(weight_notes(table)) or "Unweighted."
 
 
 def _places(decimals: int) -> str:
@@ -72,7 +78,7 @@ def write_workbook(tables: dict[str, Table], exhibits: dict[str, Exhibit], confi
         book = surveys[table.spec.survey]
         sheets[_sheet_name(label, tid)] = gpt.GPTable(
             table=table_frame(table, formats), table_name=f"table_{tid}", title=title,
-            subtitles=[base_line(table), f"Unweighted. Source: {book.title}{origin}."],
+            subtitles=[base_line(table), f"{weighting(table)} Source: {book.title}{origin}."],
             source=f"Source: ohmsk regeneration of DWP/DHSC research report 985 (table id {tid})",
             index_columns={2: 0})
     if changes is not None and not changes.empty:

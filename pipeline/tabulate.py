@@ -29,6 +29,11 @@ class Table:
     spec: TableSpec
     cells: pd.DataFrame
     fraction: float = 0.0  # sampling fraction for the finite population correction of tests
+    weighting: str = ""  # what the cells are weighted to, in words; empty when they are unweighted
+
+    @property
+    def weighted(self) -> bool:
+        return bool(self.weighting)
 
     def cell(self, series: str | None = None, category: int | str | None = None,
              column: str = TOTAL, stat: str = "pct") -> pd.Series:

@@ -1,8 +1,9 @@
 """Weight stage: rim weights for each survey from its population frame, and what they change.
 
-The reproduction is unweighted (the 2020 report's figures are), but each survey declared in
-report.yaml is raked to its frame so the methodology can report the weighting diagnostics and
-how much the key figures would move under weighting.
+The reproduction is unweighted (the 2020 report's figures are), but each survey with a frame in
+report.yaml is raked to it, so the methodology can report the weighting diagnostics and how much
+the key figures would move under weighting; with `use: rim` the weights are applied to every
+table of the survey.
 """
 from __future__ import annotations
 
@@ -30,6 +31,19 @@ class SurveyWeights:
     frame_path: Path
     cap: float | None
     result: WeightResult
+
+    @property
+    def applied(self) -> bool:
+        """Whether the survey's tables are weighted (not only raked for the diagnostics)."""
+        return self.use != "none"
+
+
+def describe(sw: SurveyWeights, ds: Dataset) -> str:
+    """What a weighted table is weighted to, in the words its notes, CSV and sheet print:
+    the method, the frame's file, its population and variables, and whether it is assumed."""
+    variables = " and ".join(ds.codebook.label(var).lower() for var in sw.frame["margins"])
+    assumed = "; an assumed profile" if sw.frame["source"] == "assumed" else ""
+    return f"rim weights to {sw.frame_path.name} ({sw.frame['population']}, by {variables}{assumed})"
 
 
 def weigh(ds: Dataset, config: dict, frame_spec: Frame, path: Path) -> SurveyWeights:
@@ -67,12 +81,17 @@ class SensitivityRow:
         return outside or abs(self.difference) >= threshold
 
 
-def sensitivity(cells: list[dict], tables: dict[str, Table], ds: Dataset,
+def sensitivity(cells: list[dict], unweighted: dict[str, Table], ds: Dataset,
                 weights: pd.Series, level: float = 0.95) -> list[SensitivityRow]:
-    """Recompute the listed cells with weights and set them beside the unweighted figures."""
+    """Recompute the listed cells with weights and set them beside the unweighted figures.
+
+    `unweighted` must be the survey's unweighted tables whatever report.yaml applies: under
+    `use: rim` the report's own tables are the weighted ones, and comparing them with a
+    reweighting of themselves would show no difference at all.
+    """
     rows = []
     for ref in cells:
-        table = tables[ref["table"]]
+        table = unweighted[ref["table"]]
         series = ref.get("series")
         plain = table.cell(series, ref["category"], TOTAL)
         weighted = tabulate(ds, table.spec, weights).cell(series, ref["category"], TOTAL)

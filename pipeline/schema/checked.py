@@ -158,6 +158,8 @@ def check_data_folder(specs: CheckedSpecs, data_dir: Path, previous: bool = Fals
             check_rename(source, spec, specs.surveys, problems)
     frames: dict[str, Frame] = {}
     for name, entry in specs.report.weighting.items():
+        if entry.frame is None:  # an unweighted survey with nothing to weight it to
+            continue
         path = data_dir / entry.frame
         if not path.is_file():
             problems.append(SpecProblem(str(path), 1, "", f"population frame for weighting survey {name!r} "

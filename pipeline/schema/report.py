@@ -59,15 +59,33 @@ class Sensitivity(Spec):
 
 
 class Weighting(Spec):
-    """How one survey is weighted: rim weights (raking) to a population frame."""
+    """Whether and how one survey is weighted: rim weights (raking) to a population frame, or
+    none. The methodology prints the setting and `reason`, so a reader learns per survey
+    whether its figures are weighted and why."""
 
-    use: Literal["none", "rim"] = Field(description="rim: applied to every table; none: computed for the "
-                                                    "diagnostics and the sensitivity table only")
-    frame: str = Field(description="The population frame, in the data folder (e.g. frames/providers.yaml)")
+    use: Literal["none", "rim"] = Field(description="rim: applied to every table; none: the figures are "
+                                                    "unweighted (with a frame, rim weights are still computed "
+                                                    "for the diagnostics and the sensitivity table)")
+    reason: str = Field(min_length=1, description="Why the survey is (or is not) weighted, as the methodology "
+                                                  "prints it: change it with `use`")
+    frame: str | None = Field(None, description="The population frame, in the data folder (e.g. "
+                                                "frames/providers.yaml); a survey without one cannot be weighted")
     cap: Number | None = Field(None, gt=1, description="Trim weights at this multiple of the mean weight")
     tol: Number = Field(1e-6, gt=0)
     max_iter: int = Field(100, ge=1)
     sensitivity: Sensitivity | None = None
+
+    @model_validator(mode="after")
+    def _weights_need_a_frame(self) -> Weighting:
+        if self.frame is None:
+            for key in ("cap", "sensitivity"):
+                if getattr(self, key) is not None:
+                    raise ValueError(f"`{key}` needs weights, and weights need a `frame`: add the population "
+                                     f"frame, or remove `{key}`")
+            if self.use != "none":
+                raise ValueError(f"`use: {self.use}` needs a `frame` to weight to: add the population frame "
+                                 f"(e.g. frame: frames/<survey>.yaml), or set `use: none`")
+        return self
 
 
 class WaveComparison(Spec):
