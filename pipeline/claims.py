@@ -313,8 +313,14 @@ class ClaimExtension(Extension):
     @staticmethod
     def _unknowable(log: ClaimLog, has_alternative: bool, template: str, line: int, source: str,
                     reason: str, caller) -> Markup:  # type: ignore[no-untyped-def]
-        text = caller("otherwise") if has_alternative else Markup("")
-        wording = "alternative (withheld figure)" if has_alternative else "left out (withheld figure)"
+        """A claim whose condition reads a withheld figure: its alternative, unless that reads
+        one too, in which case the claim is left out."""
+        text, wording = Markup(""), "left out (withheld figure)"
+        if has_alternative:
+            try:
+                text, wording = caller("otherwise"), "alternative (withheld figure)"
+            except SuppressedFigure:
+                pass
         log.claims.append(Claim(template, line, "claim", source, reason, False, wording, _plain(text)))
         return text
 

@@ -185,6 +185,8 @@ def test_a_claim_on_a_withheld_figure_uses_its_alternative_or_is_left_out() -> N
     assert text == "a Some do." and log.claims[0].wording == "alternative (withheld figure)"
     text, log = _render("a{% claim h.value() > 50 %} Most do.{% endclaim %}", h=Hidden())
     assert text == "a" and log.claims[0].wording == "left out (withheld figure)"
+    text, log = _render("a{% claim h.value() > 50 %} Most do.{% otherwise %} {{ h.value() }}{% endclaim %}", h=Hidden())
+    assert text == "a" and log.claims[0].wording == "left out (withheld figure)"  # its alternative reads it too
     assert "withheld" in log.claims[0].evaluated
 
 
