@@ -117,7 +117,7 @@ def load_source(data_dir: Path, specs_dir: Path = SPECS_DIR) -> Source:
 
 def _frames(specs_dir: Path, data_dir: Path) -> dict[str, Path]:
     report = read_valid(specs_dir / "report.yaml", schema.Report)
-    return {name: data_dir / entry.frame for name, entry in report.weighting.items()}
+    return {name: data_dir / entry.frame for name, entry in report.weighting.items() if entry.frame}
 
 
 def _families(books: dict[str, Codebook], raw: dict[str, pd.DataFrame]) -> list[Family]:
