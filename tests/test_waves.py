@@ -229,7 +229,8 @@ def test_which_changes_matter():
     assert matters(dataclasses.replace(share, current=41.0, significant=True), 5, 10)
 
 
-REMARKS_ON_2020 = ["According to the 2020 report", "as in the 2020 report", "the 2020 report singled out",
+REMARKS_ON_2020 = ["According to the 2020 report", "The 2020 report published unweighted figures",
+                   "as the 2020 report published them", "the 2020 report singled out",
                    "the 2020 report described neither as significant", "the 2020 report's rows do not add to 100",
                    "The 2020 report's net", "the 2020 report's chapter text gives a lower figure",
                    "The 2020 report publishes no profile", "regenerates the 2020 report", "Reproduction audit",
