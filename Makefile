@@ -16,7 +16,7 @@ DRAFT  ?=
 SEED   ?=
 
 # Charts are drawn to SVG by the Chromium named by BROWSER_PATH, else the chromium on PATH
-# (pipeline/svg.py). Pin Debian's when present; on the very first run of a fresh machine setup
+# (pipeline/output/svg.py). Pin Debian's when present; on the very first run of a fresh machine setup
 # installs it after this line was read, and it is then found on PATH all the same.
 ifneq ($(wildcard /usr/bin/chromium),)
 export BROWSER_PATH ?= /usr/bin/chromium
@@ -38,7 +38,7 @@ help: ## list the targets
 setup: os-deps $(STAMP) $(AXE) ## OS packages (as root), .venv, the Python packages in pyproject.toml, axe-core
 
 os-deps:
-	@$(PYTHON) pipeline/bootstrap.py
+	@$(PYTHON) pipeline/tools/bootstrap.py
 
 $(VENV)/pyvenv.cfg: | os-deps
 	$(PYTHON) -m venv $(VENV)
@@ -70,7 +70,7 @@ test: setup ## run the test suite (pytest)
 bench: setup ## time full, unchanged and one-table builds, and the engine at 1,000,000 respondents
 	$(RUN) bench $(FROM)
 
-schema: setup ## rewrite the JSON Schemas of the spec files (survey_specs/schemas/) from pipeline/schema
+schema: setup ## rewrite the JSON Schemas of the spec files (survey_specs/schemas/) from pipeline/spec/schema
 	$(RUN) schema $(if $(SPECS),--out $(SPECS)/schemas)
 
 stress-wave: setup ## write a plausible new wave of the data under SEED= to OUT= (DATA=, SPECS=)

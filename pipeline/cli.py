@@ -9,8 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import OhmskError, ValidationError
-from .inputs import SPECS_DIR
+from pipeline.errors import OhmskError, ValidationError
+from pipeline.spec.folders import SPECS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"
@@ -23,9 +23,9 @@ def _progress(message: str) -> None:
 
 def cmd_raw(args: argparse.Namespace) -> None:
     """Regenerate the synthetic respondent files in raw/ from the reconstruction specs."""
-    from .build import load_report_spec
-    from .reconstruct.generate import reconstruct, write_edition
-    from .schema.checked import check_tool_specs
+    from pipeline.spec.report_spec import load_report_spec
+    from pipeline.tools.reconstruct.generate import reconstruct, write_edition
+    from pipeline.spec.schema.checked import check_tool_specs
 
     specs = Path(args.specs)
     spec = load_report_spec(specs)
@@ -38,7 +38,7 @@ def cmd_raw(args: argparse.Namespace) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> None:
     """Run every check `report` runs before computing: specs, data folder, data, routing."""
-    from .build import validate
+    from pipeline.build.data import validate
 
     validate(Path(args.specs), Path(args.data), progress=_progress)
     _progress("valid: every spec and data file passed")
@@ -46,14 +46,14 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 def cmd_report(args: argparse.Namespace) -> None:
     """Build outputs/report.html, outputs/report.pdf, outputs/csv/ and outputs/figures/."""
-    from .inputs import fingerprint, is_current
+    from pipeline.build.fingerprint import fingerprint, is_current
 
     data, out, specs = Path(args.data), Path(args.out), Path(args.specs)
     key = fingerprint(data, specs, args.restricted, args.draft) if data.is_dir() else None
     if key and is_current(out, key):  # before the heavy imports
         _progress("outputs are up to date (no input changed)")
         return
-    from .report import build_report
+    from pipeline.build.schedule import build_report
 
     stages = build_report(data, out, progress=_progress, specs_dir=specs, inputs_key=key,
                           restricted=args.restricted, draft=args.draft)
@@ -62,9 +62,10 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 def cmd_audit(args: argparse.Namespace) -> None:
     """Recompute every published statistic and write outputs/audit.csv."""
-    from .audit import claims_summary, run_audit, summary, write_audit
-    from .build import compute, load_report_spec
-    from .inputs import read_edition
+    from pipeline.stages.audit import claims_summary, run_audit, summary, write_audit
+    from pipeline.build.data import compute
+    from pipeline.spec.report_spec import load_report_spec
+    from pipeline.spec.folders import read_edition
 
     spec = load_report_spec(Path(args.specs))
     results = compute(spec, Path(args.data))
@@ -88,7 +89,7 @@ def cmd_audit(args: argparse.Namespace) -> None:
 
 def cmd_schema(args: argparse.Namespace) -> None:
     """Write the JSON Schema of every kind of spec file, for editors (survey_specs/schemas/)."""
-    from .schema.export import write_schemas
+    from pipeline.spec.schema.export import write_schemas
 
     for path in write_schemas(Path(args.out)):
         _progress(f"wrote {path}")
@@ -96,14 +97,14 @@ def cmd_schema(args: argparse.Namespace) -> None:
 
 def cmd_bench(args: argparse.Namespace) -> None:
     """Time full, unchanged and one-table-changed builds, and the engine at a million respondents."""
-    from .benchmark.report import run_bench
+    from pipeline.tools.benchmark.report import run_bench
 
     run_bench(Path(args.data), Path(args.specs), scale_only=args.scale_only, progress=_progress)
 
 
 def cmd_stress_wave(args: argparse.Namespace) -> None:
     """Write a plausible new wave (a stress wave) of the data under a seed, and say what it holds."""
-    from .stress import stress_wave
+    from pipeline.tools.stress import stress_wave
 
     wave = stress_wave(Path(args.data), Path(args.out), args.seed, specs_dir=Path(args.specs))
     print(wave.summary())

@@ -14,12 +14,13 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-import pipeline.build
-import pipeline.report
-from pipeline.build import compute, load_report_spec
-from pipeline.disclosure import SUPPRESSED
-from pipeline.reconstruct.sav import write_sav
-from pipeline.report import build_report
+import pipeline.build.data
+import pipeline.build.schedule
+from pipeline.build.data import compute
+from pipeline.spec.report_spec import load_report_spec
+from pipeline.stages.disclosure import SUPPRESSED
+from pipeline.tools.reconstruct.sav import write_sav
+from pipeline.build.schedule import build_report
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"
@@ -127,7 +128,7 @@ def variant_build(tmp_path_factory) -> Path:
     shutil.copytree(RAW, data)
     (data / "wave.yaml").write_text(f"wave: '2026'\nprevious: {RAW}\nprevious_wave: '2018'\n")
     originals: dict = {}
-    real_audit = pipeline.report.run_audit
+    real_audit = pipeline.build.schedule.run_audit
 
     def audit_on_true_tables(surveys, tables, *args):
         """The audit checks every target on the true cells (it needs them: a claim on a
@@ -136,10 +137,10 @@ def variant_build(tmp_path_factory) -> Path:
         return real_audit(surveys, true, *args)
 
     patch = pytest.MonkeyPatch()
-    patch.setattr(pipeline.build, "tabulate", _poisoned(pipeline.build.tabulate, originals))
-    patch.setattr(pipeline.report, "run_audit", audit_on_true_tables)
+    patch.setattr(pipeline.build.data, "tabulate", _poisoned(pipeline.build.data.tabulate, originals))
+    patch.setattr(pipeline.build.schedule, "run_audit", audit_on_true_tables)
     try:
-        pipeline.report.build_report(data, out, progress=lambda m: None, specs_dir=specs, restricted=True)
+        pipeline.build.schedule.build_report(data, out, progress=lambda m: None, specs_dir=specs, restricted=True)
     finally:
         patch.undo()
     return out

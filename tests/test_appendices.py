@@ -4,11 +4,11 @@ import re
 
 import pandas as pd
 
-from pipeline.appendices import audit_groups, audit_lines, codebook_rows, quality_issues, weight_bands, weight_spread
-from pipeline.audit import load_targets, run_audit
-from pipeline.clean import CleanData
+from pipeline.present.appendices import (audit_groups, audit_lines, codebook_rows, quality_issues, weight_bands, weight_spread)
+from pipeline.stages.audit import load_targets, run_audit
+from pipeline.stages.clean import CleanData
 from pipeline.errors import Problem
-from pipeline.render import number_exhibits
+from pipeline.output.render import number_exhibits
 
 
 def _text(fragment: str) -> str:

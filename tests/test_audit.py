@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 from conftest import ROOT
-from pipeline.build import load_report_spec
-from pipeline.audit import AUDIT_COLUMNS, audit, audit_claims, load_claims, load_targets, summary
+from pipeline.spec.report_spec import load_report_spec
+from pipeline.stages.audit import AUDIT_COLUMNS, audit, audit_claims, load_claims, load_targets, summary
 
 
 def test_every_providers_target_is_reproduced(tables):

@@ -3,14 +3,14 @@ import numpy as np
 import pytest
 
 from conftest import RAW
-from pipeline.benchmark.builds import Build
-from pipeline.benchmark.expand import expand, routing_names
-from pipeline.benchmark.floor import floor_tables
-from pipeline.benchmark.report import summary
-from pipeline.benchmark.scale import Step, Steps, agreement
-from pipeline.clean import check_routing, clean
-from pipeline.derive import derive
-from pipeline.load import load
+from pipeline.tools.benchmark.builds import Build
+from pipeline.tools.benchmark.expand import expand, routing_names
+from pipeline.tools.benchmark.floor import floor_tables
+from pipeline.tools.benchmark.report import summary
+from pipeline.tools.benchmark.scale import Step, Steps, agreement
+from pipeline.stages.clean import check_routing, clean
+from pipeline.stages.derive import derive
+from pipeline.stages.load import load
 
 
 @pytest.fixture(scope="module")

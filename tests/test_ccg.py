@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 
 from conftest import RAW, read_raw
-from pipeline.audit import audit, audit_claims, load_claims, load_targets
-from pipeline.compare import difference
-from pipeline.reconstruct.generate import reconstruct
-from pipeline.render import base_line, data_rows
+from pipeline.stages.audit import audit, audit_claims, load_claims, load_targets
+from pipeline.stages.compare import difference
+from pipeline.tools.reconstruct.generate import reconstruct
+from pipeline.output.render import base_line, data_rows
 
 SURVEYS = ("ccg", "ccg_leads")
 

@@ -1,4 +1,4 @@
-"""Checked claims (pipeline/claims.py): the mechanism, claims.csv, and the lint that keeps every
+"""Checked claims (pipeline/present/claims.py): the mechanism, claims.csv, and the lint that keeps every
 statement about the data in the templates either worded by a helper or checked by the build."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from pipeline.claims import ClaimExtension, ClaimFailed, ClaimLog, Fact
+from pipeline.present.claims import ClaimExtension, ClaimFailed, ClaimLog, Fact
 from pipeline.errors import SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,7 +175,7 @@ def test_a_draft_marks_a_failed_claim_and_lists_it() -> None:
 
 
 def test_a_claim_on_a_withheld_figure_uses_its_alternative_or_is_left_out() -> None:
-    from pipeline.disclosure import SuppressedFigure
+    from pipeline.stages.disclosure import SuppressedFigure
 
     class Hidden:
         def value(self):
@@ -226,7 +226,7 @@ def test_the_lint_finds_unchecked_words_and_passes_checked_ones() -> None:
 
 
 def test_differences_give_conditions_with_their_test(tables) -> None:
-    from pipeline.compare import difference
+    from pipeline.stages.compare import difference
     d = difference(tables["capacity_taken"], 1, "size10=1", "size10=2")
     assert bool(d.higher) == (d.a > d.b) and bool(d.lower) == (d.a < d.b)
     assert bool(d.significantly_higher) == (d.a > d.b and d.significant)
@@ -251,7 +251,7 @@ def test_the_build_writes_every_claim_to_claims_csv(built) -> None:
 
 
 def _context(tables):
-    from pipeline.render import ReportContext, environment
+    from pipeline.output.render import ReportContext, environment
     return ReportContext(tables, {}, "html", environment(), {})
 
 
@@ -290,8 +290,8 @@ def test_leaders_name_every_category_tied_for_the_lead(tables) -> None:
 
 
 def test_a_phrase_follows_the_printed_direction(tables) -> None:
-    from pipeline.compare import Difference
-    from pipeline.significance import Comparison
+    from pipeline.stages.compare import Difference
+    from pipeline.stats.significance import Comparison
     untested = Comparison("two-proportion z-test", 0.33, 0.33, 0.1, 0.9, 0.95, False)
     alike = Difference(33.3, 33.4, untested)
     assert alike.phrase() == "as likely as"  # 33% and 33%, no significant difference
@@ -309,7 +309,7 @@ def test_the_audit_reads_a_missing_cell_as_not_available(tables) -> None:
     """Another wave's table may lack a cell the 2020 report printed (a category outside a
     top-N list): the audit says n/a for it instead of stopping the build."""
     import copy
-    from pipeline.audit import audit, load_targets
+    from pipeline.stages.audit import audit, load_targets
     targets = [t for t in load_targets("ccg_leads") if t.table == "works_less_well" and t.category is not None][:1]
     assert targets, "the ccg_leads targets include a works_less_well category"
     changed = dict(tables)
@@ -325,7 +325,7 @@ def test_a_comparison_with_an_empty_group_is_not_made(tables) -> None:
     """A wave may leave a subgroup (or everyone outside it) without respondents: nothing is
     compared, and the audit reads n/a instead of stopping on a zero base."""
     import copy
-    from pipeline.compare import difference
+    from pipeline.stages.compare import difference
     changed = copy.deepcopy(tables["capacity_taken"])
     c = changed.cells
     c.loc[c["column"] == "size10=2", ["value", "n", "base", "n_eff"]] = [float("nan"), 0, 0, 0.0]
@@ -335,7 +335,7 @@ def test_a_comparison_with_an_empty_group_is_not_made(tables) -> None:
 
 
 def test_coverage_is_the_completion_rate_and_the_fpc_effect() -> None:
-    from pipeline.coverage import Coverage
+    from pipeline.stages.coverage import Coverage
     c = Coverage(kept=111, size=191)
     assert c.rate == pytest.approx(100 * 111 / 191)
     assert c.se_reduction == pytest.approx(100 * (1 - (1 - 111 / 191) ** 0.5))

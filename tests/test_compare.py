@@ -2,7 +2,7 @@
 import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
-from pipeline.compare import add_letters, column_letter_map, difference
+from pipeline.stages.compare import add_letters, column_letter_map, difference
 
 
 def test_letters_mark_the_higher_column(tables):
@@ -53,7 +53,7 @@ def test_multiple_comparison_adjustment_only_removes_letters(tables):
 
 
 def test_small_bases_are_marked_on_charts(tables):
-    from pipeline.figures import build_figure
+    from pipeline.present.figures import build_figure
 
     table = tables["ots_number"]  # 46 providers sell packages: under the caution base of 50
     labels = build_figure(table).data[0].text

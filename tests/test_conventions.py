@@ -16,12 +16,12 @@ import yaml
 from pypdf import PdfReader
 
 from conftest import RAW
-from pipeline.figures import alt_text, figure_spec
-from pipeline.present import Formats
-from pipeline.render import ReportContext, cell_text, environment, number_exhibits, write_csv
-from pipeline.spreadsheet import shorthand, table_frame
-from pipeline.tabulate import TOTAL
-from pipeline.waves import Change, changes_frame
+from pipeline.present.figures import alt_text, figure_spec
+from pipeline.present.formats import Formats
+from pipeline.output.render import ReportContext, cell_text, environment, number_exhibits, write_csv
+from pipeline.output.workbook import shorthand, table_frame
+from pipeline.stages.tabulate import TOTAL
+from pipeline.stages.waves import Change, changes_frame
 
 HOUSE = Formats()
 OTHER = Formats(decimals_pct=1, below_one="under 0.1%", zero_chart="none", zero_table="nil")

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from conftest import SENTINEL
-from pipeline.disclosure import RESTRICTED_DIR, SUPPRESSED
-from pipeline.tabulate import TOTAL
+from pipeline.stages.disclosure import RESTRICTED_DIR, SUPPRESSED
+from pipeline.stages.tabulate import TOTAL
 
 _TYPED_ARRAY = re.compile(r'\{"dtype":"([a-z0-9]+)","bdata":"([^"]*)"(?:,"shape":"[^"]*")?\}')
 
@@ -75,7 +75,7 @@ def test_the_restricted_copy_has_them_and_says_so(variant_build):
 def test_a_build_without_the_option_removes_the_restricted_copy(variant_build, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(variant_build / RESTRICTED_DIR, out / RESTRICTED_DIR)
-    from pipeline.disclosure import reset_restricted
+    from pipeline.stages.disclosure import reset_restricted
     assert reset_restricted(out, wanted=False) is None
     assert not (out / RESTRICTED_DIR).exists()
 

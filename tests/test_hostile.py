@@ -6,10 +6,10 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from pipeline.figures import build_figure
-from pipeline.render import ReportContext, environment, number_exhibits, write_csv
-from pipeline.safecsv import inert
-from pipeline.spreadsheet import write_workbook
+from pipeline.present.figures import build_figure
+from pipeline.output.render import ReportContext, environment, number_exhibits, write_csv
+from pipeline.output.safe_csv import inert
+from pipeline.output.workbook import write_workbook
 
 SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 FORMULA = '=HYPERLINK("http://evil.example","click")'

@@ -5,10 +5,10 @@ import shutil
 import pikepdf
 import pytest
 
-import pipeline.pdf as pdf
+import pipeline.output.pdf as pdf
 from conftest import RAW, ROOT
-from pipeline.benchmark.builds import _edit_table
-from pipeline.report import build_report
+from pipeline.tools.benchmark.builds import _edit_table
+from pipeline.build.schedule import build_report
 
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
                                 reason="Chromium is needed for static chart export; `make report` installs it")

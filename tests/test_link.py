@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.build import prepare
+from pipeline.build.data import prepare
 from pipeline.errors import SpecError
-from pipeline.reconstruct.sav import write_sav
-from pipeline.specs import load_codebook
+from pipeline.tools.reconstruct.sav import write_sav
+from pipeline.spec.objects import load_codebook
 
 CCGS = {
     "survey": "units", "title": "CCGs", "file": "units.sav", "id": "ccg_id",

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from pipeline.present import decimals_of, fmt_number, fmt_pct, round_half_up
+from pipeline.present.formats import decimals_of, fmt_number, fmt_pct, round_half_up
 
 
 @pytest.mark.parametrize("value, expected", [(0.5, 1), (1.5, 2), (2.5, 3), (52.5, 53), (52.49, 52),

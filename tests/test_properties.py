@@ -7,13 +7,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.derive import Dataset
+from pipeline.stages.derive import Dataset
 from pipeline.errors import OhmskError
-from pipeline.load import load
-from pipeline.render import cell_text
-from pipeline.specs import load_codebook
-from pipeline.tabulate import tabulate
-from pipeline.weight import rake
+from pipeline.stages.load import load
+from pipeline.output.render import cell_text
+from pipeline.spec.objects import load_codebook
+from pipeline.stages.tabulate import tabulate
+from pipeline.stats.calibration import rake
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

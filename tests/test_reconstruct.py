@@ -5,8 +5,8 @@ import numpy as np
 import pyreadstat
 
 from conftest import RAW
-from pipeline.reconstruct.generate import reconstruct, write_edition
-from pipeline.specs import load_codebook
+from pipeline.tools.reconstruct.generate import reconstruct, write_edition
+from pipeline.spec.objects import load_codebook
 
 
 def test_regenerated_file_is_byte_identical(tmp_path: Path):

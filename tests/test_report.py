@@ -5,9 +5,9 @@ import shutil
 import pytest
 
 from conftest import RAW, read_raw, rewrite
-from pipeline.present import round_half_up
-from pipeline.report import build_report
-from pipeline.specs import load_codebook
+from pipeline.present.formats import round_half_up
+from pipeline.build.schedule import build_report
+from pipeline.spec.objects import load_codebook
 
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
                                 reason="Chromium is needed for static chart export; `make report` installs it")
@@ -96,7 +96,7 @@ def test_methodology_is_generated_from_specs_and_data(built):
 
 def test_missing_browser_is_a_clear_error(monkeypatch, tmp_path):
     """Without a Chromium the charts cannot be drawn: the build says what to install."""
-    import pipeline.svg as svg
+    import pipeline.output.svg as svg
     from pipeline.errors import OhmskError
 
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))

@@ -15,9 +15,9 @@ import jsonschema
 import pytest
 
 from pipeline.cli import main
-from pipeline.schema.checked import check_data_folder, check_specs, check_tool_specs
-from pipeline.schema.export import SCHEMAS, render
-from pipeline.schema.source import read_source
+from pipeline.spec.schema.checked import check_data_folder, check_specs, check_tool_specs
+from pipeline.spec.schema.export import SCHEMAS, render
+from pipeline.spec.schema.source import read_source
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "survey_specs"

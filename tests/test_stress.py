@@ -1,4 +1,4 @@
-"""Stress waves (pipeline/stress.py): 20 seeded new waves are valid, really contain what their
+"""Stress waves (pipeline/tools/stress.py): 20 seeded new waves are valid, really contain what their
 record says (recomputed by the pipeline's own data stages), and the report's prose builds on
 each of them."""
 from __future__ import annotations
@@ -9,13 +9,13 @@ import time
 import pytest
 
 from conftest import RAW
-from pipeline.build import compute
-from pipeline.cache import Store
+from pipeline.build.data import compute
+from pipeline.build.cache import Store
 from pipeline.errors import OhmskError
-from pipeline.report import render_html
-from pipeline.stress import EDGE_KINDS, RANDOM_KINDS, Cell, load_source, stress_wave
-from pipeline.tabulate import TOTAL
-from pipeline.words import PHRASES
+from pipeline.build.schedule import render_html
+from pipeline.tools.stress import EDGE_KINDS, RANDOM_KINDS, Cell, load_source, stress_wave
+from pipeline.stages.tabulate import TOTAL
+from pipeline.present.words import PHRASES
 
 SEEDS = range(20)
 

@@ -1,7 +1,7 @@
 """The print SVG tidy: fewer nodes, the same drawing."""
 import xml.etree.ElementTree as ET
 
-from pipeline.svg_tidy import tidy_svg
+from pipeline.output.svg_tidy import tidy_svg
 
 NS = "{http://www.w3.org/2000/svg}"
 PLOTLY_LIKE = b"""<svg class="main-svg" xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" height="50" style="">

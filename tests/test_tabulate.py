@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.build import prepare
-from pipeline.reconstruct.sav import write_sav
-from pipeline.specs import load_codebook, load_tables
-from pipeline.tabulate import tabulate
+from pipeline.build.data import prepare
+from pipeline.tools.reconstruct.sav import write_sav
+from pipeline.spec.objects import load_codebook, load_tables
+from pipeline.stages.tabulate import tabulate
 
 CODEBOOK = {
     "survey": "tiny", "title": "Tiny survey", "file": "tiny.sav", "id": "rid",
@@ -87,7 +87,7 @@ def test_numeric_stats_exclude_missing_codes_and_bands_keep_them(tiny):
 
 
 def test_series_rows_and_grid_layouts(tiny):
-    from pipeline.render import data_rows
+    from pipeline.output.render import data_rows
 
     rows = data_rows(tiny["bands"])
     assert rows["header"] == ["Any", "0-2", "3+", "Don't know", "Base (n)"]

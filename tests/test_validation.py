@@ -9,8 +9,8 @@ import pytest
 
 from conftest import ROOT, read_raw, rewrite
 from pipeline.errors import ValidationError
-from pipeline.build import prepare
-from pipeline.specs import load_codebook
+from pipeline.build.data import prepare
+from pipeline.spec.objects import load_codebook
 
 BOOK = load_codebook("providers")
 SAV = "providers.sav"

@@ -6,13 +6,14 @@ import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
 from conftest import read_raw
-from pipeline.build import compute, load_report_spec
-from pipeline.clean import ABSENT_RULE, RECODED_RULE
+from pipeline.build.data import compute
+from pipeline.spec.report_spec import load_report_spec
+from pipeline.stages.clean import ABSENT_RULE, RECODED_RULE
 from pipeline.errors import OhmskError, ValidationError
-from pipeline.reconstruct.sav import write_sav
-from pipeline.specs import load_codebook
-from pipeline.inputs import wave_spec
-from pipeline.waves import Change, changed_questions, changes, matters, question_changed, write_changes
+from pipeline.tools.reconstruct.sav import write_sav
+from pipeline.spec.objects import load_codebook
+from pipeline.spec.folders import wave_spec
+from pipeline.stages.waves import Change, changed_questions, changes, matters, question_changed, write_changes
 
 
 @pytest.fixture(scope="module")
@@ -85,9 +86,9 @@ def test_changes_sheet_in_the_workbook(two_waves, report_spec, tmp_path):
     import openpyxl
     from datetime import datetime
 
-    from pipeline.render import number_exhibits
-    from pipeline.spreadsheet import write_workbook
-    from pipeline.waves import changes_frame
+    from pipeline.output.render import number_exhibits
+    from pipeline.output.workbook import write_workbook
+    from pipeline.stages.waves import changes_frame
 
     first, second = two_waves
     current = compute(report_spec, second).tables
@@ -242,7 +243,7 @@ def new_wave_build(new_wave, tmp_path_factory):
     """The whole report built from the new wave, against raw/ as the previous wave."""
     import shutil
 
-    from pipeline.report import build_report
+    from pipeline.build.schedule import build_report
     if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
         pytest.skip("Chromium is needed for static chart export; `make report` installs it")
     specs, first, second = new_wave

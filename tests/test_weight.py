@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import OhmskError
-from pipeline.weight import kish_effective_n, poststratify, rake
+from pipeline.stats.calibration import kish_effective_n, poststratify, rake
 
 API = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "api"
 

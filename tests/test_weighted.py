@@ -25,11 +25,12 @@ import pytest
 import yaml
 
 from conftest import RAW, ROOT, read_raw
-from pipeline.build import compute, load_report_spec
+from pipeline.build.data import compute
+from pipeline.spec.report_spec import load_report_spec
 from pipeline.errors import SpecError
-from pipeline.present import Formats, fmt_number
-from pipeline.render import ReportContext, number_exhibits, render_template
-from pipeline.report import build_report
+from pipeline.present.formats import Formats, fmt_number
+from pipeline.output.render import ReportContext, number_exhibits, render_template
+from pipeline.build.schedule import build_report
 
 WEIGHTED_REASON = "Weighted in this test build, to check that weighted mode is right."
 

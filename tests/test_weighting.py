@@ -6,10 +6,10 @@ import yaml
 
 from conftest import RAW
 from pipeline.errors import OhmskError
-from pipeline.schema import Frame
-from pipeline.schema.checked import check_data_folder
-from pipeline.schema.problems import SpecProblems
-from pipeline.weighting import margin_rows, weigh
+from pipeline.spec.schema import Frame
+from pipeline.spec.schema.checked import check_data_folder
+from pipeline.spec.schema.problems import SpecProblems
+from pipeline.stages.weighting import margin_rows, weigh
 
 CONFIG = {"frame": "frames/providers.yaml", "cap": 5, "use": "none"}
 

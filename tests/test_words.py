@@ -1,7 +1,7 @@
 """Numbers in words, checked on every boundary."""
 import pytest
 
-from pipeline.words import PHRASES, share_words
+from pipeline.present.words import PHRASES, share_words
 
 
 @pytest.mark.parametrize("pct, words", [

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from pipeline.workers import Workers
+from pipeline.build.workers import Workers
 
 
 def _start_time_after(seconds: float) -> float:

@@ -7,10 +7,10 @@ import pyreadstat
 import pytest
 
 from conftest import RAW
-from pipeline.audit import audit, audit_claims, load_claims, load_targets
-from pipeline.figures import chart_cells
-from pipeline.reconstruct.generate import reconstruct
-from pipeline.render import left_off_note, number_exhibits
+from pipeline.stages.audit import audit, audit_claims, load_claims, load_targets
+from pipeline.present.figures import chart_cells
+from pipeline.tools.reconstruct.generate import reconstruct
+from pipeline.output.render import left_off_note, number_exhibits
 
 ROLES = ["scphn", "ntrain", "nothq", "nnoq", "ohp", "reg", "dothq", "psych", "dnoq", "ot", "tech", "physio"]
 DOCTORS_AND_NURSES = ["scphn", "ntrain", "nothq", "nnoq", "ohp", "reg", "dothq", "psych", "dnoq"]

@@ -1,0 +1,214 @@
+"""Read and check every spec file a command uses, reporting all problems at once.
+
+`check_specs` reads report.yaml and everything it names (codebooks, table files, glossary,
+published targets), validates each file against its schema, then checks what the files say of
+each other (`references`). `check_tool_specs` does the same for the reconstruction specs and
+bench.yaml, and `check_data_folder` for a data folder's edition.yaml, wave.yaml, rename.yaml
+and frames.
+Any problem raises `SpecProblems` listing every one found, each at its file and line.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from pipeline.spec.schema.bench import Bench
+from pipeline.spec.schema.codebook import Codebook
+from pipeline.spec.schema.data_folder import Edition, Frame, Rename, Wave
+from pipeline.spec.schema.glossary import Glossary
+from pipeline.spec.schema.problems import Findings, SpecProblem, SpecProblems, suggest
+from pipeline.spec.schema.published import Published
+from pipeline.spec.schema.reconstruct import Reconstruction
+from pipeline.spec.schema.references import (Survey, check_codebook, check_frame, check_published, check_rename, check_report, check_tables, survey_names)
+from pipeline.spec.schema.report import Report
+from pipeline.spec.folders import EDITION_FILE, RENAME_FILE, WAVE_FILE
+from pipeline.spec.schema.reading import read_checked
+from pipeline.spec.schema.source import Source
+from pipeline.spec.schema.tables import Table, TablesFile
+from pipeline.spec.schema.tools import check_bench, check_reconstruction
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "templates"
+
+
+@dataclass
+class CheckedSpecs:
+    """The specs a build reads, each validated, with the names every survey defines."""
+
+    folder: Path
+    report: Report
+    codebooks: dict[str, Codebook]  # in report.yaml order
+    table_files: dict[str, TablesFile]  # by the path report.yaml gives ("tables/ch4.yaml")
+    tables: dict[str, Table]  # every table by id, its survey filled in from its file
+    glossary: Glossary
+    published: dict[str, Published]  # surveys without a published/<survey>.yaml have none
+    surveys: dict[str, Survey]
+
+
+def check_specs(specs_dir: Path, templates_dir: Path = TEMPLATES_DIR) -> CheckedSpecs:
+    """Every spec file `make report` reads, checked alone and against each other."""
+    problems: list[SpecProblem] = []
+    report, report_source = read_checked(specs_dir / "report.yaml", Report, problems)
+    listed = report.surveys if report else _listed(report_source, "surveys")
+    codebooks, sources = {}, {}
+    pending: set[str] = set()  # surveys and tables whose file failed its schema: not referred to yet
+    for name in listed:
+        path = specs_dir / f"{name}.yaml"
+        if path.is_file():
+            book, sources[name] = read_checked(path, Codebook, problems)
+            if book is not None:
+                codebooks[name] = book
+            else:
+                pending.add(name)
+    surveys = {book.survey: survey_names(book) for book in codebooks.values()}
+    for name, book in codebooks.items():
+        check_codebook(sources[name], book, name, surveys, list(listed), pending, problems)
+    table_files, table_sources = {}, {}
+    for path in [ch.tables for ch in report.chapters] if report else _listed(report_source, "chapters", "tables"):
+        if path and (specs_dir / path).is_file():
+            spec, table_sources[path] = read_checked(specs_dir / path, TablesFile, problems)
+            if spec is not None:
+                table_files[path] = spec
+            else:
+                pending.update(_listed(table_sources[path], "tables", "id"))
+    tables: dict[str, Table] = {}  # the first of two tables with one id is the one others mean
+    for spec in table_files.values():
+        for t in spec.tables:
+            tables.setdefault(t.id, t.model_copy(update={"survey": t.survey or spec.survey}))
+    seen: dict[str, str] = {}
+    for key, spec in table_files.items():
+        check_tables(table_sources[key], spec, surveys, seen, pending, problems)
+    glossary = None
+    if report and (specs_dir / report.glossary).is_file():
+        glossary, _ = read_checked(specs_dir / report.glossary, Glossary, problems)
+    published: dict[str, Published] = {}
+    ids: dict[str, str] = {}
+    for name in listed:
+        path = specs_dir / "published" / f"{name}.yaml"
+        if path.is_file():
+            spec, source = read_checked(path, Published, problems)
+            if spec is not None:
+                published[name] = spec
+                check_published(source, spec, name, tables, surveys, ids, pending, problems)
+    if report is not None:
+        check_report(report_source, report, specs_dir, templates_dir, table_files, surveys, tables,
+                     pending, problems)
+    if problems:
+        raise SpecProblems(problems)
+    return CheckedSpecs(specs_dir, report, codebooks, table_files, tables, glossary or Glossary(),
+                        published, surveys)
+
+
+def _listed(source: Source | None, key: str, field: str | None = None) -> list[str]:
+    """The surveys (or chapters' table files) an invalid report.yaml still names, so that
+    their files are checked too."""
+    raw = source.data.get(key) if source is not None and isinstance(source.data, dict) else None
+    if field is not None and isinstance(raw, list):
+        raw = [entry.get(field) for entry in raw if isinstance(entry, dict)]
+    return [s for s in raw if isinstance(s, str)] if isinstance(raw, list) else []
+
+
+def check_tool_specs(specs: CheckedSpecs, reconstruction: bool = True, bench: bool = True) -> None:
+    """The reconstruction specs (`make raw`) and bench.yaml (`make bench`), against the rest."""
+    problems: list[SpecProblem] = []
+    for name in specs.codebooks if reconstruction else ():
+        path = specs.folder / "reconstruct" / f"{name}.yaml"
+        if not path.is_file():
+            problems.append(SpecProblem(str(path), 1, "", f"no reconstruction spec for survey {name!r}"))
+            continue
+        spec, source = read_checked(path, Reconstruction, problems)
+        if spec is not None:
+            check_reconstruction(source, spec, name, specs.surveys, problems)
+    edition = specs.folder / "reconstruct" / EDITION_FILE  # what `make raw` writes as the folder's edition
+    if reconstruction and not edition.is_file():
+        problems.append(SpecProblem(str(edition), 1, "", "no edition for the data folder the reconstruction writes"))
+    elif reconstruction:
+        read_checked(edition, Edition, problems)
+    if bench and (specs.folder / "bench.yaml").is_file():
+        spec, source = read_checked(specs.folder / "bench.yaml", Bench, problems)
+        if spec is not None:
+            check_bench(source, spec, specs.folder, specs.table_files, specs.surveys, problems)
+    if problems:
+        raise SpecProblems(problems)
+
+
+@dataclass(frozen=True)
+class DataFolder:
+    """What a data folder declares beside its respondent files that the stages read from
+    here (wave.yaml and rename.yaml are checked here too; `inputs` and `load` read them)."""
+
+    frames: dict[str, Frame]  # survey -> the frame report.yaml weights it to
+    edition: Edition | None = None  # None only for a previous wave's folder without one
+
+
+def check_data_folder(specs: CheckedSpecs, data_dir: Path, previous: bool = False) -> DataFolder:
+    """edition.yaml, wave.yaml, rename.yaml and every weighting frame the report needs from
+    `data_dir`. A `previous` wave's folder may lack edition.yaml (its labels then come from
+    this wave's wave.yaml); any other folder must have one."""
+    problems: list[SpecProblem] = []
+    edition = _check_edition(specs, data_dir, previous, problems)
+    wave = None
+    if (data_dir / WAVE_FILE).is_file():
+        wave, _ = read_checked(data_dir / WAVE_FILE, Wave, problems)
+        if wave is not None and not (data_dir / wave.previous).is_dir():
+            problems.append(SpecProblem(str(data_dir / WAVE_FILE), 1, "previous",
+                                        f"previous wave folder {(data_dir / wave.previous).resolve()} not found"))
+    if (data_dir / RENAME_FILE).is_file():
+        spec, source = read_checked(data_dir / RENAME_FILE, Rename, problems)
+        if spec is not None:
+            check_rename(source, spec, specs.surveys, problems)
+    frames: dict[str, Frame] = {}
+    for name, entry in specs.report.weighting.items():
+        if entry.frame is None:  # an unweighted survey with nothing to weight it to
+            continue
+        path = data_dir / entry.frame
+        if not path.is_file():
+            problems.append(SpecProblem(str(path), 1, "", f"population frame for weighting survey {name!r} "
+                                                          f"not found (report.yaml weighting > {name} > frame)"))
+            continue
+        frame, source = read_checked(path, Frame, problems)
+        if frame is not None and name in specs.surveys:
+            check_frame(source, frame, specs.surveys[name], problems)
+            frames[name] = frame
+    if problems:
+        raise SpecProblems(problems)
+    return DataFolder(frames, edition)
+
+
+def _check_edition(specs: CheckedSpecs, data_dir: Path, previous: bool,
+                   problems: list[SpecProblem]) -> Edition | None:
+    """The folder's edition.yaml, naming every survey of report.yaml and no other.
+
+    A missing file is an error, not a default: whether data are synthetic or real, and whether
+    they are the published report's, cannot be guessed, and a wrong guess prints a false
+    provenance statement or audit on the cover of a report that looks right.
+    """
+    path = data_dir / EDITION_FILE
+    if not path.is_file():
+        if not previous:
+            problems.append(SpecProblem(str(path), 1, "", edition_missing(list(specs.surveys))))
+        return None
+    edition, source = read_checked(path, Edition, problems)
+    if edition is None:
+        return None
+    f = Findings(source, problems)
+    for name in edition.surveys:
+        if name not in specs.surveys:
+            f.add(("surveys", name), f"unknown survey {name!r}{suggest(name, specs.surveys)}")
+    for name in specs.surveys:
+        if name not in edition.surveys:
+            f.add(("surveys",), f"survey {name!r} of report.yaml has no entry (its wave and fieldwork)")
+    return edition
+
+
+def edition_missing(surveys: list[str]) -> str:
+    """What to write in a data folder that has no edition.yaml, with an example."""
+    lines = "\n".join(f"          {name}: {{wave: '2026', fieldwork: {{start: 2026-01-12, end: 2026-02-27}}}}"
+                      for name in surveys)
+    return ("no edition file: every data folder declares what its data are and when each survey was in the "
+            f"field in {EDITION_FILE} (raw/{EDITION_FILE} is a complete example), e.g.\n"
+            "        name: Survey of OH provision, 2026 wave\n"
+            "        data_as_of: 2026-02-27\n"
+            "        provenance: {kind: real, label: survey data, summary: 'The respondent data are the survey "
+            "files as delivered.', statement: 'The respondent data are the survey files as delivered.'}\n"
+            "        reproduces_published: false   # true only for the data of the published 2020 report\n"
+            f"        surveys:\n{lines}\n"
+            "      (for a survey whose dates are not known: fieldwork: {year: 2026, note: '2026 (dates not known)'})")

@@ -1,0 +1,120 @@
+"""Schema of `survey_specs/report.yaml`: the report's structure and the house conventions."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, StrictBool, model_validator
+
+from pipeline.present.formats import Formats
+from pipeline.spec.schema.base import Count, Name, Number, Spec
+
+
+class FrontSection(Spec):
+    """An unnumbered section between the contents and Chapter 1."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", description="The section's HTML id")
+    title: str
+    template: str = Field(description="Under templates/")
+
+
+class Chapter(Spec):
+    number: int = Field(ge=1)
+    title: str
+    running: str | None = Field(None, description="A shorter title for the running header")
+    template: str = Field(description="Under templates/")
+    tables: str | None = Field(None, description="The chapter's table specs, under the specs folder")
+    pdf_parts_at: list[str] = Field([], description="h3/h4 ids where the PDF starts a separately rendered part")
+
+
+class Conventions(Spec):
+    """The house style every output follows."""
+
+    decimals_pct: int = Field(Formats.decimals_pct, ge=0, le=3,
+                              description="Decimal places of percentages in charts, tables, text and the workbook")
+    below_one: str = Field(Formats.below_one, min_length=1, description="Shown for a share above zero that rounds to zero")
+    zero_chart: str = Field(Formats.zero_chart, min_length=1, description="A share of exactly zero in charts and text")
+    zero_table: str = Field(Formats.zero_table, min_length=1, description="A share of exactly zero in tables and CSVs")
+    min_base: Count = Field(30, description="Suppress a cell below this base (a table may override it)")
+    caution_base: Count = Field(50, description="Mark a cell below this base (a table may override it)")
+    significance_level: Number = Field(0.05, gt=0, lt=1)
+    multiple_comparisons: Literal["none", "holm", "bh"] = "none"
+
+    @model_validator(mode="after")
+    def _caution_above_suppression(self) -> Conventions:
+        if self.caution_base < self.min_base:
+            raise ValueError(f"caution_base ({self.caution_base}) is below min_base ({self.min_base})")
+        return self
+
+
+class SensitivityCell(Spec):
+    table: Name
+    series: str | None = None
+    category: int | str
+    label: str | None = None
+
+
+class Sensitivity(Spec):
+    threshold: Number = Field(gt=0, description="Percentage points at which a weighted difference matters")
+    cells: list[SensitivityCell] = Field(min_length=1)
+
+
+class Weighting(Spec):
+    """Whether and how one survey is weighted: rim weights (raking) to a population frame, or
+    none. The methodology prints the setting and `reason`, so a reader learns per survey
+    whether its figures are weighted and why."""
+
+    use: Literal["none", "rim"] = Field(description="rim: applied to every table; none: the figures are "
+                                                    "unweighted (with a frame, rim weights are still computed "
+                                                    "for the diagnostics and the sensitivity table)")
+    reason: str = Field(min_length=1, description="Why the survey is (or is not) weighted, as the methodology "
+                                                  "prints it: change it with `use`")
+    frame: str | None = Field(None, description="The population frame, in the data folder (e.g. "
+                                                "frames/providers.yaml); a survey without one cannot be weighted")
+    cap: Number | None = Field(None, gt=1, description="Trim weights at this multiple of the mean weight")
+    tol: Number = Field(1e-6, gt=0)
+    max_iter: int = Field(100, ge=1)
+    sensitivity: Sensitivity | None = None
+
+    @model_validator(mode="after")
+    def _weights_need_a_frame(self) -> Weighting:
+        if self.frame is None:
+            for key in ("cap", "sensitivity"):
+                if getattr(self, key) is not None:
+                    raise ValueError(f"`{key}` needs weights, and weights need a `frame`: add the population "
+                                     f"frame, or remove `{key}`")
+            if self.use != "none":
+                raise ValueError(f"`use: {self.use}` needs a `frame` to weight to: add the population frame "
+                                 f"(e.g. frame: frames/<survey>.yaml), or set `use: none`")
+        return self
+
+
+class WaveComparison(Spec):
+    """Which changes since the previous wave the report prints (changes.csv and the workbook
+    hold every one)."""
+
+    show_points: Number = Field(5, gt=0, description="Print a share's change of at least this many points, "
+                                                     "significant or not")
+    show_percent: Number = Field(10, gt=0, description="Print a mean's, median's or ratio's change of at least "
+                                                       "this percentage of its previous value, significant or not")
+
+
+class FiniteCorrection(Spec):
+    apply: StrictBool
+    reason: str
+
+
+class Report(Spec):
+    """report.yaml."""
+
+    title: str
+    subtitle: str
+    series: str = Field(description="The series line on the cover")
+    original: str = Field(description="What the cover says of the original report")
+    surveys: list[Name] = Field(min_length=1, description="A linked survey after the one it links to")
+    glossary: str = Field(description="Terms and abbreviations, under the specs folder")
+    front: list[FrontSection] = []
+    chapters: list[Chapter] = Field(min_length=1)
+    conventions: Conventions = Conventions()
+    weighting: dict[Name, Weighting] = {}
+    fpc: dict[Name, FiniteCorrection] = {}
+    waves: WaveComparison = WaveComparison()

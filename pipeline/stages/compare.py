@@ -1,0 +1,231 @@
+"""Test stage: significance of differences between a table's subgroup columns.
+
+Each subgroup column gets a letter (A, B, …, across the table, as SPSS Custom Tables and Q
+print them); a cell carries the letters of the columns of the same subgroup variable it is
+significantly higher than. Proportions use the pooled two-proportion z-test on effective
+bases (Fisher's exact test where an expected count is under 5); means use Welch's t-test.
+Suppressed columns (base under the table's minimum) are not tested.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.present.claims import ClaimLog, Condition
+from pipeline.stages.disclosure import SUPPRESSED, SuppressedFigure, withheld
+from pipeline.errors import SpecError
+from pipeline.present.formats import round_half_up
+from pipeline.stats.significance import (Comparison, MeanSummary, adjust_pvalues, column_letter, column_letters, compare_means, compare_proportions)
+from pipeline.stages.tabulate import TOTAL, Table
+
+TEST_NOTE = ("Letters show that a column is significantly higher than the lettered column of the "
+             "same subgroup (two-sided, {level:.0%} confidence): two-proportion z-test on effective "
+             "bases, Fisher's exact test where an expected count is below 5, Welch's t-test for means.")
+
+
+def subgroup_columns(table: Table) -> list[str]:
+    """Subgroup column ids in table order (everything but the total)."""
+    return [c for c in dict.fromkeys(table.cells["column"]) if c != TOTAL]
+
+
+def column_letter_map(table: Table) -> dict[str, str]:
+    return {col: column_letter(i) for i, col in enumerate(subgroup_columns(table))}
+
+
+def _by_var(column: str) -> str:
+    return column.split("=", 1)[0]
+
+
+def compare_cells(a: pd.Series, b: pd.Series, level: float = 0.95, fraction: float = 0.0) -> Comparison:
+    """Test one cell against another (same series and category, two columns).
+
+    `fraction` is the survey's sampling fraction when report.yaml applies the finite population
+    correction (the z-test's variance is multiplied by 1 - fraction; exact tests take none).
+    """
+    if a["stat"] != b["stat"]:
+        raise SpecError("cannot compare cells holding different statistics")
+    if a["stat"] == "pct":
+        n1, n2 = float(a["n_eff"]), float(b["n_eff"])
+        k1, k2 = a["value"] / 100 * n1, b["value"] / 100 * n2
+        return compare_proportions(k1, n1, k2, n2, sampling_fraction=fraction, level=level)
+    if a["stat"] == "mean":
+        return compare_means(MeanSummary(a["value"], a["sd"], a["n_eff"]),
+                             MeanSummary(b["value"], b["sd"], b["n_eff"]), level=level)
+    raise SpecError(f"no significance test is defined for statistic {a['stat']!r}")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Two cells compared: which is higher and whether the test says it matters.
+
+    A difference that rests on a withheld cell (`Difference.withheld_by`) carries no values and
+    no test: its phrase and verdict say it was not compared, and asking whether it is
+    significant is an error, so no published word can depend on the hidden figure.
+    """
+
+    a: float
+    b: float
+    comparison: Comparison | None
+    withheld: str = ""  # why the comparison is not shown, when a cell it rests on is withheld
+    label: str = ""  # what is compared, for the conditions claims rest on ("table x, cat: a vs b")
+    log: ClaimLog | None = field(default=None, compare=False, repr=False)  # records the words chosen
+
+    @classmethod
+    def withheld_by(cls, reason: str) -> Difference:
+        return cls(float("nan"), float("nan"), None, reason)
+
+    def _tested(self) -> Comparison:
+        if self.comparison is None:
+            raise SuppressedFigure(f"a template rests a claim on a withheld comparison ({self.withheld}); "
+                                   f"word it with `.shown` first")
+        return self.comparison
+
+    def _condition(self, holds: bool, what: str) -> Condition:
+        test = self._tested()
+        return Condition(holds, f"{self.label}: {_fmt(self.a)} vs {_fmt(self.b)} {what} "
+                                f"({test.test}, p = {test.pvalue:.3g})")
+
+    @property
+    def higher(self) -> Condition:
+        """The first cell is higher (whatever the test says): for claims of direction only."""
+        return self._condition(self.a > self.b, "a > b")
+
+    @property
+    def lower(self) -> Condition:
+        return self._condition(self.a < self.b, "a < b")
+
+    @property
+    def significantly_higher(self) -> Condition:
+        """Higher, and significantly so: for claims that a group is 'more likely' to …."""
+        return self._condition(self.a > self.b and self._tested().significant, "a > b, significant")
+
+    @property
+    def significantly_lower(self) -> Condition:
+        return self._condition(self.a < self.b and self._tested().significant, "a < b, significant")
+
+    @property
+    def differs(self) -> Condition:
+        """Significantly different, in either direction."""
+        return self._condition(self._tested().significant, "significant")
+
+    @property
+    def alike(self) -> Condition:
+        """Not significantly different: for claims that two groups are similar."""
+        return self._condition(not self._tested().significant, "not significant")
+
+    @property
+    def shown(self) -> bool:
+        """Whether the comparison may be published (neither cell withheld)."""
+        return self.comparison is not None
+
+    @property
+    def significant(self) -> bool:
+        if self.comparison is None:
+            raise SuppressedFigure(f"a template asks whether a withheld comparison is significant "
+                                   f"({self.withheld}); word it with `.shown` first")
+        return self.comparison.significant
+
+    def phrase(self, more: str = "more likely than", less: str = "less likely than",
+               same: str = "as likely as") -> str:
+        """'significantly more likely than', 'less likely than', 'as likely as': prose that
+        follows the test, and the direction as printed (two shares that print alike and do not
+        differ significantly are 'as likely')."""
+        if self.comparison is None:
+            return "[not compared: too few respondents]"
+        alike = not self.significant and round_half_up(self.a) == round_half_up(self.b)
+        word = same if alike else more if self.a > self.b else less
+        if word != same and self.significant:
+            word = f"significantly {word}"
+        if self.log is not None:
+            self.log.worded("R.diff(...).phrase()", f"{self.label}: {_fmt(self.a)} vs {_fmt(self.b)} "
+                            f"({self.comparison.test}, p = {self.comparison.pvalue:.3g})", word)
+        return word
+
+    @property
+    def verdict(self) -> str:
+        """Whether the difference passed the test, in words for a parenthesis."""
+        if self.comparison is None:
+            return "not tested: a figure it rests on is withheld, as its base is too small"
+        test = self.comparison.test
+        if self.significant:
+            return f"a statistically significant difference ({test}, p = {self.comparison.pvalue:.3f})"
+        return f"not a statistically significant difference ({test}, p = {self.comparison.pvalue:.2f})"
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def rest_of(total: pd.Series, part: pd.Series) -> pd.Series:
+    """The complement of a subgroup cell (everyone in the total's base outside the subgroup).
+
+    Counts and effective bases are subtracted, so a subgroup is tested against the rest rather
+    than against a total that contains it.
+    """
+    if total["stat"] != "pct":
+        raise SpecError("a subgroup can be compared with the rest only for percentages")
+    rest = total.copy()
+    n_eff = float(total["n_eff"]) - float(part["n_eff"])
+    k_eff = float(total["value"]) / 100 * float(total["n_eff"]) - float(part["value"]) / 100 * float(part["n_eff"])
+    rest["n_eff"], rest["value"] = n_eff, 100 * k_eff / n_eff if n_eff > 0 else np.nan
+    rest["n"], rest["base"] = total["n"] - part["n"], total["base"] - part["base"]
+    return rest
+
+
+def difference(table: Table, category: int | str | None, col_a: str, col_b: str,
+               series: str | None = None, stat: str = "pct", level: float = 0.95,
+               withhold: bool = True) -> Difference:
+    """Test column a against column b; with `col_b` = 'total', against everyone outside a.
+
+    With `withhold` (the default: what publications get), a comparison resting on a withheld
+    cell is not made; the audit passes False to check the source's claims on every cell.
+    """
+    a = table.cell(series, category, col_a, stat)
+    b = table.cell(series, category, col_b, stat)
+    if withhold and (withheld(a) or withheld(b)):
+        hidden = a if withheld(a) else b
+        return Difference.withheld_by(f"table {table.spec.id!r}, column {hidden['column']!r} is withheld")
+    if col_b == TOTAL:
+        b = rest_of(b, a)
+    def enough(cell: pd.Series) -> bool:  # a mean's spread needs two respondents, a share one
+        n = float(cell["n_eff"])
+        return (n >= 2 if stat == "mean" else n > 0) and not np.isnan(float(cell["value"]))
+
+    empty = [cell["column"] if cell is a or col_b != TOTAL else "the rest" for cell in (a, b) if not enough(cell)]
+    if empty:  # nobody to compare (a wave may leave a subgroup, or everyone outside it, empty)
+        return Difference.withheld_by(f"table {table.spec.id!r}: too few respondents in {' or '.join(empty)} "
+                                      f"to compare")
+    what = f"{a['series_label']}: {a['category_label']}" if category is not None else str(a["series_label"])
+    label = f"{table.spec.id} {what} ({stat}), {col_a} vs {'the rest' if col_b == TOTAL else col_b}"
+    return Difference(float(a["value"]), float(b["value"]), compare_cells(a, b, level, table.fraction), label=label)
+
+
+def add_letters(table: Table, level: float = 0.95, adjust: str = "none") -> Table:
+    """Fill the cells' `letters` column from pairwise tests within each subgroup variable.
+
+    `adjust` ('none', 'holm' or 'bh') corrects the p-values of each row's family of pairwise
+    tests for multiple comparisons before letters are given.
+    """
+    cells = table.cells.copy()
+    cells["letters"] = ""
+    testable = cells[(cells["column"] != TOTAL) & (cells["flag"] != SUPPRESSED)
+                     & cells["stat"].isin(["pct", "mean"])]
+    keys = testable["category"].map(repr)
+    columns = subgroup_columns(table)
+    for _, group in testable.groupby([testable["series"], keys, testable["stat"]], sort=False):
+        by_col = dict(zip(group["column"], group.index))
+        tests = {(ca, cb): compare_cells(cells.loc[by_col[ca]], cells.loc[by_col[cb]], level, table.fraction)
+                 for ca, cb in combinations(by_col, 2)
+                 if _by_var(ca) == _by_var(cb)
+                 and np.isfinite(cells.at[by_col[ca], "value"]) and np.isfinite(cells.at[by_col[cb], "value"])}
+        if adjust != "none" and tests:
+            adjusted = adjust_pvalues([t.pvalue for t in tests.values()], adjust)
+            tests = {pair: replace(t, pvalue=float(p), significant=bool(p < 1 - level))
+                     for (pair, t), p in zip(tests.items(), adjusted)}
+        found = column_letters(columns, tests, alpha=1 - level)
+        for col, idx in by_col.items():
+            cells.at[idx, "letters"] = found[col]
+    return Table(spec=table.spec, cells=cells, fraction=table.fraction)
