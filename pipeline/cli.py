@@ -3,6 +3,7 @@
 User mistakes (bad data, bad specs, missing files) end with a readable message and exit 2;
 only genuine bugs show a traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,8 @@ def _progress(message: str) -> None:
 def cmd_raw(args: argparse.Namespace) -> None:
     """Regenerate the synthetic respondent files in raw/ from the reconstruction specs."""
     from pipeline.spec.report_spec import load_report_spec
-    from pipeline.tools.reconstruct.generate import reconstruct, write_edition
     from pipeline.spec.schema.checked import check_tool_specs
+    from pipeline.tools.reconstruct.generate import reconstruct, write_edition
 
     specs = Path(args.specs)
     spec = load_report_spec(specs)
@@ -55,22 +56,28 @@ def cmd_report(args: argparse.Namespace) -> None:
         return
     from pipeline.build.schedule import build_report
 
-    stages = build_report(data, out, progress=_progress, specs_dir=specs, inputs_key=key,
-                          restricted=args.restricted, draft=args.draft)
+    stages = build_report(
+        data, out, progress=_progress, specs_dir=specs, inputs_key=key, restricted=args.restricted, draft=args.draft
+    )
     _progress("stage times: " + " · ".join(f"{name} {seconds:.2f} s" for name, seconds in stages.items()))
 
 
 def cmd_audit(args: argparse.Namespace) -> None:
     """Recompute every published statistic and write outputs/audit.csv."""
-    from pipeline.stages.audit import claims_summary, run_audit, summary, write_audit
     from pipeline.build.data import compute
-    from pipeline.spec.report_spec import load_report_spec
     from pipeline.spec.folders import read_edition
+    from pipeline.spec.report_spec import load_report_spec
+    from pipeline.stages.audit import claims_summary, run_audit, summary, write_audit
 
     spec = load_report_spec(Path(args.specs))
     results = compute(spec, Path(args.data))
-    rows, claims = run_audit(spec.config["surveys"], results.unweighted, results.level, spec.folder,  # as 2020: unweighted
-                             spec.checked.published)
+    rows, claims = run_audit(
+        spec.config["surveys"],
+        results.unweighted,
+        results.level,
+        spec.folder,  # as 2020: unweighted
+        spec.checked.published,
+    )
     reproduces = read_edition(Path(args.data)).reproduces_published
     out = Path(args.out) / "audit.csv"
     write_audit([*rows, *claims], out)
@@ -78,8 +85,10 @@ def cmd_audit(args: argparse.Namespace) -> None:
         if r.match is False:
             d = r.as_dict(published=False)  # the analyst's console: every check in full
             status = "explained" if r.explained else "MISMATCH"
-            print(f"  {status}: {d['target_id']} {d['figure']} {d['cell']}: "
-                  f"published {d['published']}, computed {d['computed']}")
+            print(
+                f"  {status}: {d['target_id']} {d['figure']} {d['cell']}: "
+                f"published {d['published']}, computed {d['computed']}"
+            )
     print(summary(rows, reproduces=reproduces))
     print(claims_summary(claims, reproduces=reproduces))
     print(f"  wrote {out}")
@@ -113,19 +122,31 @@ def cmd_stress_wave(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ohmsk", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, func in [("raw", cmd_raw), ("validate", cmd_validate), ("report", cmd_report),
-                       ("audit", cmd_audit), ("bench", cmd_bench), ("schema", cmd_schema),
-                       ("stress-wave", cmd_stress_wave)]:
+    for name, func in [
+        ("raw", cmd_raw),
+        ("validate", cmd_validate),
+        ("report", cmd_report),
+        ("audit", cmd_audit),
+        ("bench", cmd_bench),
+        ("schema", cmd_schema),
+        ("stress-wave", cmd_stress_wave),
+    ]:
         p = sub.add_parser(name, help=func.__doc__.splitlines()[0])
         p.add_argument("--data", default=str(RAW), help="folder of raw .sav files (default raw/)")
         out = {"raw": None, "schema": str(SPECS_DIR / "schemas")}.get(name, str(OUTPUTS))
         p.add_argument("--out", default=out, required=name == "stress-wave", help="output folder")
         p.add_argument("--specs", default=str(SPECS_DIR), help="folder of survey specs (default survey_specs/)")
         if name == "report":
-            p.add_argument("--restricted", action="store_true",
-                           help="also write the unsuppressed figures to OUT/restricted/ (never publish it)")
-            p.add_argument("--draft", action="store_true",
-                           help="mark claims that do not hold on this data (and list them) instead of stopping")
+            p.add_argument(
+                "--restricted",
+                action="store_true",
+                help="also write the unsuppressed figures to OUT/restricted/ (never publish it)",
+            )
+            p.add_argument(
+                "--draft",
+                action="store_true",
+                help="mark claims that do not hold on this data (and list them) instead of stopping",
+            )
         if name == "stress-wave":
             p.add_argument("--seed", type=int, required=True, help="the seed: the same seed writes the same wave")
         if name == "bench":

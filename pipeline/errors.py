@@ -1,4 +1,5 @@
 """User-facing errors: raised for bad input, caught by the CLI and printed without a traceback."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,8 +25,10 @@ class Problem:
     rule: str
 
     def line(self) -> str:
-        return (f"{self.severity.upper():7} {self.file}: variable {self.variable!r}, "
-                f"respondent {self.respondent}, value {self.value}: {self.rule}")
+        return (
+            f"{self.severity.upper():7} {self.file}: variable {self.variable!r}, "
+            f"respondent {self.respondent}, value {self.value}: {self.rule}"
+        )
 
 
 class ValidationError(OhmskError):

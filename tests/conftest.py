@@ -1,5 +1,6 @@
 """Shared fixtures: the real specs and the shipped raw data, computed once per session, and the
 two full builds the output tests read (the ordinary one, and one under non-default settings)."""
+
 from __future__ import annotations
 
 import copy
@@ -8,19 +9,18 @@ import re
 import shutil
 from pathlib import Path
 
-from pypdf import PdfReader
-
 import pandas as pd
 import pyreadstat
 import pytest
+from pypdf import PdfReader
 
 import pipeline.build.data
 import pipeline.build.schedule
 from pipeline.build.data import compute
+from pipeline.build.schedule import build_report
 from pipeline.spec.report_spec import load_report_spec
 from pipeline.stages.disclosure import SUPPRESSED
 from pipeline.tools.reconstruct.sav import write_sav
-from pipeline.build.schedule import build_report
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "raw"
@@ -91,6 +91,7 @@ SENTINEL = re.compile(r"987,?654|876,?543|765,?432")
 def _poisoned(tabulate, originals: dict):
     """tabulate, then every withheld cell given the sentinels (bases and flags kept); the true
     table is kept in `originals` for the audit, the one reader entitled to it."""
+
     def run(*args, **kwargs):
         table = tabulate(*args, **kwargs)
         originals.setdefault(table.spec.id, copy.deepcopy(table))
@@ -99,13 +100,18 @@ def _poisoned(tabulate, originals: dict):
         table.cells.loc[hidden, "n"] = COUNT
         table.cells.loc[hidden, "sd"] = SPREAD
         return table
+
     return run
 
 
 # report.yaml conventions the variant build changes (old, new), and what its letters use
-VARIANT_CONVENTIONS = [('decimals_pct: 0 ', 'decimals_pct: 1 '), ('below_one: "<1%"', 'below_one: "under 0.1%"'),
-                       ('zero_chart: "0%"', 'zero_chart: "none"'), ('zero_table: "-"', 'zero_table: "nil"'),
-                       ('multiple_comparisons: none ', 'multiple_comparisons: holm ')]
+VARIANT_CONVENTIONS = [
+    ("decimals_pct: 0 ", "decimals_pct: 1 "),
+    ('below_one: "<1%"', 'below_one: "under 0.1%"'),
+    ('zero_chart: "0%"', 'zero_chart: "none"'),
+    ('zero_table: "-"', 'zero_table: "nil"'),
+    ("multiple_comparisons: none ", "multiple_comparisons: holm "),
+]
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
 """Accessibility of the outputs: axe-core on the HTML in headless Chromium, PDF/UA structure."""
+
 import html
 import json
 import re
@@ -24,12 +25,24 @@ def run_axe(page: Path, tmp: Path) -> dict:
     shutil.copy(AXE, tmp / "assets" / "axe.min.js")
     shutil.copy(A11Y / "run-axe.js", tmp / "assets" / "run-axe.js")
     text = page.read_text(encoding="utf-8").replace(
-        "</body>", '<script src="assets/axe.min.js"></script><script src="assets/run-axe.js"></script></body>')
+        "</body>", '<script src="assets/axe.min.js"></script><script src="assets/run-axe.js"></script></body>'
+    )
     copy = tmp / page.name
     copy.write_text(text, encoding="utf-8")
-    done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
-                           "--virtual-time-budget=120000", "--dump-dom", copy.as_uri()],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=120000",
+            "--dump-dom",
+            copy.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     found = re.search(r'<pre id="axe-results">(.*?)</pre>', done.stdout, re.S)
     assert found, f"axe produced no results (chromium exit {done.returncode}): {done.stderr[-500:]}"
     result = html.unescape(found.group(1))
@@ -38,8 +51,7 @@ def run_axe(page: Path, tmp: Path) -> dict:
 
 
 def _describe(violations: list[dict]) -> str:
-    return "\n".join(f"{v['impact']}: {v['id']} ({v['count']}x) {v['help']}; e.g. {v['targets']}"
-                     for v in violations)
+    return "\n".join(f"{v['impact']}: {v['id']} ({v['count']}x) {v['help']}; e.g. {v['targets']}" for v in violations)
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +82,12 @@ def test_axe_finds_no_violation_at_all(axe_violations):
 
 def _contrast(fg: str, bg: str) -> float:
     """WCAG contrast ratio of two #rrggbb colours."""
+
     def luminance(colour: str) -> float:
-        rgb = [int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        rgb = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
         r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb)
         return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
     hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
 
@@ -94,11 +108,13 @@ def test_axe_run_detects_violations(tmp_path):
     adjacent buttons are all caught."""
     page = tmp_path / "site" / "bad.html"
     (page.parent / "assets").mkdir(parents=True)
-    page.write_text('<!DOCTYPE html><html lang="en"><head><title>t</title></head><body><main>'
-                    '<img src="x.png"><p style="color:#ccc;background:#fff">faint</p>'
-                    '<p id="a">one</p><p id="a">two</p>'
-                    '<button style="width:12px;height:12px;padding:0;border:0">x</button> '
-                    '<button style="width:12px;height:12px;padding:0;border:0">y</button></main></body></html>')
+    page.write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>t</title></head><body><main>'
+        '<img src="x.png"><p style="color:#ccc;background:#fff">faint</p>'
+        '<p id="a">one</p><p id="a">two</p>'
+        '<button style="width:12px;height:12px;padding:0;border:0">x</button> '
+        '<button style="width:12px;height:12px;padding:0;border:0">y</button></main></body></html>'
+    )
     found = {v["id"]: v["impact"] for v in run_axe(page, tmp_path / "run")["violations"]}
     assert found.get("image-alt") == "critical" and found.get("color-contrast") == "serious"
     assert "target-size" in found and "duplicate-id" in found  # rules axe ships disabled are on
@@ -114,8 +130,11 @@ def _kids(node) -> list:
     kids = node.get("/K")
     if kids is None:
         return []
-    return [kid for kid in (kids if isinstance(kids, pikepdf.Array) else [kids])
-            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid]
+    return [
+        kid
+        for kid in (kids if isinstance(kids, pikepdf.Array) else [kids])
+        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid
+    ]
 
 
 def _struct_elements(node) -> list:
@@ -188,5 +207,7 @@ def test_pdf_links_are_tagged_with_text_and_fonts_embedded(pdf):
         for font in page.Resources.get("/Font", {}).values():
             base = font.DescendantFonts[0] if "/DescendantFonts" in font else font
             described = base.get("/FontDescriptor")
-            assert described is not None and any(k in described for k in ("/FontFile", "/FontFile2", "/FontFile3")), \
-                (number, str(font.get("/BaseFont")))
+            assert described is not None and any(k in described for k in ("/FontFile", "/FontFile2", "/FontFile3")), (
+                number,
+                str(font.get("/BaseFont")),
+            )

@@ -1,14 +1,22 @@
 """Contents, front matter and the generated appendices: complete, and true to the data and specs."""
+
 import html as htmllib
 import re
 
 import pandas as pd
 
-from pipeline.present.appendices import (audit_groups, audit_lines, codebook_rows, quality_issues, weight_bands, weight_spread)
-from pipeline.stages.audit import load_targets, run_audit
-from pipeline.stages.clean import CleanData
 from pipeline.errors import Problem
 from pipeline.output.render import number_exhibits
+from pipeline.present.appendices import (
+    audit_groups,
+    audit_lines,
+    codebook_rows,
+    quality_issues,
+    weight_bands,
+    weight_spread,
+)
+from pipeline.stages.audit import load_targets, run_audit
+from pipeline.stages.clean import CleanData
 
 
 def _text(fragment: str) -> str:
@@ -17,19 +25,20 @@ def _text(fragment: str) -> str:
 
 def _section(html: str, start_id: str, end_id: str | None = None) -> str:
     start = html.index(f'id="{start_id}"')
-    return html[start: html.index(f'id="{end_id}"') if end_id else None]
+    return html[start : html.index(f'id="{end_id}"') if end_id else None]
 
 
 def test_contents_links_every_section(built):
     html = (built / "report.html").read_text()
-    contents = html[html.index('<nav class="contents"'): html.index("</nav>")]
-    body = html[html.index("<main>"):]
+    contents = html[html.index('<nav class="contents"') : html.index("</nav>")]
+    body = html[html.index("<main>") :]
     linked = re.findall(r'href="#([^"]+)"', contents)
     sections = re.findall(r'<h3 id="([^"]+)"', body)
     chapters = re.findall(r'<section class="(?:chapter|front)" id="([^"]+)"', body)
     front_h3 = set(re.findall(r'<h3 id="([^"]+)"', _section(body, "executive-summary", "chapter-1")))
-    assert linked == [s for s in re.findall(r'<(?:section class="(?:chapter|front)"|h3) id="([^"]+)"', body)
-                      if s not in front_h3]
+    assert linked == [
+        s for s in re.findall(r'<(?:section class="(?:chapter|front)"|h3) id="([^"]+)"', body) if s not in front_h3
+    ]
     assert len(chapters) >= 10 and len(sections) > 30
 
 
@@ -37,7 +46,9 @@ def test_pdf_contents_page_numbers_point_at_the_headings(pdf_pages):
     first_section = next(i for i, p in enumerate(pdf_pages) if p.startswith("Executive summary"))
     contents = "\n".join(pdf_pages[1:first_section])
     # each entry reads as its title then its page, on one line (the leader dots are not text)
-    entries = [e for e in re.findall(r"^(\S.*?) (\d+)$", contents, flags=re.M) if not re.fullmatch(r"Page \d+ of", e[0])]
+    entries = [
+        e for e in re.findall(r"^(\S.*?) (\d+)$", contents, flags=re.M) if not re.fullmatch(r"Page \d+ of", e[0])
+    ]
     assert len(entries) > 40
     squashed = [re.sub(r"\s+", " ", p) for p in pdf_pages]
     pages = [int(n) for _, n in entries]
@@ -135,5 +146,11 @@ def test_weight_spread_and_bands_describe_the_weights():
     assert spread["Smallest"]["relative"] == 0.25 and spread["Largest"]["weight"] == 6.0
     assert spread["Median"]["weight"] == 1.0
     bands = weight_bands(weights)
-    assert [r["n"] for r in bands] == [1, 3, 0, 0, 1]  # relative 0.25; 0.5, 0.5, 0.75; 3 and sum(r["pct"] for r in bands) == 100
+    assert [r["n"] for r in bands] == [
+        1,
+        3,
+        0,
+        0,
+        1,
+    ]  # relative 0.25; 0.5, 0.5, 0.75; 3 and sum(r["pct"] for r in bands) == 100
     assert bands[0]["label"] == "under 0.50 times the mean"

@@ -1,10 +1,12 @@
 """The reproduction audit: every published statistic recomputed through the real stages."""
+
 import csv
 import dataclasses
 import subprocess
 import sys
 
 from conftest import ROOT
+
 from pipeline.spec.report_spec import load_report_spec
 from pipeline.stages.audit import AUDIT_COLUMNS, audit, audit_claims, load_claims, load_targets, summary
 
@@ -38,8 +40,13 @@ def test_bounds_compare_as_printed(tables):
 
 
 def test_make_audit_writes_the_csv(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "audit", "--out", str(tmp_path)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "audit", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "published statistics reproduced" in result.stdout
     with open(tmp_path / "audit.csv", newline="") as fh:

@@ -1,16 +1,17 @@
 """The benchmark's tools: the survey expander, the bincount floor and the printed verdicts."""
+
 import numpy as np
 import pytest
-
 from conftest import RAW
+
+from pipeline.stages.clean import check_routing, clean
+from pipeline.stages.derive import derive
+from pipeline.stages.load import load
 from pipeline.tools.benchmark.builds import Build
 from pipeline.tools.benchmark.expand import expand, routing_names
 from pipeline.tools.benchmark.floor import floor_tables
 from pipeline.tools.benchmark.report import summary
 from pipeline.tools.benchmark.scale import Step, Steps, agreement
-from pipeline.stages.clean import check_routing, clean
-from pipeline.stages.derive import derive
-from pipeline.stages.load import load
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,9 @@ def test_expanded_survey_passes_every_check_and_keeps_routing(providers, expande
 
 def test_jitter_moves_numbers_within_range_and_keeps_zero_and_blank(providers, expanded):
     raw, big = expanded
-    numeric = [v for v in providers.variables.values() if v.type == "numeric" and v.name not in routing_names(providers)]
+    numeric = [
+        v for v in providers.variables.values() if v.type == "numeric" and v.name not in routing_names(providers)
+    ]
     assert numeric
     moved = 0
     for var in numeric:
@@ -60,8 +63,13 @@ def test_bincount_floor_computes_the_engines_bases_and_counts(report_spec, compu
 
 def test_summary_prints_each_figure_beside_its_budget():
     steps = Steps(lambda m: None)
-    for key, seconds, peak in [("tabulate", 4.0, 1.8), ("tests", 0.2, 1.7), ("floor", 2.0, 1.8),
-                               ("rake", 0.5, 1.8), ("weightipy", 1.5, 1.9)]:
+    for key, seconds, peak in [
+        ("tabulate", 4.0, 1.8),
+        ("tests", 0.2, 1.7),
+        ("floor", 2.0, 1.8),
+        ("rake", 0.5, 1.8),
+        ("weightipy", 1.5, 1.9),
+    ]:
         steps.append(Step(key, f"{key} step", seconds, peak))
     builds = [Build("full", 31.0, 30), Build("unchanged", 0.4, 2)]
     text = "\n".join(summary(builds, steps, {"memory_gb": 4, "tabulation_vs_floor": 3}))

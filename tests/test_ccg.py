@@ -1,14 +1,15 @@
 """The CCG survey (chapter 6): two linked units, coded open answers, referral-share grids."""
+
 import dataclasses
 from pathlib import Path
 
 import pytest
-
 from conftest import RAW, read_raw
+
+from pipeline.output.render import base_line, data_rows
 from pipeline.stages.audit import audit, audit_claims, load_claims, load_targets
 from pipeline.stages.compare import difference
 from pipeline.tools.reconstruct.generate import reconstruct
-from pipeline.output.render import base_line, data_rows
 
 SURVEYS = ("ccg", "ccg_leads")
 
@@ -38,8 +39,14 @@ def test_finite_population_correction_is_applied_to_ccg_tests_only(tables):
     # rural CCGs' share is withheld from publication (it would reveal the few mixed CCGs), so the
     # published text makes no comparison; the test itself is checked here, as the audit checks it
     strat = difference(tables["approaches"], "Use at all", "area=1", "area=3", "strat", withhold=False)
-    plain = difference(dataclasses.replace(tables["approaches"], fraction=0.0), "Use at all", "area=1", "area=3",
-                       "strat", withhold=False)
+    plain = difference(
+        dataclasses.replace(tables["approaches"], fraction=0.0),
+        "Use at all",
+        "area=1",
+        "area=3",
+        "strat",
+        withhold=False,
+    )
     assert not difference(tables["approaches"], "Use at all", "area=1", "area=3", "strat").shown
     assert strat.significant and not plain.significant  # the correction is what makes it significant
     assert strat.comparison.pvalue < plain.comparison.pvalue
@@ -91,7 +98,10 @@ def test_routing_of_ccg_and_lead_questions():
 
 def test_referral_grids_follow_the_stated_base_rule(tables):
     hospital = data_rows(tables["referrals_hospital"])
-    assert hospital["header"][:2] == ["GP", "Hospital HCP"] and hospital["header"][-2:] == ["Not attributed", "Base (n)"]
+    assert hospital["header"][:2] == ["GP", "Hospital HCP"] and hospital["header"][-2:] == [
+        "Not attributed",
+        "Base (n)",
+    ]
     podiatry = next(r for r in hospital["body"] if r[0] == "Podiatry")
     assert podiatry[1:-1] == ["[c]"] * 7 and podiatry[-1] == 5  # base 5: withheld, as the rule says
     pain = next(r for r in hospital["body"] if r[0] == "Specialist pain clinics")

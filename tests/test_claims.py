@@ -1,5 +1,6 @@
 """Checked claims (pipeline/present/claims.py): the mechanism, claims.csv, and the lint that keeps every
 statement about the data in the templates either worded by a helper or checked by the build."""
+
 from __future__ import annotations
 
 import re
@@ -8,8 +9,8 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from pipeline.present.claims import ClaimExtension, ClaimFailed, ClaimLog, Fact
 from pipeline.errors import SpecError
+from pipeline.present.claims import ClaimExtension, ClaimFailed, ClaimLog, Fact
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -17,23 +18,89 @@ TEMPLATES = ROOT / "templates"
 # Words that say something about the data: quantifiers, directions, rankings and the
 # characterisations the report uses. Outside a claim or a helper's output, any of them is a
 # statement the build has not checked.
-CLAIM_WORDS = re.compile(r"\b(" + "|".join([
-    # quantifiers
-    r"all", r"almost", r"nearly", r"most(ly)?", r"majority", r"minority", r"many", r"few(er|est)?",
-    r"half", r"thirds?", r"quarters?", r"none", r"only", r"rare(ly|r)?", r"common(ly|est)?",
-    r"usual(ly)?", r"typical(ly)?", r"often", r"main(ly)?", r"largely", r"widely", r"general(ly)?",
-    r"frequent(ly)?", r"seldom", r"every", r"each", r"no one", r"nobody",
-    # directions and comparisons
-    r"more", r"less", r"higher", r"lower", r"larger", r"smaller", r"greater", r"likel(y|ier)",
-    r"unlikely", r"increas(e|ed|ing)", r"decreas(e|ed|ing)", r"rose", r"fell", r"grew", r"exceed(s|ed)?",
-    r"outnumber(s|ed)?", r"over-represented", r"under-represented", r"similar(ly)?", r"same",
-    # rankings
-    r"first", r"second", r"top", r"leading", r"least", r"primary", r"chief", r"biggest", r"largest",
-    r"smallest", r"highest", r"lowest",
-    # characterisations
-    r"small-scale", r"spare", r"shortages?", r"broad", r"heavily", r"strongly", r"little",
-    r"significant(ly)?", r"stand(s)? out",
-]) + r")\b", re.IGNORECASE)
+CLAIM_WORDS = re.compile(
+    r"\b("
+    + "|".join(
+        [
+            # quantifiers
+            r"all",
+            r"almost",
+            r"nearly",
+            r"most(ly)?",
+            r"majority",
+            r"minority",
+            r"many",
+            r"few(er|est)?",
+            r"half",
+            r"thirds?",
+            r"quarters?",
+            r"none",
+            r"only",
+            r"rare(ly|r)?",
+            r"common(ly|est)?",
+            r"usual(ly)?",
+            r"typical(ly)?",
+            r"often",
+            r"main(ly)?",
+            r"largely",
+            r"widely",
+            r"general(ly)?",
+            r"frequent(ly)?",
+            r"seldom",
+            r"every",
+            r"each",
+            r"no one",
+            r"nobody",
+            # directions and comparisons
+            r"more",
+            r"less",
+            r"higher",
+            r"lower",
+            r"larger",
+            r"smaller",
+            r"greater",
+            r"likel(y|ier)",
+            r"unlikely",
+            r"increas(e|ed|ing)",
+            r"decreas(e|ed|ing)",
+            r"rose",
+            r"fell",
+            r"grew",
+            r"exceed(s|ed)?",
+            r"outnumber(s|ed)?",
+            r"over-represented",
+            r"under-represented",
+            r"similar(ly)?",
+            r"same",
+            # rankings
+            r"first",
+            r"second",
+            r"top",
+            r"leading",
+            r"least",
+            r"primary",
+            r"chief",
+            r"biggest",
+            r"largest",
+            r"smallest",
+            r"highest",
+            r"lowest",
+            # characterisations
+            r"small-scale",
+            r"spare",
+            r"shortages?",
+            r"broad",
+            r"heavily",
+            r"strongly",
+            r"little",
+            r"significant(ly)?",
+            r"stand(s)? out",
+        ]
+    )
+    + r")\b",
+    re.IGNORECASE,
+)
+
 
 def _spaced(pattern: str) -> str:
     """A pattern whose spaces match any run of whitespace, so a phrase broken across template
@@ -43,17 +110,23 @@ def _spaced(pattern: str) -> str:
 
 # Wording that defines a category or a question rather than claiming anything of the data
 # ("ten or more", "fewer than 200", "at least some of the time", "more than one service").
-DEFINITIONS = re.compile(_spaced(
-    r"\b(?:(?:more|fewer|less|greater) than (?:\d[\d,]*|one|two|three|four|five|ten|a quarter|half)"
-    r"|or (?:more|fewer)|at least|first (?:time|instance)|the same (?:question|way|survey)"
-    r"|each (?:survey|question|respondent|chart|table|figure|exhibit|section|chapter|case)"
-    r"|all (?:or most|the|of the)\b(?= (?:survey|question|chapter|figure|table|section|case studies))"
-    r"|most or all|all or most|none of them|in all or most cases)\b"), re.IGNORECASE)
+DEFINITIONS = re.compile(
+    _spaced(
+        r"\b(?:(?:more|fewer|less|greater) than (?:\d[\d,]*|one|two|three|four|five|ten|a quarter|half)"
+        r"|or (?:more|fewer)|at least|first (?:time|instance)|the same (?:question|way|survey)"
+        r"|each (?:survey|question|respondent|chart|table|figure|exhibit|section|chapter|case)"
+        r"|all (?:or most|the|of the)\b(?= (?:survey|question|chapter|figure|table|section|case studies))"
+        r"|most or all|all or most|none of them|in all or most cases)\b"
+    ),
+    re.IGNORECASE,
+)
 
 # A ranking word just before R.leaders(...) (which names every category tied for the lead) is
 # made true by the helper: "clients most often commission {{ R.leaders(...) }}".
-_LED = re.compile(r"\b(?:most(?:\s+often|\s+common(?:ly)?)?|commonest|top)\b(?=(?:\s+[\w'-]+){0,6}?\s*\{\{\s*R\.leaders\()",
-                  re.IGNORECASE)
+_LED = re.compile(
+    r"\b(?:most(?:\s+often|\s+common(?:ly)?)?|commonest|top)\b(?=(?:\s+[\w'-]+){0,6}?\s*\{\{\s*R\.leaders\()",
+    re.IGNORECASE,
+)
 
 _COMMENTS = re.compile(r"\{#.*?#\}", re.S)
 _NESTED = re.compile(r"\{%-?\s*(end)?(claim|qualitative)\b.*?%\}", re.S)
@@ -106,13 +179,19 @@ def unchecked_words(source: str) -> list[tuple[int, str, str]]:
     found = []
     for m in CLAIM_WORDS.finditer(text):
         line = text.count("\n", 0, m.start()) + 1
-        found.append((line, m.group(0), " ".join(text[max(0, m.start() - 40):m.end() + 40].split())))
+        found.append((line, m.group(0), " ".join(text[max(0, m.start() - 40) : m.end() + 40].split())))
     return found
 
 
 # Templates whose text holds no statement about the survey data at all.
-NOT_ABOUT_DATA = {"report.html.j2", "front/glossary.html.j2", "partials/data_table.html.j2",
-                  "partials/figure.html.j2", "partials/table.html.j2", "print/page_numbers.html.j2"}
+NOT_ABOUT_DATA = {
+    "report.html.j2",
+    "front/glossary.html.j2",
+    "partials/data_table.html.j2",
+    "partials/figure.html.j2",
+    "partials/table.html.j2",
+    "print/page_numbers.html.j2",
+}
 
 
 def _templates() -> list[Path]:
@@ -125,10 +204,12 @@ def test_no_unchecked_claim_words(path: Path) -> None:
     helper's output, or a passage marked as not about the survey data."""
     found = unchecked_words(path.read_text(encoding="utf-8"))
     assert not found, f"{path.relative_to(ROOT)}: {len(found)} unchecked claim word(s):\n" + "\n".join(
-        f"  line {line}: {word!r} in \u2026{context}\u2026" for line, word, context in found[:40])
+        f"  line {line}: {word!r} in \u2026{context}\u2026" for line, word, context in found[:40]
+    )
 
 
 # -- the mechanism ------------------------------------------------------------------------------
+
 
 class _Context:
     """What a claim block needs of the template context: R with a claim log."""
@@ -138,8 +219,9 @@ class _Context:
 
 
 def _render(source: str, draft: bool = False, **values) -> tuple[str, ClaimLog]:
-    env = jinja2.Environment(loader=jinja2.DictLoader({"t.j2": source}), extensions=[ClaimExtension],
-                             undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader({"t.j2": source}), extensions=[ClaimExtension], undefined=jinja2.StrictUndefined
+    )
     R = _Context(draft)
     return env.get_template("t.j2").render(R=R, **values), R.claims
 
@@ -218,15 +300,18 @@ def test_qualitative_passages_render_as_written_and_need_a_source() -> None:
 
 def test_the_lint_finds_unchecked_words_and_passes_checked_ones() -> None:
     assert [w for _, w, _ in unchecked_words("<p>Most providers are small-scale.</p>")] == ["Most", "small-scale"]
-    assert not unchecked_words("<p>{% claim x > 1 %}Most providers{% otherwise %}Some{% endclaim %}, "
-                               "{{ R.words('t', 1) }} offer ten or more services.</p>")
-    assert not unchecked_words('{# definitions: more often than not #}<p>It was more often than not.</p>')
+    assert not unchecked_words(
+        "<p>{% claim x > 1 %}Most providers{% otherwise %}Some{% endclaim %}, "
+        "{{ R.words('t', 1) }} offer ten or more services.</p>"
+    )
+    assert not unchecked_words("{# definitions: more often than not #}<p>It was more often than not.</p>")
     nested = "{% claim a %}x{% otherwise %}{% claim b %}y{% otherwise %}z{% endclaim %} most{% endclaim %} Most"
     assert [w for _, w, _ in unchecked_words(nested)] == ["Most"]  # the outer block ends at its own endclaim
 
 
 def test_differences_give_conditions_with_their_test(tables) -> None:
     from pipeline.stages.compare import difference
+
     d = difference(tables["capacity_taken"], 1, "size10=1", "size10=2")
     assert bool(d.higher) == (d.a > d.b) and bool(d.lower) == (d.a < d.b)
     assert bool(d.significantly_higher) == (d.a > d.b and d.significant)
@@ -236,6 +321,7 @@ def test_differences_give_conditions_with_their_test(tables) -> None:
 
 def test_the_build_writes_every_claim_to_claims_csv(built) -> None:
     import csv
+
     rows = list(csv.DictReader(open(built / "claims.csv", encoding="utf-8")))
     assert rows, "claims.csv lists no claim"
     kinds = {r["kind"] for r in rows}
@@ -252,18 +338,21 @@ def test_the_build_writes_every_claim_to_claims_csv(built) -> None:
 
 def _context(tables):
     from pipeline.output.render import ReportContext, environment
+
     return ReportContext(tables, {}, "html", environment(), {})
 
 
 def _with_shares(tables, table_id: str, series: str, shares: dict):
     """A copy of the tables in which one series' total-column shares are replaced."""
     import copy
+
     changed = dict(tables)
     table = copy.deepcopy(tables[table_id])
     c = table.cells
     for code, value in shares.items():
-        c.loc[(c["series"] == series) & (c["column"] == "total") & (c["category"] == code) & (c["stat"] == "pct"),
-              "value"] = value
+        c.loc[
+            (c["series"] == series) & (c["column"] == "total") & (c["category"] == code) & (c["stat"] == "pct"), "value"
+        ] = value
     table.__dict__.pop("_positions", None)
     changed[table_id] = table
     return changed
@@ -292,6 +381,7 @@ def test_leaders_name_every_category_tied_for_the_lead(tables) -> None:
 def test_a_phrase_follows_the_printed_direction(tables) -> None:
     from pipeline.stages.compare import Difference
     from pipeline.stats.significance import Comparison
+
     untested = Comparison("two-proportion z-test", 0.33, 0.33, 0.1, 0.9, 0.95, False)
     alike = Difference(33.3, 33.4, untested)
     assert alike.phrase() == "as likely as"  # 33% and 33%, no significant difference
@@ -309,7 +399,9 @@ def test_the_audit_reads_a_missing_cell_as_not_available(tables) -> None:
     """Another wave's table may lack a cell the 2020 report printed (a category outside a
     top-N list): the audit says n/a for it instead of stopping the build."""
     import copy
+
     from pipeline.stages.audit import audit, load_targets
+
     targets = [t for t in load_targets("ccg_leads") if t.table == "works_less_well" and t.category is not None][:1]
     assert targets, "the ccg_leads targets include a works_less_well category"
     changed = dict(tables)
@@ -325,7 +417,9 @@ def test_a_comparison_with_an_empty_group_is_not_made(tables) -> None:
     """A wave may leave a subgroup (or everyone outside it) without respondents: nothing is
     compared, and the audit reads n/a instead of stopping on a zero base."""
     import copy
+
     from pipeline.stages.compare import difference
+
     changed = copy.deepcopy(tables["capacity_taken"])
     c = changed.cells
     c.loc[c["column"] == "size10=2", ["value", "n", "base", "n_eff"]] = [float("nan"), 0, 0, 0.0]
@@ -336,6 +430,7 @@ def test_a_comparison_with_an_empty_group_is_not_made(tables) -> None:
 
 def test_coverage_is_the_completion_rate_and_the_fpc_effect() -> None:
     from pipeline.stages.coverage import Coverage
+
     c = Coverage(kept=111, size=191)
     assert c.rate == pytest.approx(100 * 111 / 191)
     assert c.se_reduction == pytest.approx(100 * (1 - (1 - 111 / 191) ** 0.5))

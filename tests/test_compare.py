@@ -1,4 +1,5 @@
 """Significance letters, subgroup-vs-rest tests and the prose that follows them."""
+
 import pytest
 from statsmodels.stats.proportion import proportions_ztest
 

@@ -5,6 +5,7 @@ ordinary share, printed by every writer under two sets of conventions; every wri
 changes. Then a whole build under changed conventions (the variant build, conftest.py): every
 kind of published file changes, and the methodology prints the conventions that build used.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,13 +14,13 @@ from html import unescape
 
 import pytest
 import yaml
+from conftest import RAW
 from pypdf import PdfReader
 
-from conftest import RAW
-from pipeline.present.figures import alt_text, figure_spec
-from pipeline.present.formats import Formats
 from pipeline.output.render import ReportContext, cell_text, environment, number_exhibits, write_csv
 from pipeline.output.workbook import shorthand, table_frame
+from pipeline.present.figures import alt_text, figure_spec
+from pipeline.present.formats import Formats
 from pipeline.stages.tabulate import TOTAL
 from pipeline.stages.waves import Change, changes_frame
 

@@ -7,6 +7,7 @@ file's code path read a withheld figure, the sentinel would surface in that file
 format it was printed. Second, on the ordinary build, no withheld cell can be worked out from
 the cells its table does publish, and every chart leaves off exactly the bars its table withholds.
 """
+
 from __future__ import annotations
 
 import base64
@@ -20,8 +21,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-
 from conftest import SENTINEL
+
 from pipeline.stages.disclosure import RESTRICTED_DIR, SUPPRESSED
 from pipeline.stages.tabulate import TOTAL
 
@@ -43,8 +44,9 @@ def _texts(out: Path) -> dict[Path, str]:
         if not path.is_file() or rel.parts[0] in (".cache", RESTRICTED_DIR) or path.name == "plotly.min.js":
             continue
         if path.suffix == ".pdf":  # poppler's text extraction: pypdf takes a minute over 120 pages
-            found[rel] = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                                        text=True, check=True).stdout
+            found[rel] = subprocess.run(
+                ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+            ).stdout
         elif path.suffix == ".xlsx":
             with zipfile.ZipFile(path) as z:
                 found[rel] = "\n".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
@@ -76,6 +78,7 @@ def test_a_build_without_the_option_removes_the_restricted_copy(variant_build, t
     out = tmp_path / "out"
     shutil.copytree(variant_build / RESTRICTED_DIR, out / RESTRICTED_DIR)
     from pipeline.stages.disclosure import reset_restricted
+
     assert reset_restricted(out, wanted=False) is None
     assert not (out / RESTRICTED_DIR).exists()
 
@@ -83,8 +86,12 @@ def test_a_build_without_the_option_removes_the_restricted_copy(variant_build, t
 def test_the_published_audit_withholds_what_the_tables_do(built):
     """A withheld cell's computed figure, or whether it matched the 2020 figure, would reveal
     it: the published audit shows neither (the restricted copy has both)."""
-    withheld = {(tid, r["series"], r["category"], r["column"], r["stat"])
-                for tid, rows in _published_cells(built).items() for r in rows if r["flag"] == SUPPRESSED}
+    withheld = {
+        (tid, r["series"], r["category"], r["column"], r["stat"])
+        for tid, rows in _published_cells(built).items()
+        for r in rows
+        if r["flag"] == SUPPRESSED
+    }
     with open(built / "audit.csv", newline="", encoding="utf-8") as fh:
         audit = list(csv.DictReader(fh))
     hidden = [r for r in audit if r["computed"] == "[c]" or r["match"] == "not shown"]
@@ -132,7 +139,8 @@ def test_no_withheld_cell_can_be_worked_out_from_its_table(built):
             if var == TOTAL or totals.get((series, category, stat), True):
                 continue
             assert sum(hidden.values()) != 1 or len(hidden) == 1, (
-                f"{tid}: one {var} column withheld beside a shown total ({series}, {category}, {stat})")
+                f"{tid}: one {var} column withheld beside a shown total ({series}, {category}, {stat})"
+            )
 
 
 def _chart_points(html: str) -> dict[str, set[tuple[str, str]]]:

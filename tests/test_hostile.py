@@ -1,4 +1,5 @@
 """Hostile text from data files (labels, verbatims) is inert in every output."""
+
 import csv
 import dataclasses
 from datetime import datetime
@@ -6,20 +7,33 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from pipeline.present.figures import build_figure
 from pipeline.output.render import ReportContext, environment, number_exhibits, write_csv
 from pipeline.output.safe_csv import inert
 from pipeline.output.workbook import write_workbook
+from pipeline.present.figures import build_figure
 
 SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 
 
-@pytest.mark.parametrize("value, safe", [
-    ("=1+1", "'=1+1"), ("+cmd", "'+cmd"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tx", "'\tx"), ("\rx", "'\rx"), ("-", "-"), ("-2.5", "-2.5"), ("+1,000", "+1,000"),
-    ("Health surveillance", "Health surveillance"), (42, 42), (None, None), ("", ""),
-])
+@pytest.mark.parametrize(
+    "value, safe",
+    [
+        ("=1+1", "'=1+1"),
+        ("+cmd", "'+cmd"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("-", "-"),
+        ("-2.5", "-2.5"),
+        ("+1,000", "+1,000"),
+        ("Health surveillance", "Health surveillance"),
+        (42, 42),
+        (None, None),
+        ("", ""),
+    ],
+)
 def test_inert_defuses_formula_starts_only(value, safe):
     assert inert(value) == safe
 

@@ -1,22 +1,28 @@
 """Cached rebuilds: after one table's spec changes, only what shows it is redone, and the outputs
 are exactly those of a clean build from the changed specs."""
+
 import shutil
 
 import pikepdf
 import pytest
+from conftest import RAW, ROOT
 
 import pipeline.output.pdf as pdf
-from conftest import RAW, ROOT
-from pipeline.tools.benchmark.builds import _edit_table
 from pipeline.build.schedule import build_report
+from pipeline.tools.benchmark.builds import _edit_table
 
-pytestmark = pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
-                                reason="Chromium is needed for static chart export; `make report` installs it")
+pytestmark = pytest.mark.skipif(
+    shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
+    reason="Chromium is needed for static chart export; `make report` installs it",
+)
 
 
 def _outputs(root):
-    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name != ".build-fingerprint" and ".cache" not in p.relative_to(root).parts}
+    return {
+        p.relative_to(root): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != ".build-fingerprint" and ".cache" not in p.relative_to(root).parts
+    }
 
 
 def test_one_changed_table_rebuilds_its_part_and_matches_a_clean_build(built, tmp_path, monkeypatch):
@@ -36,7 +42,10 @@ def test_one_changed_table_rebuilds_its_part_and_matches_a_clean_build(built, tm
     incremental, fresh = _outputs(out), _outputs(clean)
     assert incremental.keys() == fresh.keys()
     assert [str(p) for p in fresh if incremental[p] != fresh[p]] == []
-    assert b"Number of services offered by OH providers (edited)" in fresh[next(p for p in fresh if p.name == "report.html")]
+    assert (
+        b"Number of services offered by OH providers (edited)"
+        in fresh[next(p for p in fresh if p.name == "report.html")]
+    )
 
 
 def test_links_between_pdf_parts_point_at_named_destinations(built):
@@ -54,9 +63,11 @@ def test_links_between_pdf_parts_point_at_named_destinations(built):
 
 
 def test_split_document_keeps_the_head_and_marks_links_to_other_parts():
-    document = ('<html><head><title>t</title></head><body class="pdf"><nav><a href="#a">A</a></nav>'
-                f'{pdf.PART_BREAK}<section id="a"><a href="#b">B</a> <a href="#a">me</a></section>'
-                f'{pdf.PART_BREAK}<section id="b">b</section></body></html>')
+    document = (
+        '<html><head><title>t</title></head><body class="pdf"><nav><a href="#a">A</a></nav>'
+        f'{pdf.PART_BREAK}<section id="a"><a href="#b">B</a> <a href="#a">me</a></section>'
+        f'{pdf.PART_BREAK}<section id="b">b</section></body></html>'
+    )
     parts = pdf.split_document(document, [1, 2, 3])
     assert [p.level for p in parts] == [1, 2, 3]
     assert all(p.html.startswith('<html><head><title>t</title></head><body class="pdf">') for p in parts)

@@ -1,4 +1,5 @@
 """A survey answered at two levels: CCG rows linked to the leads who answered for them."""
+
 from pathlib import Path
 
 import pandas as pd
@@ -7,11 +8,14 @@ import yaml
 
 from pipeline.build.data import prepare
 from pipeline.errors import SpecError
-from pipeline.tools.reconstruct.sav import write_sav
 from pipeline.spec.objects import load_codebook
+from pipeline.tools.reconstruct.sav import write_sav
 
 CCGS = {
-    "survey": "units", "title": "CCGs", "file": "units.sav", "id": "ccg_id",
+    "survey": "units",
+    "title": "CCGs",
+    "file": "units.sav",
+    "id": "ccg_id",
     "variables": [
         {"name": "ccg_id", "label": "CCG", "type": "id"},
         {"name": "lead_id", "label": "Lead answering", "type": "numeric", "range": [1, 99]},
@@ -20,24 +24,52 @@ CCGS = {
     ],
 }
 LEADS = {
-    "survey": "leads", "title": "Leads", "file": "leads.sav", "id": "lead_id",
-    "variables": [{"name": "lead_id", "label": "Lead", "type": "id"},
-                  {"name": "priority", "label": "Priority", "type": "single", "codes": {1: "High", 2: "Low"}}],
+    "survey": "leads",
+    "title": "Leads",
+    "file": "leads.sav",
+    "id": "lead_id",
+    "variables": [
+        {"name": "lead_id", "label": "Lead", "type": "id"},
+        {"name": "priority", "label": "Priority", "type": "single", "codes": {1: "High", 2: "Low"}},
+    ],
     "derived": [
-        {"name": "n_ccgs", "label": "CCGs answered for", "kind": "link", "from": "units", "key": "lead_id", "agg": "count"},
-        {"name": "any_rural", "label": "Answers for a rural CCG", "kind": "link", "from": "units",
-         "key": "lead_id", "agg": "any", "expr": "rural == 1", "codes": {0: "No", 1: "Yes"}},
-        {"name": "mean_spend", "label": "Mean spend of CCGs", "kind": "link", "from": "units",
-         "key": "lead_id", "agg": "mean", "var": "spend"},
+        {
+            "name": "n_ccgs",
+            "label": "CCGs answered for",
+            "kind": "link",
+            "from": "units",
+            "key": "lead_id",
+            "agg": "count",
+        },
+        {
+            "name": "any_rural",
+            "label": "Answers for a rural CCG",
+            "kind": "link",
+            "from": "units",
+            "key": "lead_id",
+            "agg": "any",
+            "expr": "rural == 1",
+            "codes": {0: "No", 1: "Yes"},
+        },
+        {
+            "name": "mean_spend",
+            "label": "Mean spend of CCGs",
+            "kind": "link",
+            "from": "units",
+            "key": "lead_id",
+            "agg": "mean",
+            "var": "spend",
+        },
     ],
 }
 
 
 @pytest.fixture()
 def specs(tmp_path: Path) -> Path:
-    for book, rows in ((CCGS, {"ccg_id": [11.0, 12, 13], "lead_id": [1.0, 1, 2], "rural": [2.0, 1, 2],
-                                "spend": [10.0, 30, 50]}),
-                       (LEADS, {"lead_id": [1.0, 2], "priority": [1.0, 2]})):
+    for book, rows in (
+        (CCGS, {"ccg_id": [11.0, 12, 13], "lead_id": [1.0, 1, 2], "rural": [2.0, 1, 2], "spend": [10.0, 30, 50]}),
+        (LEADS, {"lead_id": [1.0, 2], "priority": [1.0, 2]}),
+    ):
         (tmp_path / f"{book['survey']}.yaml").write_text(yaml.safe_dump(book))
         write_sav(pd.DataFrame(rows), load_codebook(book["survey"], tmp_path), tmp_path / book["file"])
     return tmp_path

@@ -1,4 +1,5 @@
 """The Makefile's housekeeping targets do what `make help` says."""
+
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,8 +13,16 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_make_clean_removes_generated_outputs_and_keeps_the_readme(tmp_path):
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
     outputs = tmp_path / "outputs"
-    for name in ("csv/a.csv", "figures/b.svg", "assets/report.css", "report.html", "report.pdf",
-                 "tables.xlsx", "audit.csv", ".build-fingerprint"):
+    for name in (
+        "csv/a.csv",
+        "figures/b.svg",
+        "assets/report.css",
+        "report.html",
+        "report.pdf",
+        "tables.xlsx",
+        "audit.csv",
+        ".build-fingerprint",
+    ):
         (outputs / name).parent.mkdir(parents=True, exist_ok=True)
         (outputs / name).write_text("generated")
     (outputs / "README.md").write_text("what this folder holds")

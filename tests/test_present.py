@@ -1,4 +1,5 @@
 """House rounding and symbols."""
+
 import math
 
 import pytest
@@ -6,8 +7,10 @@ import pytest
 from pipeline.present.formats import decimals_of, fmt_number, fmt_pct, round_half_up
 
 
-@pytest.mark.parametrize("value, expected", [(0.5, 1), (1.5, 2), (2.5, 3), (52.5, 53), (52.49, 52),
-                                             (100 * 21 / 40, 53), (100 * 1 / 8, 13), (-0.4, -0.0)])
+@pytest.mark.parametrize(
+    "value, expected",
+    [(0.5, 1), (1.5, 2), (2.5, 3), (52.5, 53), (52.49, 52), (100 * 21 / 40, 53), (100 * 1 / 8, 13), (-0.4, -0.0)],
+)
 def test_round_half_up_rounds_halves_up(value, expected):
     assert round_half_up(value) == expected
 
@@ -18,8 +21,9 @@ def test_round_half_up_keeps_decimals():
     assert math.isnan(round_half_up(float("nan")))
 
 
-@pytest.mark.parametrize("value, shown", [(0, "0%"), (0.2, "<1%"), (0.49, "<1%"), (0.5, "1%"),
-                                          (56.31, "56%"), (99.5, "100%")])
+@pytest.mark.parametrize(
+    "value, shown", [(0, "0%"), (0.2, "<1%"), (0.49, "<1%"), (0.5, "1%"), (56.31, "56%"), (99.5, "100%")]
+)
 def test_fmt_pct(value, shown):
     assert fmt_pct(value) == shown
 

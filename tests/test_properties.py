@@ -1,4 +1,5 @@
 """Properties that hold for any data, checked on data hypothesis generates."""
+
 import dataclasses
 
 import numpy as np
@@ -7,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.stages.derive import Dataset
 from pipeline.errors import OhmskError
-from pipeline.stages.load import load
 from pipeline.output.render import cell_text
 from pipeline.spec.objects import load_codebook
+from pipeline.stages.derive import Dataset
+from pipeline.stages.load import load
 from pipeline.stages.tabulate import tabulate
 from pipeline.stats.calibration import rake
 
@@ -25,8 +26,10 @@ def providers(computed, report_spec):
 
 
 @SETTINGS
-@given(answers=st.lists(st.sampled_from([1.0, 2.0, 98.0]), min_size=103, max_size=103),
-       sizes=st.lists(st.sampled_from([1.0, 2.0]), min_size=103, max_size=103))
+@given(
+    answers=st.lists(st.sampled_from([1.0, 2.0, 98.0]), min_size=103, max_size=103),
+    sizes=st.lists(st.sampled_from([1.0, 2.0]), min_size=103, max_size=103),
+)
 def test_single_code_shares_sum_to_100_in_every_column(providers, answers, sizes):
     ds, spec = providers
     frame = ds.frame.copy()

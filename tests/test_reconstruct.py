@@ -1,12 +1,13 @@
 """The shipped raw files are exactly what the reconstruction code generates."""
+
 from pathlib import Path
 
 import numpy as np
 import pyreadstat
-
 from conftest import RAW
-from pipeline.tools.reconstruct.generate import reconstruct, write_edition
+
 from pipeline.spec.objects import load_codebook
+from pipeline.tools.reconstruct.generate import reconstruct, write_edition
 
 
 def test_regenerated_file_is_byte_identical(tmp_path: Path):

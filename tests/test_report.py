@@ -1,16 +1,19 @@
 """The built report as a reader sees it: every exhibit, base line and number present and computed."""
+
 import re
 import shutil
 
 import pytest
-
 from conftest import RAW, read_raw, rewrite
-from pipeline.present.formats import round_half_up
+
 from pipeline.build.schedule import build_report
+from pipeline.present.formats import round_half_up
 from pipeline.spec.objects import load_codebook
 
-pytestmark = pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
-                                reason="Chromium is needed for static chart export; `make report` installs it")
+pytestmark = pytest.mark.skipif(
+    shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
+    reason="Chromium is needed for static chart export; `make report` installs it",
+)
 
 
 def _squash(text: str) -> str:
@@ -19,9 +22,13 @@ def _squash(text: str) -> str:
 
 def test_every_exhibit_is_numbered_in_sequence(built, pdf_text):
     html = (built / "report.html").read_text()
-    expected = ([f"Figure 4.{i}" for i in range(1, 17)] + [f"Figure 5.{i}" for i in range(1, 24)]
-                + [f"Figure 6.{i}" for i in range(1, 19)] + ["Table 6.1", "Table 6.2"]
-                + [f"Table 8.{i}" for i in range(1, 5)])
+    expected = (
+        [f"Figure 4.{i}" for i in range(1, 17)]
+        + [f"Figure 5.{i}" for i in range(1, 24)]
+        + [f"Figure 6.{i}" for i in range(1, 19)]
+        + ["Table 6.1", "Table 6.2"]
+        + [f"Table 8.{i}" for i in range(1, 5)]
+    )
     for label in expected:
         assert f"{label}:" in html, label
         assert f"{label}:" in _squash(pdf_text), label
@@ -61,7 +68,7 @@ def test_html_works_offline(built):
     assert "cdn.plot.ly" not in html
     assert '<script src="assets/plotly.min.js"></script>' in html
     assert (built / "assets" / "plotly.min.js").stat().st_size > 1_000_000
-    assert "<script src=\"http" not in html
+    assert '<script src="http' not in html
 
 
 def test_every_table_has_a_csv(built, tables):
@@ -125,9 +132,13 @@ def test_spreadsheet_follows_gss_layout(built, tables):
 def test_two_clean_builds_are_byte_identical(built, tmp_path):
     again = tmp_path / "again"
     build_report(RAW, again, progress=lambda m: None)
+
     def outputs(root):  # the build fingerprint records inputs and .cache/ holds work, not output
-        return sorted(p.relative_to(root) for p in root.rglob("*")
-                      if p.is_file() and p.name != ".build-fingerprint" and ".cache" not in p.relative_to(root).parts)
+        return sorted(
+            p.relative_to(root)
+            for p in root.rglob("*")
+            if p.is_file() and p.name != ".build-fingerprint" and ".cache" not in p.relative_to(root).parts
+        )
 
     produced = outputs(built)
     assert produced == outputs(again) and len(produced) > 50
@@ -180,8 +191,14 @@ def test_every_pdf_page_is_set_in_the_report_fonts(built):
     import pikepdf
 
     with pikepdf.open(built / "report.pdf") as pdf:
-        fonts = [{str(f.get("/BaseFont")).split("+")[-1] for f in page.Resources.get("/Font", {}).values()}
-                 for page in pdf.pages]
-    stray = {(i, name) for i, names in enumerate(fonts, 1) for name in names
-             if not name.startswith(("Liberation-Sans", "DejaVu-Sans-Mono"))}
+        fonts = [
+            {str(f.get("/BaseFont")).split("+")[-1] for f in page.Resources.get("/Font", {}).values()}
+            for page in pdf.pages
+        ]
+    stray = {
+        (i, name)
+        for i, names in enumerate(fonts, 1)
+        for name in names
+        if not name.startswith(("Liberation-Sans", "DejaVu-Sans-Mono"))
+    }
     assert stray == set() and all(any("Liberation-Sans" in n for n in names) for names in fonts)

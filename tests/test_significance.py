@@ -1,4 +1,5 @@
 """Estimates and tests against statsmodels, scipy and R's survey package."""
+
 import dataclasses
 from pathlib import Path
 
@@ -10,7 +11,17 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from pipeline.errors import OhmskError
-from pipeline.stats.significance import (MeanSummary, adjust_pvalues, column_letter, column_letters, compare_means, compare_proportions, estimate_mean, estimate_proportion, estimate_total)
+from pipeline.stats.significance import (
+    MeanSummary,
+    adjust_pvalues,
+    column_letter,
+    column_letters,
+    compare_means,
+    compare_proportions,
+    estimate_mean,
+    estimate_proportion,
+    estimate_total,
+)
 
 API = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "api"
 
@@ -23,15 +34,14 @@ def sig(value: float, digits: int = 4) -> float:
 @pytest.fixture(scope="module")
 def api() -> Path:
     if not API.is_dir():
-        pytest.skip(f"reference data folder {API} is absent (it sits beside the repository, "
-                    f"not in it)")
+        pytest.skip(f"reference data folder {API} is absent (it sits beside the repository, not in it)")
     return API
 
 
 # --- two-proportion tests ------------------------------------------------------------------
 
-@pytest.mark.parametrize("k1, n1, k2, n2",
-                         [(45, 103, 30, 98), (120, 400, 150, 410), (33, 58, 12, 45)])
+
+@pytest.mark.parametrize("k1, n1, k2, n2", [(45, 103, 30, 98), (120, 400, 150, 410), (33, 58, 12, 45)])
 def test_z_test_matches_statsmodels(k1, n1, k2, n2):
     z, p = proportions_ztest([k1, k2], [n1, n2])
     result = compare_proportions(k1, n1, k2, n2)
@@ -79,13 +89,15 @@ def test_impossible_count_is_refused():
 
 # --- Welch ---------------------------------------------------------------------------------
 
+
 def test_welch_matches_scipy_from_arrays_and_summaries():
     rng = np.random.default_rng(985)
     a, b = rng.normal(50, 10, 37), rng.normal(44, 18, 52)
     ref = stats.ttest_ind(a, b, equal_var=False)
-    for result in (compare_means(a, b),
-                   compare_means(MeanSummary(a.mean(), a.std(ddof=1), len(a)),
-                                 MeanSummary(b.mean(), b.std(ddof=1), len(b)))):
+    for result in (
+        compare_means(a, b),
+        compare_means(MeanSummary(a.mean(), a.std(ddof=1), len(a)), MeanSummary(b.mean(), b.std(ddof=1), len(b))),
+    ):
         assert result.test == "Welch t-test"
         assert result.statistic == pytest.approx(ref.statistic)
         assert result.pvalue == pytest.approx(ref.pvalue)
@@ -103,6 +115,7 @@ def test_two_equal_shares_of_none_or_all_are_no_difference(k):
 
 
 # --- multiple comparisons ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("method, sm_method", [("holm", "holm"), ("bh", "fdr_bh")])
 def test_adjusted_pvalues_match_statsmodels(method, sm_method):
@@ -128,15 +141,14 @@ def test_comparisons_not_made_stay_out_of_the_family():
 
 # --- column letters ------------------------------------------------------------------------
 
+
 def test_column_letters_mark_the_columns_each_is_higher_than():
     counts = {"small": (60, 100), "medium": (30, 100), "large": (55, 100), "nhs": (35, 100)}
     cols = list(counts)
-    pairs = {(a, b): compare_proportions(*counts[a], *counts[b])
-             for i, a in enumerate(cols) for b in cols[i + 1:]}
+    pairs = {(a, b): compare_proportions(*counts[a], *counts[b]) for i, a in enumerate(cols) for b in cols[i + 1 :]}
     # small and large each beat medium and nhs; no other pair differs at 5%
     assert column_letters(cols, pairs) == {"small": "BD", "medium": "", "large": "BD", "nhs": ""}
-    stricter = {k: dataclasses.replace(v, pvalue=1.0) if k == ("large", "nhs") else v
-                for k, v in pairs.items()}
+    stricter = {k: dataclasses.replace(v, pvalue=1.0) if k == ("large", "nhs") else v for k, v in pairs.items()}
     assert column_letters(cols, stricter)["large"] == "B"
 
 
@@ -151,6 +163,7 @@ def test_column_letters_refuse_unknown_columns():
 
 # --- estimates: Wilson interval ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("k, n, level", [(37, 103, 0.95), (2, 41, 0.95), (88, 90, 0.9)])
 def test_wilson_interval_matches_statsmodels(k, n, level):
     est = estimate_proportion(np.arange(n) < k, level=level)
@@ -164,7 +177,7 @@ def test_weighted_wilson_interval_uses_the_effective_base():
     x = np.array([1, 0, 1, 1, 0, 0, 1, 0, 1, 0] * 6, dtype=bool)
     w = np.tile([1.0, 2.0, 0.5, 3.0, 1.0, 1.5], 10)
     est = estimate_proportion(x, weights=w)
-    p, n_eff = (w * x).sum() / w.sum(), w.sum() ** 2 / (w ** 2).sum()
+    p, n_eff = (w * x).sum() / w.sum(), w.sum() ** 2 / (w**2).sum()
     low, high = proportion_confint(p * n_eff, n_eff, method="wilson")
     assert est.n_eff == pytest.approx(n_eff)
     assert (est.ci_low, est.ci_high) == pytest.approx((low, high))
@@ -181,12 +194,16 @@ def test_unweighted_standard_error_is_the_textbook_one():
 
 # --- estimates: R survey reference results (../shared/fixtures/api/REFERENCE.md) -----------
 
-@pytest.mark.parametrize("variable, level, estimate, se", [
-    ("stype", "E", 0.71, 0.0316427634),
-    ("stype", "H", 0.125, 0.0230624405),
-    ("stype", "M", 0.165, 0.0258840029),
-    ("awards", "Yes", 0.62, 0.0338480671),
-])
+
+@pytest.mark.parametrize(
+    "variable, level, estimate, se",
+    [
+        ("stype", "E", 0.71, 0.0316427634),
+        ("stype", "H", 0.125, 0.0230624405),
+        ("stype", "M", 0.165, 0.0258840029),
+        ("awards", "Yes", 0.62, 0.0338480671),
+    ],
+)
 def test_srs_proportions_with_fpc_match_r_survey(api, variable, level, estimate, se):
     srs = pd.read_csv(api / "apisrs.csv")
     est = estimate_proportion(srs[variable] == level, weights=srs["pw"], fpc=srs["fpc"])
@@ -224,6 +241,7 @@ def test_stratum_population_sizes_as_a_mapping(api):
 
 
 # --- bad input -----------------------------------------------------------------------------
+
 
 def test_lone_respondent_stratum_is_refused():
     with pytest.raises(OhmskError, match="stratum 'c' has a single respondent"):

@@ -1,21 +1,22 @@
 """Stress waves (pipeline/tools/stress.py): 20 seeded new waves are valid, really contain what their
 record says (recomputed by the pipeline's own data stages), and the report's prose builds on
 each of them."""
+
 from __future__ import annotations
 
 import math
 import time
 
 import pytest
-
 from conftest import RAW
-from pipeline.build.data import compute
+
 from pipeline.build.cache import Store
-from pipeline.errors import OhmskError
+from pipeline.build.data import compute
 from pipeline.build.schedule import render_html
-from pipeline.tools.stress import EDGE_KINDS, RANDOM_KINDS, Cell, load_source, stress_wave
-from pipeline.stages.tabulate import TOTAL
+from pipeline.errors import OhmskError
 from pipeline.present.words import PHRASES
+from pipeline.stages.tabulate import TOTAL
+from pipeline.tools.stress import EDGE_KINDS, RANDOM_KINDS, Cell, load_source, stress_wave
 
 SEEDS = range(20)
 
@@ -57,8 +58,11 @@ def test_stress_waves_are_valid_and_new(waves, wave_tables):
     run every check `validate` runs, and raise on any problem); each differs from raw/."""
     for seed, w in waves.items():
         assert set(wave_tables[seed]), f"seed {seed}: no tables"
-        changed = [name for name, (before, after) in w.sizes.items()
-                   if before != after or (w.folder / f"{name}.sav").read_bytes() != (RAW / f"{name}.sav").read_bytes()]
+        changed = [
+            name
+            for name, (before, after) in w.sizes.items()
+            if before != after or (w.folder / f"{name}.sav").read_bytes() != (RAW / f"{name}.sav").read_bytes()
+        ]
         assert changed == list(w.sizes), f"seed {seed}: {set(w.sizes) - set(changed)} unchanged"
 
 
@@ -145,7 +149,9 @@ def test_prose_builds_true_on_every_stress_wave(waves, wave_tables, report_spec,
         wrong = [c for c in claims if not (c.holds or c.wording.startswith(("alternative", "left out")))]
         assert not wrong, f"seed {seed}: claims stated though their condition fails: {wrong}"
         alternatives += sum(not c.holds for c in claims)
-    print(f"prose builds: {len(times)} seeds, {sum(times):.1f} s, {max(times):.1f} s the slowest; "
-          f"{alternatives} alternative wordings used")
+    print(
+        f"prose builds: {len(times)} seeds, {sum(times):.1f} s, {max(times):.1f} s the slowest; "
+        f"{alternatives} alternative wordings used"
+    )
     assert not failed, f"{len(failed)} of {len(waves)} seeds failed:\n" + "\n".join(failed)
     assert alternatives, "no stress wave made any claim take its alternative: the waves test nothing"

@@ -1,4 +1,5 @@
 """The print SVG tidy: fewer nodes, the same drawing."""
+
 import xml.etree.ElementTree as ET
 
 from pipeline.output.svg_tidy import tidy_svg

@@ -1,4 +1,5 @@
 """Tabulation on a tiny hand-made survey whose answers can be counted by eye."""
+
 from pathlib import Path
 
 import numpy as np
@@ -7,47 +8,103 @@ import pytest
 import yaml
 
 from pipeline.build.data import prepare
-from pipeline.tools.reconstruct.sav import write_sav
 from pipeline.spec.objects import load_codebook, load_tables
 from pipeline.stages.tabulate import tabulate
+from pipeline.tools.reconstruct.sav import write_sav
 
 CODEBOOK = {
-    "survey": "tiny", "title": "Tiny survey", "file": "tiny.sav", "id": "rid",
+    "survey": "tiny",
+    "title": "Tiny survey",
+    "file": "tiny.sav",
+    "id": "rid",
     "missing": {"categorical": {98: "Don't know"}, "numeric": {99998: "Don't know"}},
     "variables": [
         {"name": "rid", "label": "Respondent", "type": "id"},
         {"name": "size", "label": "Size", "type": "single", "codes": {1: "Small", 2: "Large"}},
         {"name": "likes", "label": "Likes", "type": "multi", "items": {1: "Tea", 2: "Coffee", 3: "Juice"}},
-        {"name": "fav", "label": "Favourite", "type": "single", "asked": "likes_1 == 1",
-         "codes": {1: "Green", 2: "Black"}},
+        {
+            "name": "fav",
+            "label": "Favourite",
+            "type": "single",
+            "asked": "likes_1 == 1",
+            "codes": {1: "Green", 2: "Black"},
+        },
         {"name": "cups", "label": "Cups a day", "type": "numeric", "range": [0, 20]},
     ],
-    "derived": [{"name": "n_likes", "label": "Number liked", "kind": "count", "of": "likes"},
-                {"name": "cups_band", "label": "Cups (banded)", "kind": "bands", "of": "cups",
-                 "bands": [{"code": 1, "label": "0-2", "max": 2}, {"code": 2, "label": "3+", "min": 3}]}],
+    "derived": [
+        {"name": "n_likes", "label": "Number liked", "kind": "count", "of": "likes"},
+        {
+            "name": "cups_band",
+            "label": "Cups (banded)",
+            "kind": "bands",
+            "of": "cups",
+            "bands": [{"code": 1, "label": "0-2", "max": 2}, {"code": 2, "label": "3+", "min": 3}],
+        },
+    ],
 }
-ROWS = pd.DataFrame({
-    "rid": [1.0, 2, 3, 4, 5],
-    "size": [1.0, 1, 2, 2, 2],
-    "likes_1": [1.0, 1, 0, 1, 0], "likes_2": [0.0, 1, 1, 1, 0], "likes_3": [0.0, 0, 0, 1, 1],
-    "fav": [1.0, 98, np.nan, 2, np.nan],
-    "cups": [1.0, 4, 99998, 2, 6],
-})
-TABLES = {"chapter": 1, "survey": "tiny", "tables": [
-    {"id": "likes", "kind": "figure", "title": "Likes", "chart": "bar", "by": ["size"],
-     "series": [{"var": "likes", "base": "All", "nets": [{"label": "Hot drink", "codes": [1, 2]}]}]},
-    {"id": "fav", "kind": "text", "title": "Favourite",
-     "series": [{"var": "fav", "base": "Tea drinkers", "nets": [{"label": "Any", "codes": [1, 2]}]}]},
-    {"id": "bands", "kind": "table", "title": "Bands by series", "layout": "series_rows",
-     "min_base": 1, "caution_base": 1,
-     "series": [{"var": "cups_band", "base": "All", "label": "Cups", "nets": [{"label": "Any", "codes": [1, 2]}]}]},
-    {"id": "grid", "kind": "table", "title": "Grid", "layout": "grid", "min_base": 1, "caution_base": 1,
-     "series": [{"var": "cups", "key": "m", "stats": ["mean"], "base": "All", "row": "Cups", "col": "Mean"},
-                {"var": "cups", "key": "md", "stats": ["median"], "base": "All", "row": "Cups", "col": "Median"}]},
-    {"id": "cups", "kind": "text", "title": "Cups",
-     "series": [{"var": "cups", "stats": ["mean", "median"], "base": "Answering"},
-                {"var": "cups_band", "base": "All"}]},
-]}
+ROWS = pd.DataFrame(
+    {
+        "rid": [1.0, 2, 3, 4, 5],
+        "size": [1.0, 1, 2, 2, 2],
+        "likes_1": [1.0, 1, 0, 1, 0],
+        "likes_2": [0.0, 1, 1, 1, 0],
+        "likes_3": [0.0, 0, 0, 1, 1],
+        "fav": [1.0, 98, np.nan, 2, np.nan],
+        "cups": [1.0, 4, 99998, 2, 6],
+    }
+)
+TABLES = {
+    "chapter": 1,
+    "survey": "tiny",
+    "tables": [
+        {
+            "id": "likes",
+            "kind": "figure",
+            "title": "Likes",
+            "chart": "bar",
+            "by": ["size"],
+            "series": [{"var": "likes", "base": "All", "nets": [{"label": "Hot drink", "codes": [1, 2]}]}],
+        },
+        {
+            "id": "fav",
+            "kind": "text",
+            "title": "Favourite",
+            "series": [{"var": "fav", "base": "Tea drinkers", "nets": [{"label": "Any", "codes": [1, 2]}]}],
+        },
+        {
+            "id": "bands",
+            "kind": "table",
+            "title": "Bands by series",
+            "layout": "series_rows",
+            "min_base": 1,
+            "caution_base": 1,
+            "series": [
+                {"var": "cups_band", "base": "All", "label": "Cups", "nets": [{"label": "Any", "codes": [1, 2]}]}
+            ],
+        },
+        {
+            "id": "grid",
+            "kind": "table",
+            "title": "Grid",
+            "layout": "grid",
+            "min_base": 1,
+            "caution_base": 1,
+            "series": [
+                {"var": "cups", "key": "m", "stats": ["mean"], "base": "All", "row": "Cups", "col": "Mean"},
+                {"var": "cups", "key": "md", "stats": ["median"], "base": "All", "row": "Cups", "col": "Median"},
+            ],
+        },
+        {
+            "id": "cups",
+            "kind": "text",
+            "title": "Cups",
+            "series": [
+                {"var": "cups", "stats": ["mean", "median"], "base": "Answering"},
+                {"var": "cups_band", "base": "All"},
+            ],
+        },
+    ],
+}
 
 
 @pytest.fixture()

@@ -1,4 +1,5 @@
 """Bad input stops the build with a message naming file, variable, respondent and value."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -6,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pyreadstat
 import pytest
-
 from conftest import ROOT, read_raw, rewrite
-from pipeline.errors import ValidationError
+
 from pipeline.build.data import prepare
+from pipeline.errors import ValidationError
 from pipeline.spec.objects import load_codebook
 
 BOOK = load_codebook("providers")
@@ -17,8 +18,9 @@ SAV = "providers.sav"
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def broken(raw_copy: Path, change, plain: bool = False) -> Path:
@@ -41,6 +43,7 @@ def test_unknown_code_is_named(raw_copy):
     def change(f):
         f.loc[4, "sla"] = 7
         return f
+
     data = broken(raw_copy, change)
     result = run_cli("validate", "--data", str(data))
     assert result.returncode == 2
@@ -58,6 +61,7 @@ def test_duplicate_respondent_id_is_named(raw_copy):
     def change(f):
         f.loc[10, "resp_id"] = f.loc[9, "resp_id"]
         return f
+
     found = problems(broken(raw_copy, change))
     dup = [p for p in found if "duplicate respondent id" in p.rule]
     assert {p.respondent for p in dup} == {"1010"} and len(dup) == 2
@@ -68,6 +72,7 @@ def test_text_where_a_number_belongs_is_named(raw_copy):
         f["employees"] = f["employees"].astype(object)
         f.loc[2, "employees"] = "about ten"
         return f
+
     found = problems(broken(raw_copy, change, plain=True))
     hit = [p for p in found if p.variable == "employees"]
     assert hit and hit[0].respondent == "1003" and hit[0].value == "'about ten'"
@@ -78,6 +83,7 @@ def test_out_of_range_number(raw_copy):
     def change(f):
         f.loc[0, "med_share"] = 140
         return f
+
     found = problems(broken(raw_copy, change))
     assert any(p.variable == "med_share" and p.value == "140" and "range" in p.rule for p in found)
 
@@ -87,6 +93,7 @@ def test_answer_from_someone_not_routed(raw_copy):
         rid = f.index[f["market"] == 2][0]
         f.loc[rid, "market_to_1"] = 1
         return f
+
     found = problems(broken(raw_copy, change))
     assert any(p.variable == "market_to_1" and "not routed" in p.rule for p in found)
 
@@ -96,6 +103,7 @@ def test_blank_from_someone_routed(raw_copy):
         rid = f.index[f["market"] == 1][0]
         f.loc[rid, "market_to_1"] = np.nan
         return f
+
     found = problems(broken(raw_copy, change))
     assert any(p.variable == "market_to_1" and "blank but routed" in p.rule for p in found)
 
@@ -105,6 +113,7 @@ def test_most_used_service_must_be_offered(raw_copy):
         rid = f.index[(f["serv_most"] == 7)][0]
         f.loc[rid, "serv_7"] = 0
         return f
+
     found = problems(broken(raw_copy, change))
     assert any(p.variable == "serv_most" and "did not select" in p.rule for p in found)
 
@@ -114,6 +123,7 @@ def test_all_problems_reported_at_once(raw_copy):
         f.loc[0, "sla"] = 7
         f.loc[1, "balance"] = 9
         return f
+
     found = problems(broken(raw_copy, change))
     assert {p.variable for p in found} >= {"sla", "balance"}
 
@@ -142,10 +152,13 @@ def test_csv_export_gives_the_same_data_as_the_sav(raw_copy):
     assert from_csv.frame.equals(from_sav.frame)
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"sep": ";"}, "separated by semicolons, not commas"),
-    ({"sep": "\t"}, "separated by tabs, not commas"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"sep": ";"}, "separated by semicolons, not commas"),
+        ({"sep": "\t"}, "separated by tabs, not commas"),
+    ],
+)
 def test_csv_with_the_wrong_delimiter_is_named(raw_copy, options, message):
     result = run_cli("validate", "--data", str(_as_csv(raw_copy, **options)))
     assert result.returncode == 2 and message in result.stderr and "providers.csv" in result.stderr
@@ -161,10 +174,13 @@ def test_csv_in_the_wrong_encoding_is_named(raw_copy):
     assert result.returncode == 2 and "not UTF-8 text (byte 0xe9 on line 2)" in result.stderr
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "the file is empty (0 bytes)"),
-    (None, "cannot be read as an SPSS .sav file"),  # truncated: the first half of the real file
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "the file is empty (0 bytes)"),
+        (None, "cannot be read as an SPSS .sav file"),  # truncated: the first half of the real file
+    ],
+)
 def test_empty_and_truncated_files_are_named(raw_copy, content, message):
     data = (raw_copy / SAV).read_bytes()
     (raw_copy / SAV).write_bytes(data[: len(data) // 2] if content is None else content)
@@ -182,12 +198,15 @@ def test_rename_file_maps_other_variable_names(raw_copy):
     assert cleaned.counts["kept"] == len(frame)
 
 
-@pytest.mark.parametrize("rename, message", [
-    ("providers:\n  NOPE: region\n", "NOPE not found in providers.sav"),
-    ("providers:\n  unfilled: region\n", "two columns named region"),
-    ("providers: [region]\n", "rename.yaml:1: providers: expected a mapping (key: value), got ['region'] (list)"),
-    ("providers:\n  REGION_HQ: regoin\n", "'regoin' is not a variable of 'providers'; did you mean 'region'?"),
-])
+@pytest.mark.parametrize(
+    "rename, message",
+    [
+        ("providers:\n  NOPE: region\n", "NOPE not found in providers.sav"),
+        ("providers:\n  unfilled: region\n", "two columns named region"),
+        ("providers: [region]\n", "rename.yaml:1: providers: expected a mapping (key: value), got ['region'] (list)"),
+        ("providers:\n  REGION_HQ: regoin\n", "'regoin' is not a variable of 'providers'; did you mean 'region'?"),
+    ],
+)
 def test_bad_rename_file_is_named(raw_copy, rename, message):
     (raw_copy / "rename.yaml").write_text(rename)
     result = run_cli("validate", "--data", str(raw_copy))
@@ -199,6 +218,7 @@ def test_report_on_broken_data_builds_nothing_and_prints_the_validation_report(r
         f.loc[4, "sla"] = 7
         f.loc[6, "region"] = 40
         return f
+
     out = tmp_path / "outputs"
     result = run_cli("report", "--data", str(broken(raw_copy, change)), "--out", str(out))
     assert result.returncode == 2 and "Traceback" not in result.stderr
@@ -214,6 +234,7 @@ def _set(rid_pos: int, var: str, value):
             f[var] = f[var].astype(object)
         f.loc[rid_pos, var] = value
         return f
+
     return change
 
 
@@ -221,6 +242,7 @@ def _routed(var: str, item: str, asked: int, value):
     def change(f):
         f.loc[f.index[f[var] == asked][0], item] = value
         return f
+
     return change
 
 

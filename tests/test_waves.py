@@ -1,19 +1,20 @@
 """Wave on wave: a perturbed second wave's changes match an independent recomputation."""
+
 import dataclasses
 import math
 
 import pytest
+from conftest import read_raw
 from statsmodels.stats.proportion import proportions_ztest
 
-from conftest import read_raw
 from pipeline.build.data import compute
+from pipeline.errors import OhmskError, ValidationError
+from pipeline.spec.folders import wave_spec
+from pipeline.spec.objects import load_codebook
 from pipeline.spec.report_spec import load_report_spec
 from pipeline.stages.clean import ABSENT_RULE, RECODED_RULE
-from pipeline.errors import OhmskError, ValidationError
-from pipeline.tools.reconstruct.sav import write_sav
-from pipeline.spec.objects import load_codebook
-from pipeline.spec.folders import wave_spec
 from pipeline.stages.waves import Change, changed_questions, changes, matters, question_changed, write_changes
+from pipeline.tools.reconstruct.sav import write_sav
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +24,7 @@ def two_waves(tmp_path_factory, report_spec):
     import shutil
 
     from conftest import RAW
+
     root = tmp_path_factory.mktemp("waves")
     first, second = root / "2018", root / "2026"
     shutil.copytree(RAW, first)
@@ -31,8 +33,9 @@ def two_waves(tmp_path_factory, report_spec):
     frame = read_raw(second / "providers.sav")
     frame.loc[frame.index[frame["unfilled"] == 1][:15], "unfilled"] = 2
     reworded = dataclasses.replace(book.variables["unfilled"], label="Has any vacancy it could not fill")
-    write_sav(frame, dataclasses.replace(book, variables={**book.variables, "unfilled": reworded}),
-              second / "providers.sav")
+    write_sav(
+        frame, dataclasses.replace(book, variables={**book.variables, "unfilled": reworded}), second / "providers.sav"
+    )
     (second / "wave.yaml").write_text("wave: '2026'\nprevious: ../2018\nprevious_wave: '2018'\n")
     return first, second
 
@@ -83,8 +86,9 @@ def test_bad_wave_file_is_named(tmp_path):
 
 
 def test_changes_sheet_in_the_workbook(two_waves, report_spec, tmp_path):
-    import openpyxl
     from datetime import datetime
+
+    import openpyxl
 
     from pipeline.output.render import number_exhibits
     from pipeline.output.workbook import write_workbook
@@ -96,8 +100,9 @@ def test_changes_sheet_in_the_workbook(two_waves, report_spec, tmp_path):
     flagged = changed_questions(load_codebook("providers"), second, first)
     exhibits = number_exhibits(current, report_spec.tables)
     frame = changes_frame(found, flagged, exhibits)
-    write_workbook(current, exhibits, report_spec.config, report_spec.codebooks, tmp_path / "t.xlsx",
-                   datetime(2026, 1, 1), frame)
+    write_workbook(
+        current, exhibits, report_spec.config, report_spec.codebooks, tmp_path / "t.xlsx", datetime(2026, 1, 1), frame
+    )
     ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["Change_since_previous_wave"]
     rows = [r for r in ws.iter_rows(values_only=True) if r[1] and "unable to fill: Yes" in str(r[1])]
     assert rows and "(question changed)" in rows[0][1]
@@ -138,23 +143,38 @@ def new_wave(tmp_path_factory):
     import shutil
 
     from conftest import RAW, ROOT
+
     root = tmp_path_factory.mktemp("newwave")
     specs, first, second = root / "specs", root / "2018", root / "2026"
     shutil.copytree(ROOT / "survey_specs", specs)
     shutil.copytree(RAW, first)
     shutil.copytree(RAW, second)
-    _edited(specs / "providers.yaml",
-            ('  - name: inv_adj_ind\n    label: "Workplace adjustment advice: involvement of the individual"\n'
-             '    type: scale\n    asked: serv_1 == 1\n    codes: *involvement\n',
-             '  - name: video\n    label: Offers OH consultations by video call\n    type: single\n    asked: all\n'
-             '    codes: {1: "Yes", 2: "No"}\n'),
-            ('  - name: inv_ffw_ind\n    label: "Fitness for work assessments: involvement of the individual"\n'
-             '    type: scale\n    asked: serv_2 == 1\n    codes: *involvement\n',
-             '  - name: inv_ffw_ind\n    label: "Fitness for work assessments: involvement of the individual"\n'
-             '    type: scale\n    asked: serv_2 == 1\n    codes: {1: In all or most cases, 2: In some cases or never}\n'))
-    _edited(specs / "tables" / "ch4.yaml",
-            ('      - {var: inv_adj_ind, label: "Workplace adjustments: individual", base: OH providers who offer '
-             'workplace adjustment advice, base_name: Workplace adjustment advice}\n', ''))
+    _edited(
+        specs / "providers.yaml",
+        (
+            '  - name: inv_adj_ind\n    label: "Workplace adjustment advice: involvement of the individual"\n'
+            "    type: scale\n    asked: serv_1 == 1\n    codes: *involvement\n",
+            "  - name: video\n    label: Offers OH consultations by video call\n    type: single\n    asked: all\n"
+            '    codes: {1: "Yes", 2: "No"}\n',
+        ),
+        (
+            "  - name: inv_ffw_ind\n"
+            '    label: "Fitness for work assessments: involvement of the individual"\n'
+            "    type: scale\n    asked: serv_2 == 1\n    codes: *involvement\n",
+            "  - name: inv_ffw_ind\n"
+            '    label: "Fitness for work assessments: involvement of the individual"\n'
+            "    type: scale\n    asked: serv_2 == 1\n"
+            "    codes: {1: In all or most cases, 2: In some cases or never}\n",
+        ),
+    )
+    _edited(
+        specs / "tables" / "ch4.yaml",
+        (
+            '      - {var: inv_adj_ind, label: "Workplace adjustments: individual", base: OH providers who offer '
+            "workplace adjustment advice, base_name: Workplace adjustment advice}\n",
+            "",
+        ),
+    )
     book = load_codebook("providers", specs)
     frame = read_raw(second / "providers.sav").drop(columns=["inv_adj_ind"])
     frame["inv_ffw_ind"] = frame["inv_ffw_ind"].map({1: 1, 2: 1, 3: 2, 4: 2})  # blank stays blank
@@ -175,8 +195,11 @@ def test_a_question_added_dropped_and_recoded_is_listed_and_the_rest_compared(ne
     with pytest.raises(ValidationError, match="variable listed in the codebook is missing from the file"):
         compute(spec, first)  # read as this wave, the same folder stops the build
     flagged = changed_questions(spec.codebooks["providers"], second, first)
-    assert {(q["variable"], q["changed"]) for q in flagged} == {("video", "added"), ("inv_adj_ind", "dropped"),
-                                                                ("inv_ffw_ind", "codes")}
+    assert {(q["variable"], q["changed"]) for q in flagged} == {
+        ("video", "added"),
+        ("inv_adj_ind", "dropped"),
+        ("inv_ffw_ind", "codes"),
+    }
     found = changes(compute(spec, second).tables, before.tables)
     series = {c.series for c in found}
     assert "inv_ffw_ind" not in series and "inv_ffw_rep" in series  # the recoded question is not compared
@@ -200,9 +223,9 @@ def test_a_mean_that_moves_is_tested_as_scipy_tests_the_rows(report_spec, tmp_pa
     Welch's test on the two cells gives scipy's p-value on the respondent rows."""
     import shutil
 
+    from conftest import RAW
     from scipy import stats
 
-    from conftest import RAW
     second = tmp_path / "2026"
     shutil.copytree(RAW, second)
     book = load_codebook("providers")
@@ -230,12 +253,21 @@ def test_which_changes_matter():
     assert matters(dataclasses.replace(share, current=41.0, significant=True), 5, 10)
 
 
-REMARKS_ON_2020 = ["According to the 2020 report", "The 2020 report published unweighted figures",
-                   "as the 2020 report published them", "the 2020 report singled out",
-                   "the 2020 report described neither as significant", "the 2020 report's rows do not add to 100",
-                   "The 2020 report's net", "the 2020 report's chapter text gives a lower figure",
-                   "The 2020 report publishes no profile", "regenerates the 2020 report", "Reproduction audit",
-                   "not reproduced", "check the data"]
+REMARKS_ON_2020 = [
+    "According to the 2020 report",
+    "The 2020 report published unweighted figures",
+    "as the 2020 report published them",
+    "the 2020 report singled out",
+    "the 2020 report described neither as significant",
+    "the 2020 report's rows do not add to 100",
+    "The 2020 report's net",
+    "the 2020 report's chapter text gives a lower figure",
+    "The 2020 report publishes no profile",
+    "regenerates the 2020 report",
+    "Reproduction audit",
+    "not reproduced",
+    "check the data",
+]
 
 
 @pytest.fixture(scope="module")
@@ -244,6 +276,7 @@ def new_wave_build(new_wave, tmp_path_factory):
     import shutil
 
     from pipeline.build.schedule import build_report
+
     if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
         pytest.skip("Chromium is needed for static chart export; `make report` installs it")
     specs, first, second = new_wave
@@ -256,26 +289,27 @@ def test_the_new_wave_builds_and_its_appendix_lists_the_questions(new_wave_build
     import re
 
     html = (new_wave_build / "report.html").read_text(encoding="utf-8")
-    wave = html[html.index('id="s8-22"'):]
+    wave = html[html.index('id="s8-22"') :]
     for variable, what in (("video", "added"), ("inv_adj_ind", "dropped"), ("inv_ffw_ind", "codes")):
-        assert re.search(rf'<th scope="row">{variable}</th><td class="text">[^<]*</td><td class="text">{what}</td>',
-                         wave), variable
+        assert re.search(
+            rf'<th scope="row">{variable}</th><td class="text">[^<]*</td><td class="text">{what}</td>', wave
+        ), variable
     questions = (new_wave_build / "questions_changed.csv").read_text(encoding="utf-8")
     assert all(v in questions for v in ("video", "inv_adj_ind", "inv_ffw_ind"))
     assert "<td>2018</td><td>Wave 2026</td>" in wave and "<td>2019</td><td>Wave 2026</td>" in wave
     listed = (new_wave_build / "changes.csv").read_text(encoding="utf-8").count("\n") - 1
-    table = wave[wave.index("Changes that matter"):wave.index("</table>", wave.index("Changes that matter"))]
-    printed = table.count("<tr><th scope=\"row\">")
+    table = wave[wave.index("Changes that matter") : wave.index("</table>", wave.index("Changes that matter"))]
+    printed = table.count('<tr><th scope="row">')
     assert 0 < printed < listed / 5, (printed, listed)  # the appendix prints what matters, not every comparison
     assert "changes.csv" in wave and "Change_since_previous_wave" in wave
 
 
 def test_the_edition_file_is_what_the_report_says(new_wave_build):
     html = (new_wave_build / "report.html").read_text(encoding="utf-8")
-    cover = html[:html.index('<nav class="contents"')]
+    cover = html[: html.index('<nav class="contents"')]
     assert "Test wave 2026" in cover and "27 February 2026" in cover
     assert "test files standing in for a 2026 wave" in cover and "synthetic" not in cover
-    chapter2 = html[html.index('id="chapter-2"'):html.index('id="chapter-3"')]
+    chapter2 = html[html.index('id="chapter-2"') : html.index('id="chapter-3"')]
     assert "between 12 January 2026 and 6 February 2026" in chapter2
     assert "in early 2026 (dates not recorded)" in chapter2
     assert "stand in for a 2026 wave of the three surveys" in chapter2 and "synthetic reconstruction" not in chapter2
@@ -284,6 +318,7 @@ def test_the_edition_file_is_what_the_report_says(new_wave_build):
 
 def test_no_remark_on_the_2020_report_in_another_edition(new_wave_build):
     from conftest import ROOT
+
     templates = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "templates").rglob("*.j2"))
     html = (new_wave_build / "report.html").read_text(encoding="utf-8").replace("&#39;", "'")
     for remark in REMARKS_ON_2020:

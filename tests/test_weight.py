@@ -1,4 +1,5 @@
 """Weighting against published examples, R's survey package, and the promises rake() makes."""
+
 import math
 from pathlib import Path
 
@@ -26,13 +27,14 @@ A, B = ["A1", "A2", "A3", "A4"], ["B1", "B2", "B3"]
 @pytest.fixture()
 def kfc() -> pd.DataFrame:
     """The 1,000 respondents of the example, one row each."""
-    rows = [(a, b) for i, a in enumerate(A) for j, b in enumerate(B)
-            for _ in range(KFC_SAMPLE[i][j])]
+    rows = [(a, b) for i, a in enumerate(A) for j, b in enumerate(B) for _ in range(KFC_SAMPLE[i][j])]
     return pd.DataFrame(rows, columns=["a", "b"])
 
 
-KFC_MARGINS = {"a": dict(zip(A, KFC_POPULATION.sum(axis=1).tolist())),
-               "b": dict(zip(B, KFC_POPULATION.sum(axis=0).tolist()))}
+KFC_MARGINS = {
+    "a": dict(zip(A, KFC_POPULATION.sum(axis=1).tolist())),
+    "b": dict(zip(B, KFC_POPULATION.sum(axis=0).tolist())),
+}
 
 
 def cell_weights(frame: pd.DataFrame, weights: pd.Series) -> np.ndarray:
@@ -84,8 +86,7 @@ def test_single_variable_poststratification_matches_its_margin(kfc):
 @pytest.fixture(scope="module")
 def apiclus1() -> pd.DataFrame:
     if not API.is_dir():
-        pytest.skip(f"reference data folder {API} is absent (it sits beside the repository, "
-                    f"not in it)")
+        pytest.skip(f"reference data folder {API} is absent (it sits beside the repository, not in it)")
     return pd.read_csv(API / "apiclus1.csv")
 
 
@@ -111,8 +112,11 @@ def test_empty_margin_category_is_named(kfc):
 
 def test_category_missing_from_margins_is_named(kfc):
     margins = {**KFC_MARGINS, "a": {k: v for k, v in KFC_MARGINS["a"].items() if k != "A4"}}
-    with pytest.raises(OhmskError, match=r"200 respondent\(s\) have a category the margins "
-                                         r"for 'a' lack: a='A4' \(200\)"):
+    with pytest.raises(
+        OhmskError,
+        match=r"200 respondent\(s\) have a category the margins "
+        r"for 'a' lack: a='A4' \(200\)",
+    ):
         rake(kfc, margins)
 
 
@@ -123,8 +127,11 @@ def test_absent_variable_is_named(kfc):
 
 def test_missing_values_raise_with_the_count(kfc):
     kfc.loc[:2, "b"] = None
-    with pytest.raises(OhmskError, match=r"3 respondent\(s\) have no value on a weighting "
-                                         r"variable \(b: 3\)"):
+    with pytest.raises(
+        OhmskError,
+        match=r"3 respondent\(s\) have no value on a weighting "
+        r"variable \(b: 3\)",
+    ):
         rake(kfc, KFC_MARGINS)
 
 
@@ -187,7 +194,7 @@ def test_kish_effective_n():
 def test_diagnostics_report_kish_efficiency(kfc):
     result = rake(kfc, KFC_MARGINS)
     d, w = result.diagnostics, result.weights
-    n_eff = w.sum() ** 2 / (w ** 2).sum()
+    n_eff = w.sum() ** 2 / (w**2).sum()
     assert d.n_eff == pytest.approx(n_eff)
     assert d.efficiency == pytest.approx(100 * n_eff / 1000)
     assert (d.min, d.max, d.mean) == pytest.approx((w.min(), w.max(), 1.5))

@@ -8,6 +8,7 @@ weighted data must say so and print both bases; the unweighted surveys must say 
 audit must still check the 2020 figures against unweighted ones; and R.n must refuse a count
 from a weighted table, naming the template line.
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,14 +24,14 @@ import openpyxl
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import RAW, ROOT, read_raw
+
 from pipeline.build.data import compute
-from pipeline.spec.report_spec import load_report_spec
-from pipeline.errors import SpecError
-from pipeline.present.formats import Formats, fmt_number
-from pipeline.output.render import ReportContext, number_exhibits, render_template
 from pipeline.build.schedule import build_report
+from pipeline.errors import SpecError
+from pipeline.output.render import ReportContext, number_exhibits, render_template
+from pipeline.present.formats import Formats, fmt_number
+from pipeline.spec.report_spec import load_report_spec
 
 WEIGHTED_REASON = "Weighted in this test build, to check that weighted mode is right."
 
@@ -70,6 +71,7 @@ def weighted_build(tmp_path_factory) -> Path:
 
 # -- an independent recomputation ----------------------------------------------------------
 
+
 def _ipf(rows: pd.DataFrame, margins: dict[str, dict[int, float]], tol: float = 1e-10) -> np.ndarray:
     """Rim weights by iterative proportional fitting (Deming and Stephan 1940): scale the
     weights to each margin in turn until all of them hold."""
@@ -79,8 +81,11 @@ def _ipf(rows: pd.DataFrame, margins: dict[str, dict[int, float]], tol: float = 
             for code, count in target.items():
                 hit = (rows[var] == code).to_numpy()
                 w[hit] *= count / w[hit].sum()
-        worst = max(abs(w[(rows[var] == code).to_numpy()].sum() - count)
-                    for var, target in margins.items() for code, count in target.items())
+        worst = max(
+            abs(w[(rows[var] == code).to_numpy()].sum() - count)
+            for var, target in margins.items()
+            for code, count in target.items()
+        )
         if worst < tol:
             return w
     raise AssertionError("independent raking did not converge")
@@ -92,8 +97,9 @@ def independent() -> tuple[pd.DataFrame, np.ndarray]:
     rows = read_raw(RAW / "providers.sav")
     frame = yaml.safe_load((RAW / "frames" / "providers.yaml").read_text())
     employees = rows["employees"]
-    rows["size_band"] = np.select([employees == 0, employees <= 9, employees <= 49, employees <= 199],
-                                  [1, 2, 3, 4], default=5)
+    rows["size_band"] = np.select(
+        [employees == 0, employees <= 9, employees <= 49, employees <= 199], [1, 2, 3, 4], default=5
+    )
     w = _ipf(rows, {var: {int(k): float(v) for k, v in m.items()} for var, m in frame["margins"].items()})
     assert w.max() < 5 * w.mean()  # report.yaml caps weights at 5 x the mean: the cap must not bind here
     return rows, w
@@ -101,16 +107,39 @@ def independent() -> tuple[pd.DataFrame, np.ndarray]:
 
 # (table, series, category, column, who is in the base, who is in the category) for five figures
 FIVE = [
-    ("ots_extent", "ots_extent", "Offer packages at least some of the time", "total",
-     lambda r: r.index == r.index, lambda r: r["ots_extent"].isin([2, 3, 4, 5])),
-    ("outcome_data", "outcome_data", 1, "total",
-     lambda r: r.index == r.index, lambda r: r["outcome_data"] == 1),
-    ("ots_number", "ots_multi", 1, "total",
-     lambda r: r["ots_extent"].isin([2, 3, 4, 5]), lambda r: r["ots_multi"] == 1),
-    ("outcome_usefulness", "outcome_useful", 5, "total",
-     lambda r: r["outcome_data"].isin([1, 2, 3, 4]), lambda r: r["outcome_useful"] == 5),
-    ("capacity", "capacity_band", "Fewer than 200 individuals", "size_band=2",
-     lambda r: r["size_band"] == 2, lambda r: r["capacity"] < 200),
+    (
+        "ots_extent",
+        "ots_extent",
+        "Offer packages at least some of the time",
+        "total",
+        lambda r: r.index == r.index,
+        lambda r: r["ots_extent"].isin([2, 3, 4, 5]),
+    ),
+    ("outcome_data", "outcome_data", 1, "total", lambda r: r.index == r.index, lambda r: r["outcome_data"] == 1),
+    (
+        "ots_number",
+        "ots_multi",
+        1,
+        "total",
+        lambda r: r["ots_extent"].isin([2, 3, 4, 5]),
+        lambda r: r["ots_multi"] == 1,
+    ),
+    (
+        "outcome_usefulness",
+        "outcome_useful",
+        5,
+        "total",
+        lambda r: r["outcome_data"].isin([1, 2, 3, 4]),
+        lambda r: r["outcome_useful"] == 5,
+    ),
+    (
+        "capacity",
+        "capacity_band",
+        "Fewer than 200 individuals",
+        "size_band=2",
+        lambda r: r["size_band"] == 2,
+        lambda r: r["capacity"] < 200,
+    ),
 ]
 
 
@@ -120,34 +149,42 @@ def _expected(independent, base, hit) -> tuple[float, int, float]:
     inside = np.asarray(base(rows), dtype=bool)
     yes = inside & np.asarray(hit(rows), dtype=bool)
     wb = w[inside]
-    return 100 * w[yes].sum() / wb.sum(), int(inside.sum()), wb.sum() ** 2 / (wb ** 2).sum()
+    return 100 * w[yes].sum() / wb.sum(), int(inside.sum()), wb.sum() ** 2 / (wb**2).sum()
 
 
 def _csv_row(out: Path, table: str, series: str, category, column: str) -> dict:
     with open(out / "csv" / f"{table}.csv", encoding="utf-8") as fh:
-        found = [r for r in csv.DictReader(fh) if r["series"] == series and r["column"] == column
-                 and r["stat"] == "pct" and r["category"] in (str(category), f"{category}.0")]
+        found = [
+            r
+            for r in csv.DictReader(fh)
+            if r["series"] == series
+            and r["column"] == column
+            and r["stat"] == "pct"
+            and r["category"] in (str(category), f"{category}.0")
+        ]
     assert len(found) == 1, (table, series, category, column, found)
     return found[0]
 
 
 def _exhibit(page: str, anchor: str) -> str:
     start = page.index(f'id="{anchor}"')
-    return page[start:page.index("</figure>", start)]
+    return page[start : page.index("</figure>", start)]
 
 
 def _cells(tag: str, markup: str) -> list[str]:
-    return [html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
-            for c in re.findall(rf"<{tag}[^>]*>(.*?)</{tag}>", markup, re.S)]
+    return [
+        html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+        for c in re.findall(rf"<{tag}[^>]*>(.*?)</{tag}>", markup, re.S)
+    ]
 
 
 def _printed(exhibit: str, row_label: str, headers: tuple[str, ...]) -> str:
     """What the exhibit's data table prints in the row `row_label`, under the first header that
     is one of `headers` (a column's label, maybe with its letter, or its series' label)."""
-    table = exhibit[exhibit.index('<table class="data-table">'):]
-    head = _cells("th", table[:table.index("</thead>")])[1:]
+    table = exhibit[exhibit.index('<table class="data-table">') :]
+    head = _cells("th", table[: table.index("</thead>")])[1:]
     index = next(i for i, h in enumerate(head) if h in headers or re.sub(r" \([A-Z]\)$", "", h) in headers)
-    for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", table[table.index("<tbody>"):], re.S):
+    for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", table[table.index("<tbody>") :], re.S):
         th = _cells("th", tr)
         if th and th[0] == row_label:
             return _cells("td", tr)[index]
@@ -156,7 +193,8 @@ def _printed(exhibit: str, row_label: str, headers: tuple[str, ...]) -> str:
 
 @pytest.mark.parametrize("table, series, category, column, base, hit", FIVE, ids=[f[0] for f in FIVE])
 def test_five_weighted_figures_and_effective_bases_match_an_independent_recomputation(
-        weighted_build, independent, weighted, weighted_spec, table, series, category, column, base, hit):
+    weighted_build, independent, weighted, weighted_spec, table, series, category, column, base, hit
+):
     value, n, n_eff = _expected(independent, base, hit)
     row = _csv_row(weighted_build, table, series, category, column)
     assert float(row["value"]) == pytest.approx(value, abs=1e-4)  # raked to tol 1e-6 of the total
@@ -177,6 +215,7 @@ def test_five_weighted_figures_and_effective_bases_match_an_independent_recomput
 
 # -- the sensitivity table ------------------------------------------------------------------
 
+
 def _true_weighted(independent, table, category) -> float | None:
     """The independent weighted figure of a sensitivity cell, where FIVE has it."""
     for t, _, c, column, base, hit in FIVE:
@@ -187,7 +226,8 @@ def _true_weighted(independent, table, category) -> float | None:
 
 @pytest.mark.parametrize("mode", ["none", "rim"])
 def test_the_sensitivity_table_sets_true_unweighted_beside_true_weighted_figures(
-        mode, computed, weighted, independent, report_spec):
+    mode, computed, weighted, independent, report_spec
+):
     """Under `use: rim` the 'Unweighted' column once showed the weighted figures (every
     difference +0.0): both columns must be the true figures whichever mode is set."""
     results = computed if mode == "none" else weighted
@@ -218,6 +258,7 @@ def test_a_weighted_survey_keeps_its_unweighted_tables_for_the_audit(computed, w
 
 # -- what the weighted build prints -----------------------------------------------------------
 
+
 def test_every_exhibit_on_weighted_data_says_so_and_prints_both_bases(weighted_build, weighted, weighted_spec):
     page = (weighted_build / "report.html").read_text(encoding="utf-8")
     exhibits = number_exhibits(weighted.tables, weighted_spec.tables)
@@ -227,11 +268,15 @@ def test_every_exhibit_on_weighted_data_says_so_and_prints_both_bases(weighted_b
         text = html.unescape(_exhibit(page, ex.anchor))
         weighted_here = ex.spec.survey == "providers"
         assert ("Weighted: rim weights to providers.yaml" in text) == weighted_here, tid
-        assert bool(re.search(r"effective base \d", text)) == weighted_here, tid  # not the test note's "effective bases"
-        assert ('<th scope="row">Effective base</th>' in text or '<th scope="col">Effective base</th>' in text) \
-            == weighted_here, tid
-    pdf = subprocess.run(["pdftotext", str(weighted_build / "report.pdf"), "-"], capture_output=True,
-                         text=True, check=True).stdout
+        assert bool(re.search(r"effective base \d", text)) == weighted_here, (
+            tid
+        )  # not the test note's "effective bases"
+        assert (
+            '<th scope="row">Effective base</th>' in text or '<th scope="col">Effective base</th>' in text
+        ) == weighted_here, tid
+    pdf = subprocess.run(
+        ["pdftotext", str(weighted_build / "report.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
     notes = " ".join(pdf.split()).count("Weighted: rim weights to")
     assert notes == sum(ex.spec.survey == "providers" for ex in exhibits.values())
 
@@ -253,7 +298,7 @@ def test_the_workbook_says_per_sheet_whether_it_is_weighted(weighted_build, weig
 
 
 def _section_2_4(page: str) -> str:
-    text = page[page.index('id="s2-4"'):page.index('id="s2-5"')]
+    text = page[page.index('id="s2-4"') : page.index('id="s2-5"')]
     return " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split())
 
 
@@ -282,15 +327,22 @@ def test_the_audit_still_checks_the_2020_figures_on_unweighted_tables(weighted_b
 
 # -- R.n on a weighted table --------------------------------------------------------------------
 
+
 def test_a_count_from_a_weighted_table_stops_the_build_naming_the_template_line(weighted, weighted_spec, tmp_path):
-    (tmp_path / "count.html.j2").write_text("<p>Shares are weighted.</p>\n"
-                                            "<p>{{ R.n('ots_extent', 1) }} providers bespoke only.</p>\n")
-    (tmp_path / "share.html.j2").write_text("{{ R.pct('ots_extent', 1) }} {{ R.n('workforce_profile', 1, 'sector') }}"
-                                            " {{ R.weighted('ots_extent') }} {{ R.weighted('workforce_profile') }}")
+    (tmp_path / "count.html.j2").write_text(
+        "<p>Shares are weighted.</p>\n<p>{{ R.n('ots_extent', 1) }} providers bespoke only.</p>\n"
+    )
+    (tmp_path / "share.html.j2").write_text(
+        "{{ R.pct('ots_extent', 1) }} {{ R.n('workforce_profile', 1, 'sector') }}"
+        " {{ R.weighted('ots_extent') }} {{ R.weighted('workforce_profile') }}"
+    )
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path), undefined=jinja2.StrictUndefined)
     ctx = ReportContext(weighted.tables, number_exhibits(weighted.tables, weighted_spec.tables), "html", env, {})
-    with pytest.raises(SpecError, match=r"count\.html\.j2:2: R\.n reads a count from table 'ots_extent', "
-                                        r"whose figures are weighted \(rim weights to providers\.yaml"):
+    with pytest.raises(
+        SpecError,
+        match=r"count\.html\.j2:2: R\.n reads a count from table 'ots_extent', "
+        r"whose figures are weighted \(rim weights to providers\.yaml",
+    ):
         render_template(env, "count.html.j2", R=ctx)
     pct, n, yes, no = render_template(env, "share.html.j2", R=ctx).split()
     plain = weighted.tables["workforce_profile"].cell("sector", 1)

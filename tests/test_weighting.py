@@ -1,10 +1,11 @@
 """The weight stage on the providers survey: frame, diagnostics and the sensitivity table."""
+
 from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import RAW
+
 from pipeline.errors import OhmskError
 from pipeline.spec.schema import Frame
 from pipeline.spec.schema.checked import check_data_folder

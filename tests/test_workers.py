@@ -1,4 +1,5 @@
 """The build's worker pool: largest waiting job first, errors carried back, one process inline."""
+
 import time
 
 import pytest

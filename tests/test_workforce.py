@@ -1,16 +1,17 @@
 """The 2019 workforce survey: its audit, its reconstruction and what its rows must satisfy."""
+
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
-
 from conftest import RAW
-from pipeline.stages.audit import audit, audit_claims, load_claims, load_targets
-from pipeline.present.figures import chart_cells
-from pipeline.tools.reconstruct.generate import reconstruct
+
 from pipeline.output.render import left_off_note, number_exhibits
+from pipeline.present.figures import chart_cells
+from pipeline.stages.audit import audit, audit_claims, load_claims, load_targets
+from pipeline.tools.reconstruct.generate import reconstruct
 
 ROLES = ["scphn", "ntrain", "nothq", "nnoq", "ohp", "reg", "dothq", "psych", "dnoq", "ot", "tech", "physio"]
 DOCTORS_AND_NURSES = ["scphn", "ntrain", "nothq", "nnoq", "ohp", "reg", "dothq", "psych", "dnoq"]
@@ -39,8 +40,11 @@ def test_every_workforce_target_is_reproduced_or_a_recorded_contradiction(tables
     quoted = {t.published for t in targets if t.contradiction}
     assert {"73%", "61%", "50%"} <= quoted
     # 59% without and 37% with vacancies both hold: the rest could not give a number
-    vacancy = {(t.category, t.published) for t in targets if t.table == "vacancies" and t.column == "total"
-               and t.stat == "pct" and not t.contradiction}
+    vacancy = {
+        (t.category, t.published)
+        for t in targets
+        if t.table == "vacancies" and t.column == "total" and t.stat == "pct" and not t.contradiction
+    }
     assert {(1, "59%"), ("At least one vacancy", "37%")} <= vacancy
 
 
@@ -115,17 +119,21 @@ def test_previous_employer_ranges_hold_across_every_role(tables):
 
 
 def test_small_base_roles_are_left_off_the_charts_and_named(tables, report_spec):
-    for tid, hidden in (("doctor_functions", {"fn_reg", "fn3_reg", "fn_psych", "fn3_psych", "fn_dnoq", "fn3_dnoq"}),
-                        ("other_functions", {"fn_ot", "fn3_ot"}),
-                        ("recruitment_ease", {"ease_reg", "ease_dothq", "ease_psych", "ease_dnoq", "ease_ot"})):
+    for tid, hidden in (
+        ("doctor_functions", {"fn_reg", "fn3_reg", "fn_psych", "fn3_psych", "fn_dnoq", "fn3_dnoq"}),
+        ("other_functions", {"fn_ot", "fn3_ot"}),
+        ("recruitment_ease", {"ease_reg", "ease_dothq", "ease_psych", "ease_dnoq", "ease_ot"}),
+    ):
         table = tables[tid]
         drawn = set(chart_cells(table)["series"])
         assert not drawn & hidden and drawn
         names = {s.base_name for s in table.spec.series if s.key in hidden}
         (note,) = left_off_note(table)
         assert note.startswith("Not shown, base under 30") and all(n in note for n in names)
-    shown = {int(tables["recruitment_ease"].cell(k, stat="base")["base"])
-             for k in set(chart_cells(tables["recruitment_ease"])["series"])}
+    shown = {
+        int(tables["recruitment_ease"].cell(k, stat="base")["base"])
+        for k in set(chart_cells(tables["recruitment_ease"])["series"])
+    }
     assert (min(shown), max(shown)) == (34, 92)  # the 2020 report's "bases range from 34 to 92"
 
 
@@ -136,8 +144,9 @@ def test_figures_are_numbered_in_sequence_with_the_source_numbers(tables, report
     assert exhibits["nurses_employed"].source_note == "Figure 5.10 in the 2020 report"
     assert exhibits["training_funding"].source_note == "the first of two figures numbered 5.16 in the 2020 report"
     assert exhibits["staff_recruited"].source_note == "the second of two figures numbered 5.16 in the 2020 report"
-    assert [exhibits[t].label for t in ("nurses_employed_table", "doctors_employed_table",
-                                        "other_roles_employed_table")] == ["Table 8.2", "Table 8.3", "Table 8.4"]
+    assert [
+        exhibits[t].label for t in ("nurses_employed_table", "doctors_employed_table", "other_roles_employed_table")
+    ] == ["Table 8.2", "Table 8.3", "Table 8.4"]
 
 
 def test_ease_shares_are_of_all_providers_and_the_chart_of_those_who_tried(tables):

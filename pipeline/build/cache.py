@@ -5,6 +5,7 @@ survey's cleaned data, each table, each chart's SVG and each PDF part is looked 
 digests its inputs and the pipeline's own code, so editing the code invalidates everything. The
 cache lives in `outputs/.cache/`; `make clean` removes it, so a clean build computes everything.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -3,6 +3,7 @@
 With a cache (pipeline/build/cache.py), each survey's prepared data and each table are reused when
 nothing they were computed from has changed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,21 +11,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.build.cache import Store, code_version, digest, file_digest
-from pipeline.stages.clean import CleanData, check_routing, clean
-from pipeline.stages.derive import Dataset, derive
-from pipeline.stages.load import RENAME_FILE, load
-from pipeline.spec.schema.checked import check_data_folder, check_tool_specs
-from pipeline.spec.objects import Codebook
-from pipeline.stages.compare import add_letters
 from pipeline.errors import OhmskError, Problem, ValidationError
 from pipeline.spec.folders import wave_spec
+from pipeline.spec.objects import Codebook, TableSpec
 from pipeline.spec.report_spec import ReportSpec, load_report_spec
+from pipeline.spec.schema.checked import check_data_folder, check_tool_specs
+from pipeline.stages.clean import CleanData, check_routing, clean
+from pipeline.stages.compare import add_letters
+from pipeline.stages.derive import Dataset, derive
+from pipeline.stages.load import RENAME_FILE, load
 from pipeline.stages.tabulate import Table, tabulate
 from pipeline.stages.weighting import SensitivityRow, SurveyWeights, describe, sensitivity, weigh
 
 
-def prepare(book: Codebook, data_dir: Path, others: dict[str, Dataset] | None = None,
-            previous: bool = False) -> tuple[CleanData, Dataset]:
+def prepare(
+    book: Codebook, data_dir: Path, others: dict[str, Dataset] | None = None, previous: bool = False
+) -> tuple[CleanData, Dataset]:
     """Load, validate and derive one survey; raises ValidationError listing every problem.
 
     `others` are the surveys prepared before this one, which `link` variables may read. A
@@ -36,8 +38,7 @@ def prepare(book: Codebook, data_dir: Path, others: dict[str, Dataset] | None = 
     return cleaned, dataset
 
 
-def validate(specs_dir: Path, data_dir: Path, progress: Callable[[str], None],
-             spec: ReportSpec | None = None) -> None:
+def validate(specs_dir: Path, data_dir: Path, progress: Callable[[str], None], spec: ReportSpec | None = None) -> None:
     """Every check `make report` makes before it computes anything, and nothing else: the specs
     (and the tools' specs), the data folder's YAML, and each survey's data and routing, in
     `data_dir` and in the previous wave it names. Raises listing every problem found.
@@ -45,8 +46,10 @@ def validate(specs_dir: Path, data_dir: Path, progress: Callable[[str], None],
     `spec` is `specs_dir` already loaded, for callers checking many data folders."""
     spec = spec or load_report_spec(specs_dir)
     check_tool_specs(spec.checked)
-    progress(f"specs: {len(spec.codebooks)} codebooks, {len(spec.tables)} tables, "
-             f"{sum(len(p.targets) for p in spec.checked.published.values())} published targets checked")
+    progress(
+        f"specs: {len(spec.codebooks)} codebooks, {len(spec.tables)} tables, "
+        f"{sum(len(p.targets) for p in spec.checked.published.values())} published targets checked"
+    )
     waves = wave_spec(data_dir) if data_dir.is_dir() else None
     problems: list[Problem] = []
     for folder in [data_dir] + ([waves.previous_dir] if waves else []):
@@ -65,8 +68,10 @@ def validate(specs_dir: Path, data_dir: Path, progress: Callable[[str], None],
                 problems += exc.problems
                 continue
             warnings = sum(p.severity == "warning" for p in cleaned.log)
-            progress(f"{folder.name}/{book.file}: {cleaned.counts['read']} respondents read, "
-                     f"{cleaned.counts['kept']} kept, {warnings} warning(s)")
+            progress(
+                f"{folder.name}/{book.file}: {cleaned.counts['read']} respondents read, "
+                f"{cleaned.counts['kept']} kept, {warnings} warning(s)"
+            )
     if problems:
         raise ValidationError(problems)
 
@@ -106,13 +111,19 @@ def _data_key(book: Codebook, data_dir: Path, linked: list[str], previous: bool 
     """What one survey's prepared data depend on: codebook, data file, rename map, linked
     surveys, and whether it is read as a previous wave."""
     sav = data_dir / book.file
-    return digest(code_version(), repr(book), str(data_dir.resolve()),  # the cleaning log names the files
-                  file_digest(sav, sav.with_suffix(".csv"), data_dir / RENAME_FILE), *linked,
-                  *(["previous wave"] if previous else []))
+    return digest(
+        code_version(),
+        repr(book),
+        str(data_dir.resolve()),  # the cleaning log names the files
+        file_digest(sav, sav.with_suffix(".csv"), data_dir / RENAME_FILE),
+        *linked,
+        *(["previous wave"] if previous else []),
+    )
 
 
-def _prepared(spec: ReportSpec, data_dir: Path, cache: Store,
-              previous: bool = False) -> tuple[dict, dict, dict[str, str]]:
+def _prepared(
+    spec: ReportSpec, data_dir: Path, cache: Store, previous: bool = False
+) -> tuple[dict, dict, dict[str, str]]:
     """Every survey loaded, validated and derived, in report.yaml order (links read earlier ones)."""
     cleaned: dict[str, CleanData] = {}
     datasets: dict[str, Dataset] = {}
@@ -134,8 +145,11 @@ def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None, previo
     folder = check_data_folder(spec.checked, data_dir, previous)
     cleaned, datasets, data_keys = _prepared(spec, data_dir, cache, previous)
     config = spec.config.get("weighting", {})
-    weights = {name: weigh(datasets[name], config[name], folder.frames[name], data_dir / config[name]["frame"])
-               for name in datasets if name in folder.frames}
+    weights = {
+        name: weigh(datasets[name], config[name], folder.frames[name], data_dir / config[name]["frame"])
+        for name in datasets
+        if name in folder.frames
+    }
     conventions = spec.config.get("conventions", {})
     level = 1 - float(conventions.get("significance_level", 0.05))
     applied = {name: w for name, w in weights.items() if w.applied}
@@ -145,8 +159,15 @@ def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None, previo
 
     def table(t: TableSpec, sw: SurveyWeights | None) -> tuple[str, Table]:
         """One table, weighted by `sw` or unweighted, from the cache when nothing it rests on changed."""
-        key = digest(code_version(), repr(t), data_keys[t.survey], str(level), adjust,
-                     repr(fractions.get(t.survey, 0.0)), weight_keys[t.survey] if sw else "")
+        key = digest(
+            code_version(),
+            repr(t),
+            data_keys[t.survey],
+            str(level),
+            adjust,
+            repr(fractions.get(t.survey, 0.0)),
+            weight_keys[t.survey] if sw else "",
+        )
         found = cache.load(key)
         if found is None:
             found = tabulate(datasets[t.survey], t, sw.result.weights if sw else None)
@@ -160,7 +181,10 @@ def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None, previo
     for t in spec.tables:
         keys[t.id], tables[t.id] = table(t, applied.get(t.survey))
         unweighted[t.id] = table(t, None)[1] if t.survey in applied else tables[t.id]
-    sens = {name: sensitivity(config[name].get("sensitivity", {}).get("cells", []), unweighted,
-                              datasets[name], w.result.weights, level)
-            for name, w in weights.items()}
+    sens = {
+        name: sensitivity(
+            config[name].get("sensitivity", {}).get("cells", []), unweighted, datasets[name], w.result.weights, level
+        )
+        for name, w in weights.items()
+    }
     return Results(cleaned, datasets, tables, weights, sens, level, keys, unweighted)

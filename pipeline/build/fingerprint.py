@@ -4,6 +4,7 @@ Checked before anything heavy is imported, so that `make report` with nothing ch
 at once: the build's fingerprint hashes the raw data (and a previous wave's), the specs, the
 templates and the pipeline's code, and is recorded beside the outputs when a build completes.
 """
+
 from __future__ import annotations
 
 import hashlib

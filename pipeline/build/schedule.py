@@ -5,6 +5,7 @@ cached by what it depends on (pipeline/build/cache.py): a rebuild after one tabl
 recomputes that table, redraws its chart and re-renders the PDF part that shows it. Charts are
 drawn by Chromium and PDF parts by worker processes while this process writes the other outputs.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -17,29 +18,55 @@ from pathlib import Path
 
 import plotly.offline
 
-from pipeline.present.appendices import (audit_groups, audit_lines, claim_lines, codebook_rows, missing_counts, quality_issues, weight_bands, weight_spread)
-from pipeline.stages.audit import claims_summary, run_audit, summary, write_audit
-from pipeline.spec.report_spec import ReportSpec, load_report_spec
-from pipeline.build.data import compute
 from pipeline.build.cache import Store, digest
-from pipeline.present.claims import ClaimLog, write_claims
-from pipeline.stages.coverage import coverage
-from pipeline.stages.disclosure import reset_restricted
+from pipeline.build.data import compute
+from pipeline.build.fingerprint import fingerprint, is_current, record
+from pipeline.build.workers import Workers
 from pipeline.errors import OhmskError
+from pipeline.output.pdf import Part, Renderer, load_weasyprint, split_document, write_pdf
+from pipeline.output.render import (
+    ReportContext,
+    environment,
+    figure_markup,
+    number_exhibits,
+    render_bodies,
+    render_document,
+    write_csv,
+)
+from pipeline.output.safe_csv import Writer
+from pipeline.output.svg import export_svgs
+from pipeline.output.workbook import write_workbook
+from pipeline.present.appendices import (
+    audit_groups,
+    audit_lines,
+    claim_lines,
+    codebook_rows,
+    missing_counts,
+    quality_issues,
+    weight_bands,
+    weight_spread,
+)
+from pipeline.present.claims import ClaimLog, write_claims
 from pipeline.present.figures import figure_spec
 from pipeline.present.formats import Formats
 from pipeline.spec.folders import ROOT, read_edition, wave_spec
-from pipeline.build.fingerprint import fingerprint, is_current, record
-from pipeline.output.pdf import Part, Renderer, load_weasyprint, split_document, write_pdf
-from pipeline.output.render import (ReportContext, environment, figure_markup, number_exhibits, render_bodies, render_document, write_csv)
-from pipeline.output.safe_csv import Writer
-from pipeline.spec.schema.data_folder import Edition
 from pipeline.spec.objects import SPECS_DIR
-from pipeline.output.workbook import write_workbook
-from pipeline.output.svg import export_svgs
-from pipeline.stages.waves import (changed_questions, changes, changes_frame, main_changes, matters, question_changed, write_changes, write_questions)
+from pipeline.spec.report_spec import ReportSpec, load_report_spec
+from pipeline.spec.schema.data_folder import Edition
+from pipeline.stages.audit import claims_summary, run_audit, summary, write_audit
+from pipeline.stages.coverage import coverage
+from pipeline.stages.disclosure import reset_restricted
+from pipeline.stages.waves import (
+    changed_questions,
+    changes,
+    changes_frame,
+    main_changes,
+    matters,
+    question_changed,
+    write_changes,
+    write_questions,
+)
 from pipeline.stages.weighting import margin_rows
-from pipeline.build.workers import Workers
 
 
 class StageTimes(dict):
@@ -58,9 +85,16 @@ class StageTimes(dict):
         self[stage] = self.get(stage, 0.0) + time.perf_counter() - t0
 
 
-def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
-                 specs_dir: Path = SPECS_DIR, workers: int | None = None,
-                 inputs_key: str | None = None, restricted: bool = False, draft: bool = False) -> StageTimes:
+def build_report(
+    data_dir: Path,
+    out_dir: Path,
+    progress: Callable[[str], None],
+    specs_dir: Path = SPECS_DIR,
+    workers: int | None = None,
+    inputs_key: str | None = None,
+    restricted: bool = False,
+    draft: bool = False,
+) -> StageTimes:
     """Build every output in `out_dir` from the respondent files in `data_dir`; the stage times.
 
     `inputs_key` is the inputs' fingerprint when the caller has already computed it. With
@@ -87,8 +121,16 @@ def build_report(data_dir: Path, out_dir: Path, progress: Callable[[str], None],
     return stages
 
 
-def _build(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store, pool: Workers,
-           stages: StageTimes, restricted: bool, draft: bool) -> None:
+def _build(
+    spec: ReportSpec,
+    data_dir: Path,
+    out_dir: Path,
+    cache: Store,
+    pool: Workers,
+    stages: StageTimes,
+    restricted: bool,
+    draft: bool,
+) -> None:
     """Every output, in the order that keeps both cores busy: a worker writes the spreadsheet
     once the tables exist, the PDF's parts start as soon as the print document exists (those
     with charts once Chromium has drawn them), and this process writes the CSVs and the HTML
@@ -107,10 +149,18 @@ def _build(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store, pool: 
     edition = read_edition(data_dir)  # validated with the data folder by `compute`
     as_of = datetime.combine(edition.data_as_of, datetime.min.time())  # a fixed date: two builds are identical
     progress("writing tables.xlsx (in a worker) …")
-    workbook = pool.submit(write_workbook, tables, exhibits, spec.config, spec.codebooks, out_dir / "tables.xlsx",
-                           as_of,
-                           changes_frame(waves["changes"], waves["questions"], exhibits, formats) if waves else None,
-                           formats, edition.provenance)
+    workbook = pool.submit(
+        write_workbook,
+        tables,
+        exhibits,
+        spec.config,
+        spec.codebooks,
+        out_dir / "tables.xlsx",
+        as_of,
+        changes_frame(waves["changes"], waves["questions"], exhibits, formats) if waves else None,
+        formats,
+        edition.provenance,
+    )
     with stages("figures"):
         figures = _figures(exhibits, results.table_keys, cache, formats)
     figures_dir = out_dir / "figures"
@@ -120,16 +170,24 @@ def _build(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store, pool: 
         progress(f"{len(tables)} tables computed; drawing {len(figures)} charts …")
         with stages("audit", "checking every published statistic (audit) …"):
             # the 2020 figures are unweighted: a weighted survey's are checked on its unweighted tables
-            audit_rows, claim_rows = run_audit(spec.config["surveys"], results.unweighted, level, spec.folder,
-                                               spec.checked.published)
+            audit_rows, claim_rows = run_audit(
+                spec.config["surveys"], results.unweighted, level, spec.folder, spec.checked.published
+            )
             write_audit([*audit_rows, *claim_rows], out_dir / "audit.csv")
             if restricted_dir:
                 write_audit([*audit_rows, *claim_rows], restricted_dir / "audit.csv", published=False)
         meta = _meta(spec, results, exhibits, audit_rows, claim_rows, waves, edition)
         with stages("print document"):
-            pdf_ctx = ReportContext(tables, exhibits, "pdf", env,
-                                    figure_markup(figures, exhibits, "pdf", figures_dir, formats), level, formats,
-                                    draft)
+            pdf_ctx = ReportContext(
+                tables,
+                exhibits,
+                "pdf",
+                env,
+                figure_markup(figures, exhibits, "pdf", figures_dir, formats),
+                level,
+                formats,
+                draft,
+            )
             printed = _print_document(spec.config, pdf_ctx, meta)
 
         def charts() -> None:  # the parts without charts are rendering meanwhile
@@ -140,12 +198,21 @@ def _build(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store, pool: 
             with stages("csv", "writing CSVs …"):
                 _write_csvs(results, out_dir, formats)
                 if restricted_dir:
-                    progress(f"writing the unsuppressed figures to {restricted_dir} (restricted: not for publication) …")
+                    progress(
+                        f"writing the unsuppressed figures to {restricted_dir} (restricted: not for publication) …"
+                    )
                     _write_csvs(results, restricted_dir, formats, restricted=True)
             with stages("html", "rendering HTML …"):
-                ctx = ReportContext(tables, exhibits, "html", env,
-                                    figure_markup(figures, exhibits, "html", figures_dir, formats), level, formats,
-                                    draft)
+                ctx = ReportContext(
+                    tables,
+                    exhibits,
+                    "html",
+                    env,
+                    figure_markup(figures, exhibits, "html", figures_dir, formats),
+                    level,
+                    formats,
+                    draft,
+                )
                 _write_html(spec.config, ctx, meta, out_dir)
                 write_claims(ctx.claims, out_dir / "claims.csv")
                 _report_failed_claims(ctx.claims, progress)
@@ -153,22 +220,35 @@ def _build(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store, pool: 
                 workbook.result()
 
         with stages("pdf (charts, csv, html and xlsx written meanwhile)", "rendering PDF …"):
-            write_pdf(*printed, out_dir / "report.pdf", Renderer(cache, out_dir, pool),
-                      awaited={f"{figures_dir.name}/{tid}.svg" for tid in figures},
-                      ready=charts, meanwhile=other_outputs, progress=progress)
+            write_pdf(
+                *printed,
+                out_dir / "report.pdf",
+                Renderer(cache, out_dir, pool),
+                awaited={f"{figures_dir.name}/{tid}.svg" for tid in figures},
+                ready=charts,
+                meanwhile=other_outputs,
+                progress=progress,
+            )
 
 
 def _report_failed_claims(log: ClaimLog, progress: Callable[[str], None]) -> None:
     """In a draft build, every claim that does not hold on this data (marked in the HTML)."""
     if log.failed:
-        progress(f"draft: {len(log.failed)} claim(s) do not hold on this data (marked in report.html, "
-                 f"listed in claims.csv):")
+        progress(
+            f"draft: {len(log.failed)} claim(s) do not hold on this data (marked in report.html, listed in claims.csv):"
+        )
     for c in log.failed:
         progress(f"  {c.template}:{c.line}: \u201c{c.text[:120]}\u201d: {c.evaluated}")
 
 
-def render_html(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store | None = None,
-                progress: Callable[[str], None] = lambda message: None, draft: bool = False) -> ClaimLog:
+def render_html(
+    spec: ReportSpec,
+    data_dir: Path,
+    out_dir: Path,
+    cache: Store | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+    draft: bool = False,
+) -> ClaimLog:
     """out_dir/report.html alone, as cheaply as the report's prose can be had: the data stages
     (and the previous wave's, if one is declared), the audit and the Jinja render, but no PDF,
     CSV, workbook or chart export, and the charts left out of the page (their data tables stay).
@@ -180,26 +260,31 @@ def render_html(spec: ReportSpec, data_dir: Path, out_dir: Path, cache: Store | 
     exhibits = number_exhibits(results.tables, spec.tables)
     formats = Formats.of(spec.config["conventions"])
     waves = _wave_data(spec, data_dir, results, out_dir, cache, progress)
-    audit_rows, claim_rows = run_audit(spec.config["surveys"], results.tables, results.level, spec.folder,
-                                       spec.checked.published)
+    audit_rows, claim_rows = run_audit(
+        spec.config["surveys"], results.tables, results.level, spec.folder, spec.checked.published
+    )
     meta = _meta(spec, results, exhibits, audit_rows, claim_rows, waves, read_edition(data_dir))
-    ctx = ReportContext(results.tables, exhibits, "html", environment(None, formats), {}, results.level, formats,
-                        draft)
+    ctx = ReportContext(results.tables, exhibits, "html", environment(None, formats), {}, results.level, formats, draft)
     _write_html(spec.config, ctx, meta, out_dir)
     write_claims(ctx.claims, out_dir / "claims.csv")
     return ctx.claims
 
 
-def _meta(spec: ReportSpec, results, exhibits: dict, audit_rows: list, claim_rows: list, waves: dict | None,
-          edition: Edition) -> dict:
+def _meta(
+    spec: ReportSpec, results, exhibits: dict, audit_rows: list, claim_rows: list, waves: dict | None, edition: Edition
+) -> dict:
     """What the templates read besides the tables (`meta`), the same for HTML and print."""
-    return {"config": spec.config, "codebooks": spec.codebooks, "results": results,
-            "coverage": coverage(spec.codebooks, results.cleaned),
-            "margins": {name: margin_rows(results.datasets[name], sw) for name, sw in results.weights.items()},
-            "edition": edition,
-            "glossary": spec.checked.glossary.model_dump(),
-            "appendix": _appendix_data(results, exhibits, audit_rows, claim_rows, edition.reproduces_published),
-            "waves": waves}
+    return {
+        "config": spec.config,
+        "codebooks": spec.codebooks,
+        "results": results,
+        "coverage": coverage(spec.codebooks, results.cleaned),
+        "margins": {name: margin_rows(results.datasets[name], sw) for name, sw in results.weights.items()},
+        "edition": edition,
+        "glossary": spec.checked.glossary.model_dump(),
+        "appendix": _appendix_data(results, exhibits, audit_rows, claim_rows, edition.reproduces_published),
+        "waves": waves,
+    }
 
 
 def _figures(exhibits: dict, table_keys: dict[str, str], cache: Store, formats: Formats) -> dict[str, dict]:
@@ -248,16 +333,20 @@ def _appendix_data(results, exhibits: dict, audit_rows: list, claim_rows: list, 
         "audit_summary": summary(audit_rows, published=True, reproduces=reproduces),
         "claims": claim_lines(claim_rows, results.unweighted, exhibits),
         "claims_summary": claims_summary(claim_rows, published=True, reproduces=reproduces),
-        "quality": {name: {"issues": quality_issues(c), "missing": missing_counts(c)}
-                    for name, c in results.cleaned.items()},
-        "weights": {name: {"spread": weight_spread(sw.result.weights), "bands": weight_bands(sw.result.weights)}
-                    for name, sw in results.weights.items()},
+        "quality": {
+            name: {"issues": quality_issues(c), "missing": missing_counts(c)} for name, c in results.cleaned.items()
+        },
+        "weights": {
+            name: {"spread": weight_spread(sw.result.weights), "bands": weight_bands(sw.result.weights)}
+            for name, sw in results.weights.items()
+        },
         "codebook": {name: codebook_rows(ds.codebook, ds) for name, ds in results.datasets.items()},
     }
 
 
-def _wave_data(spec, data_dir: Path, results, out_dir: Path, cache: Store,
-               progress: Callable[[str], None]) -> dict | None:
+def _wave_data(
+    spec, data_dir: Path, results, out_dir: Path, cache: Store, progress: Callable[[str], None]
+) -> dict | None:
     """With a previous wave declared: every comparable figure's change, tested where it can be,
     the questions added, dropped, reworded or recoded, and the changes the report prints."""
     waves = wave_spec(data_dir)
@@ -270,11 +359,15 @@ def _wave_data(spec, data_dir: Path, results, out_dir: Path, cache: Store,
     write_changes(found, flagged, out_dir / "changes.csv")
     write_questions(flagged, out_dir / "questions_changed.csv")
     shown = spec.config["waves"]
-    return {"spec": waves, "changes": found, "questions": flagged,
-            "shown": [c for c in found if c.column == "total"
-                      and matters(c, shown["show_points"], shown["show_percent"])],
-            "main": main_changes(found), "settings": shown,
-            "changed_series": {c.series for c in found if question_changed(c, flagged)}}
+    return {
+        "spec": waves,
+        "changes": found,
+        "questions": flagged,
+        "shown": [c for c in found if c.column == "total" and matters(c, shown["show_points"], shown["show_percent"])],
+        "main": main_changes(found),
+        "settings": shown,
+        "changed_series": {c.series for c in found if question_changed(c, flagged)},
+    }
 
 
 def _print_document(config: dict, ctx: ReportContext, meta: dict) -> tuple[list[Part], Callable, str]:
@@ -287,8 +380,7 @@ def _print_document(config: dict, ctx: ReportContext, meta: dict) -> tuple[list[
 
     levels = [1] + [2] * len(front) + [ch["level"] for ch in chapters]  # the cover holds the h1
     numbering = ctx.env.get_template("print/page_numbers.html.j2").render(config=config)
-    return (split_document(document({}), levels), lambda pages: split_document(document(pages))[0],
-            numbering)
+    return (split_document(document({}), levels), lambda pages: split_document(document(pages))[0], numbering)
 
 
 def _write_csvs(results, out_dir: Path, formats: Formats, restricted: bool = False) -> None:

@@ -6,6 +6,7 @@ the pool's own queue, so that whenever a worker is free the largest waiting job 
 whatever order the jobs came in: the PDF parts with charts, which can start only once Chromium
 has drawn them, still go before the short parts started earlier.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -31,8 +32,9 @@ class Workers:
         self._busy = 0
         self._lock = threading.RLock()  # a job's end (a pool thread) and `submit` both dispatch
         if self.processes > 1:
-            self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=initializer)
+            self.pool = ProcessPoolExecutor(
+                self.processes, mp_context=multiprocessing.get_context("fork"), initializer=initializer
+            )
             self.pool.submit(_nothing)  # forks the workers now
 
     def __enter__(self) -> Workers:

@@ -15,6 +15,7 @@ know the page it will start on, so the contents is rendered again once every hea
 known, and page numbers are drawn last over every page, as artifacts, from one small document
 of numbered empty pages.
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -66,16 +67,26 @@ def split_document(document: str, levels: Sequence[int] = ()) -> list[Part]:
     parts = []
     for i, chunk in enumerate(chunks):
         ids = set(re.findall(r'\bid="([^"]+)"', chunk))
-        chunk = re.sub(r'href="#([^"]+)"',
-                       lambda m: m.group(0) if m.group(1) in ids else f'href="{XREF}{m.group(1)}"', chunk)
+
+        def local(m: re.Match, ids: set[str] = ids) -> str:
+            return m.group(0) if m.group(1) in ids else f'href="{XREF}{m.group(1)}"'
+
+        chunk = re.sub(r'href="#([^"]+)"', local, chunk)
         parts.append(Part(opening + chunk + closing, levels[i] if i < len(levels) else 2))
     return parts
 
 
-def write_pdf(parts: Sequence[Part], contents: Callable[[Mapping[str, int]], Part], numbering: str,
-              target: Path, renderer: Renderer, awaited: Collection[str] = (),
-              ready: Callable[[], None] = _nothing, meanwhile: Callable[[], None] = _nothing,
-              progress: Callable[[str], None] = lambda m: None) -> None:
+def write_pdf(
+    parts: Sequence[Part],
+    contents: Callable[[Mapping[str, int]], Part],
+    numbering: str,
+    target: Path,
+    renderer: Renderer,
+    awaited: Collection[str] = (),
+    ready: Callable[[], None] = _nothing,
+    meanwhile: Callable[[], None] = _nothing,
+    progress: Callable[[str], None] = lambda m: None,
+) -> None:
     """Render `parts` (the first being the cover and contents, laid out with placeholder page
     numbers), then the contents again from `contents(page of each anchor)`, and join them.
 
@@ -88,8 +99,10 @@ def write_pdf(parts: Sequence[Part], contents: Callable[[Mapping[str, int]], Par
     waits = [bool(_refs(p.html) & set(awaited)) for p in parts]
     now = renderer.start([p.html for p, w in zip(parts, waits) if not w])
     if any(waits):
-        progress(f"rendering PDF parts in {renderer.workers.processes} processes: {now.todo} of {waits.count(False)} "
-                 f"now, the {waits.count(True)} with charts once they are drawn …")
+        progress(
+            f"rendering PDF parts in {renderer.workers.processes} processes: {now.todo} of {waits.count(False)} "
+            f"now, the {waits.count(True)} with charts once they are drawn …"
+        )
     else:
         progress(f"rendering {now.todo} of {len(parts)} PDF parts in {renderer.workers.processes} processes …")
     ready()  # the workers are busy meanwhile, and with the parts cached there is nothing to wait for
@@ -101,8 +114,9 @@ def write_pdf(parts: Sequence[Part], contents: Callable[[Mapping[str, int]], Par
     counts = [count for count, _ in layouts]
     for _ in range(3):  # the contents and the numbers, together; the contents' length moves every page
         pages = _anchor_pages(layouts[1:], offset=counts[0])
-        files[0], numbers = renderer.start([contents(pages).html, _numbered_pages(numbering, sum(counts))],
-                                           variants=[VARIANT, None]).files()
+        files[0], numbers = renderer.start(
+            [contents(pages).html, _numbered_pages(numbering, sum(counts))], variants=[VARIANT, None]
+        ).files()
         first_count = _layout(files[0])[0]
         if first_count == counts[0]:
             break
@@ -110,8 +124,9 @@ def write_pdf(parts: Sequence[Part], contents: Callable[[Mapping[str, int]], Par
     joined = _join(files, [p.level for p in parts])
     _number_pages(joined, numbers)
     target.parent.mkdir(parents=True, exist_ok=True)
-    joined.save(target, deterministic_id=True, compress_streams=True,
-                object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    joined.save(
+        target, deterministic_id=True, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate
+    )
 
 
 def _refs(html: str) -> set[str]:
@@ -128,16 +143,23 @@ class Renderer:
 
     def key(self, html: str, variant: str | None) -> str:
         # the stylesheet and charts it draws: a changed chart re-renders its part
-        return digest(_weasyprint_version(), str(variant), html,
-                      *(part for ref in sorted(_refs(html)) for part in (ref, file_digest(self.base_url / ref))))
+        return digest(
+            _weasyprint_version(),
+            str(variant),
+            html,
+            *(part for ref in sorted(_refs(html)) for part in (ref, file_digest(self.base_url / ref))),
+        )
 
     def start(self, documents: Sequence[str], variants: Sequence[str | None] | None = None) -> _Batch:
         """Start rendering the documents not cached, each with its PDF variant (VARIANT unless
         given); the longest go first, for an even spread."""
         variants = variants or [VARIANT] * len(documents)
         files = [self.store.path(self.key(html, v), ".pdf") for html, v in zip(documents, variants)]
-        jobs = {f: (html, str(self.base_url), str(f), v)  # one job per file, however often asked
-                for f, html, v in zip(files, documents, variants) if not f.exists()}
+        jobs = {
+            f: (html, str(self.base_url), str(f), v)  # one job per file, however often asked
+            for f, html, v in zip(files, documents, variants)
+            if not f.exists()
+        }
         if jobs:
             files[0].parent.mkdir(parents=True, exist_ok=True)
         todo = list(jobs.values())
@@ -222,7 +244,7 @@ def _copy(out: pikepdf.Pdf, source: pikepdf.Pdf, obj: pikepdf.Object) -> pikepdf
 
 def _struct_elements(node: pikepdf.Object):
     kids = node.get("/K")
-    for kid in (kids if isinstance(kids, Array) else [kids] if kids is not None else []):
+    for kid in kids if isinstance(kids, Array) else [kids] if kids is not None else []:
         if isinstance(kid, Dictionary) and "/S" in kid:
             yield kid
             yield from _struct_elements(kid)
@@ -325,11 +347,15 @@ class _Joined:
         root.ParentTree = out.make_indirect(Dictionary(Nums=Array(self.nums)))
         root.ParentTreeNextKey = self.next_key
         if self.ids:  # ISO 32000-1 14.7.2: elements with ids need the IDTree a reader finds them by
-            root.IDTree = out.make_indirect(Dictionary(Names=Array(
-                [x for key in sorted(self.ids) for x in (String(key), self.ids[key])])))
+            root.IDTree = out.make_indirect(
+                Dictionary(Names=Array([x for key in sorted(self.ids) for x in (String(key), self.ids[key])]))
+            )
         out.Root.StructTreeRoot = root
-        out.Root.Names = Dictionary(Dests=out.make_indirect(Dictionary(Names=Array(
-            [x for key in sorted(self.dests) for x in (String(key), self.dests[key])]))))
+        out.Root.Names = Dictionary(
+            Dests=out.make_indirect(
+                Dictionary(Names=Array([x for key in sorted(self.dests) for x in (String(key), self.dests[key])]))
+            )
+        )
         with out.open_outline() as outline:
             outline.root.extend(self.outline)
 
@@ -346,7 +372,7 @@ def _resolve_xref(annot: pikepdf.Object) -> None:
     action = annot.get("/A")
     if action is None or action.get("/S") != Name.URI or not str(action.URI).startswith(XREF):
         return
-    name = str(action.URI)[len(XREF):]
+    name = str(action.URI)[len(XREF) :]
     del annot.A
     annot.Dest = String(name)
     annot.Contents = String(name)
@@ -355,8 +381,9 @@ def _resolve_xref(annot: pikepdf.Object) -> None:
 def _outline_item(item: pikepdf.OutlineItem, index: Mapping[tuple[int, int], int]) -> pikepdf.OutlineItem:
     """A part's bookmark, pointing at the same place on the page's copy in the joined document."""
     dest = item.destination
-    new = pikepdf.OutlineItem(item.title, index[dest[0].objgen], pikepdf.PageLocation.XYZ,
-                              left=float(dest[2]), top=float(dest[3]))
+    new = pikepdf.OutlineItem(
+        item.title, index[dest[0].objgen], pikepdf.PageLocation.XYZ, left=float(dest[2]), top=float(dest[3])
+    )
     new.children.extend(_outline_item(child, index) for child in item.children)
     return new
 

@@ -5,10 +5,12 @@ beginning with `=`, `+`, `-` or `@` (or a tab or carriage return) is run as a fo
 CSV is opened in Excel or LibreOffice, so such text is prefixed with an apostrophe, as OWASP
 advises. Numbers, including negative ones, are left alone.
 """
+
 from __future__ import annotations
 
 import csv
-from typing import IO, Iterable
+from collections.abc import Iterable
+from typing import IO
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -8,6 +8,7 @@ Chromium prints with --dump-dom: about 0.1 s a chart. Each SVG is tidied for pri
 and cached by the hash of its figure, so a rebuild draws only the charts whose data or spec
 changed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,22 +48,35 @@ _PAGE = """<!DOCTYPE html>
 </script></body></html>
 """
 # the flags a sandboxed, offline machine needs (no background networking, no GPU, as root)
-_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-          "--allow-file-access-from-files", "--virtual-time-budget=600000", "--dump-dom"]
+_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--allow-file-access-from-files",
+    "--virtual-time-budget=600000",
+    "--dump-dom",
+]
 _RESULT = re.compile(r'<script type="application/json" id="svgs">(.*?)</script>', re.S)
 
 
 def find_browser() -> str:
     """The Chromium to draw with: $BROWSER_PATH, else chromium on PATH; a clear error if none."""
     candidates = [os.environ.get("BROWSER_PATH", "")] + [
-        shutil.which(name) or "" for name in ("chromium", "chromium-browser", "google-chrome")]
+        shutil.which(name) or "" for name in ("chromium", "chromium-browser", "google-chrome")
+    ]
     for path in candidates:
         if path and os.path.exists(path):
             return path
-    raise OhmskError("no Chromium browser found for exporting charts to SVG; run `make report` as "
-                     "root to install Debian's chromium, or `apt-get install chromium`, or set "
-                     "BROWSER_PATH to a Chrome/Chromium binary")
+    raise OhmskError(
+        "no Chromium browser found for exporting charts to SVG; run `make report` as "
+        "root to install Debian's chromium, or `apt-get install chromium`, or set "
+        "BROWSER_PATH to a Chrome/Chromium binary"
+    )
 
 
 def figure_key(fid: str, figure: Mapping) -> str:
@@ -93,9 +107,13 @@ def _draw(figures: Mapping[str, Mapping], plotly_js: Path) -> dict[str, str]:
         page = _PAGE.format(script=plotly_js.resolve().as_uri(), figures=payload)
         (folder / "page.html").write_text(page, encoding="utf-8")
         try:
-            run = subprocess.run([browser, *_FLAGS, f"--user-data-dir={folder / 'profile'}",
-                                  (folder / "page.html").as_uri()],
-                                 capture_output=True, text=True, timeout=600, check=False)
+            run = subprocess.run(
+                [browser, *_FLAGS, f"--user-data-dir={folder / 'profile'}", (folder / "page.html").as_uri()],
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise OhmskError(f"{browser}: could not draw the charts ({exc})") from exc
     found = _RESULT.search(run.stdout)

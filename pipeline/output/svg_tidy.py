@@ -9,6 +9,7 @@ attributes; the picture is unchanged. (scour does more, but has had no release s
 lxml keeps the document's own namespace prefixes; ElementTree would write them from a registry
 other libraries change at run time, so two builds could differ.
 """
+
 from __future__ import annotations
 
 from lxml import etree
@@ -16,11 +17,33 @@ from lxml import etree
 SVG_NS = "http://www.w3.org/2000/svg"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 # CSS properties that SVG also takes as presentation attributes (the ones plotly writes)
-PRESENTATION = frozenset({
-    "fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-opacity", "stroke-dasharray",
-    "stroke-linecap", "stroke-linejoin", "stroke-miterlimit", "opacity", "font-family", "font-size",
-    "font-weight", "font-style", "text-anchor", "dominant-baseline", "vector-effect", "shape-rendering",
-    "visibility", "display", "color", "clip-rule"})
+PRESENTATION = frozenset(
+    {
+        "fill",
+        "fill-opacity",
+        "fill-rule",
+        "stroke",
+        "stroke-width",
+        "stroke-opacity",
+        "stroke-dasharray",
+        "stroke-linecap",
+        "stroke-linejoin",
+        "stroke-miterlimit",
+        "opacity",
+        "font-family",
+        "font-size",
+        "font-weight",
+        "font-style",
+        "text-anchor",
+        "dominant-baseline",
+        "vector-effect",
+        "shape-rendering",
+        "visibility",
+        "display",
+        "color",
+        "clip-rule",
+    }
+)
 
 
 def tidy_svg(svg: bytes) -> bytes:

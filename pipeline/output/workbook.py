@@ -6,6 +6,7 @@ no merged cells, no blank rows inside tables). Figures are numbers; shorthand in
 brackets stands where a number cannot: [c] suppressed (small base), [low] under 0.5%,
 [z] not applicable.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -16,11 +17,12 @@ from pathlib import Path
 import gptables as gpt
 import pandas as pd
 
-from pipeline.stages.disclosure import withheld
-from pipeline.present.formats import Formats, round_half_up
 from pipeline.output.render import Exhibit, base_line, data_rows, weight_notes
+from pipeline.present.formats import Formats, round_half_up
 from pipeline.spec.schema.data_folder import Provenance
+from pipeline.stages.disclosure import withheld
 from pipeline.stages.tabulate import Table
+
 
 def shorthand(formats: Formats) -> dict[str, str]:
     """The shorthand cells use, explained on the Notes sheet (GSS guidance)."""
@@ -62,10 +64,17 @@ def _sheet_name(ex_label: str | None, table_id: str) -> str:
     return (ex_label or f"Text {table_id}").replace(" ", "_").replace(".", "_")[:31]
 
 
-def write_workbook(tables: dict[str, Table], exhibits: dict[str, Exhibit], config: dict,
-                   surveys: dict, path: Path, published: datetime,
-                   changes: pd.DataFrame | None = None, formats: Formats = Formats(),
-                   provenance: Provenance | None = None) -> None:
+def write_workbook(
+    tables: dict[str, Table],
+    exhibits: dict[str, Exhibit],
+    config: dict,
+    surveys: dict,
+    path: Path,
+    published: datetime,
+    changes: pd.DataFrame | None = None,
+    formats: Formats = Formats(),
+    provenance: Provenance | None = None,
+) -> None:
     """Write `path` (xlsx) with a cover, contents, notes and one sheet per table, and with a
     second wave, a sheet of the change in every share since the previous one. `provenance`
     is what the data folder's edition.yaml says the data are (the sources and the cover say it)."""
@@ -77,36 +86,60 @@ def write_workbook(tables: dict[str, Table], exhibits: dict[str, Exhibit], confi
         title = f"{label}: {table.spec.title}" if label else table.spec.title
         book = surveys[table.spec.survey]
         sheets[_sheet_name(label, tid)] = gpt.GPTable(
-            table=table_frame(table, formats), table_name=f"table_{tid}", title=title,
+            table=table_frame(table, formats),
+            table_name=f"table_{tid}",
+            title=title,
             subtitles=[base_line(table), f"{weighting(table)} Source: {book.title}{origin}."],
             source=f"Source: ohmsk regeneration of DWP/DHSC research report 985 (table id {tid})",
-            index_columns={2: 0})
+            index_columns={2: 0},
+        )
     if changes is not None and not changes.empty:
         sheets["Change_since_previous_wave"] = gpt.GPTable(
-            table=changes, table_name="table_changes", title="Change since the previous wave, all respondents",
-            subtitles=["Shares: change in percentage points, two-sided two-proportion test of the two waves' shares; "
-                       "means: Welch's t-test; medians and ratios: the change, not tested.",
-                       "Every comparison, subgroups included: changes.csv; questions added, dropped or "
-                       "changed: questions_changed.csv."],
-            source="Source: ohmsk regeneration of DWP/DHSC research report 985", index_columns={2: 0})
+            table=changes,
+            table_name="table_changes",
+            title="Change since the previous wave, all respondents",
+            subtitles=[
+                "Shares: change in percentage points, two-sided two-proportion test of the two waves' shares; "
+                "means: Welch's t-test; medians and ratios: the change, not tested.",
+                "Every comparison, subgroups included: changes.csv; questions added, dropped or "
+                "changed: questions_changed.csv.",
+            ],
+            source="Source: ohmsk regeneration of DWP/DHSC research report 985",
+            index_columns={2: 0},
+        )
     notes_text = shorthand(formats)
-    notes = pd.DataFrame({"Note number": [f"note {i}" for i in range(1, len(notes_text) + 1)],
-                          "Note text": [f"{code} {text}" for code, text in notes_text.items()]})
+    notes = pd.DataFrame(
+        {
+            "Note number": [f"note {i}" for i in range(1, len(notes_text) + 1)],
+            "Note text": [f"{code} {text}" for code, text in notes_text.items()],
+        }
+    )
     cover = gpt.Cover(
         title=config["title"],
-        intro=[config["subtitle"],
-               "Every table of the report, one per sheet. Percentages are of each table's base, "
-               f"rounded half up to {_places(formats.decimals_pct)}; means to one decimal place."],
-        about=[*([provenance.summary] if provenance else []),
-               "The CSV files in outputs/csv hold the unrounded values.",
-               "Shorthand used in cells is explained on the Notes sheet."])
+        intro=[
+            config["subtitle"],
+            "Every table of the report, one per sheet. Percentages are of each table's base, "
+            f"rounded half up to {_places(formats.decimals_pct)}; means to one decimal place.",
+        ],
+        about=[
+            *([provenance.summary] if provenance else []),
+            "The CSV files in outputs/csv hold the unrounded values.",
+            "Shorthand used in cells is explained on the Notes sheet.",
+        ],
+    )
     with warnings.catch_warnings():
         # gptables warns that our shorthand notes are not footnote-referenced (they explain
         # cell symbols), and about pandas deprecations inside itself that we cannot act on
         warnings.simplefilter("ignore")
-        wb = gpt.produce_workbook(filename=str(path), sheets=sheets, cover=cover, notes_table=notes,
-                                  contentsheet_label="Contents", notesheet_label="Notes",
-                                  # text from data files stays text: never a formula or a link
-                                  workbook_options={"strings_to_formulas": False, "strings_to_urls": False})
+        wb = gpt.produce_workbook(
+            filename=str(path),
+            sheets=sheets,
+            cover=cover,
+            notes_table=notes,
+            contentsheet_label="Contents",
+            notesheet_label="Notes",
+            # text from data files stays text: never a formula or a link
+            workbook_options={"strings_to_formulas": False, "strings_to_urls": False},
+        )
     wb.set_properties({"title": config["title"], "created": published})
     wb.close()

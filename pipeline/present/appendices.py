@@ -3,6 +3,7 @@
 Each function turns one stage's output into plain rows a template prints, so the appendices
 describe exactly the data and specs the build used.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -10,13 +11,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pipeline.errors import SpecError
+from pipeline.output.render import Exhibit, exhibit_label
+from pipeline.present.formats import fmt_number
+from pipeline.spec.objects import Codebook, Variable
 from pipeline.stages.audit import NOT_SHOWN, AuditRow, ClaimRow
 from pipeline.stages.clean import CleanData
 from pipeline.stages.derive import Dataset
-from pipeline.errors import SpecError
-from pipeline.present.formats import fmt_number
-from pipeline.output.render import Exhibit, exhibit_label
-from pipeline.spec.objects import Codebook, Variable
 from pipeline.stages.tabulate import TOTAL, Table
 
 
@@ -35,8 +36,7 @@ class AuditLine:
     note: str
 
 
-def _describe(tables: dict[str, Table], table: str, series: str | None, category, column: str,
-              stat: str) -> str:
+def _describe(tables: dict[str, Table], table: str, series: str | None, category, column: str, stat: str) -> str:
     """'Series: category (column)' in words, from the cell's own labels (a cell this wave's
     table lacks, e.g. a category outside a top-N list, is named by its address)."""
     try:
@@ -52,21 +52,29 @@ def _describe(tables: dict[str, Table], table: str, series: str | None, category
     return f"{text} ({row['column_label']})" if column != TOTAL else text
 
 
-def audit_lines(rows: list[AuditRow], tables: dict[str, Table],
-                exhibits: dict[str, Exhibit]) -> list[AuditLine]:
+def audit_lines(rows: list[AuditRow], tables: dict[str, Table], exhibits: dict[str, Exhibit]) -> list[AuditLine]:
     """Every published statistic against the cell that reproduces it (as published: a
     withheld cell's figure and match are not shown)."""
     out = []
     for r in rows:
         t, shown = r.target, r.as_dict()
-        out.append(AuditLine(t.survey, t.id, t.figure, exhibit_label(exhibits, t.table, "text"),
-                             _describe(tables, t.table, t.series, t.category, t.column, t.stat),
-                             t.published, shown["computed"], shown["match"], t.contradiction))
+        out.append(
+            AuditLine(
+                t.survey,
+                t.id,
+                t.figure,
+                exhibit_label(exhibits, t.table, "text"),
+                _describe(tables, t.table, t.series, t.category, t.column, t.stat),
+                t.published,
+                shown["computed"],
+                shown["match"],
+                t.contradiction,
+            )
+        )
     return out
 
 
-def claim_lines(rows: list[ClaimRow], tables: dict[str, Table],
-                exhibits: dict[str, Exhibit]) -> list[AuditLine]:
+def claim_lines(rows: list[ClaimRow], tables: dict[str, Table], exhibits: dict[str, Exhibit]) -> list[AuditLine]:
     """Every stated subgroup difference, what the source says of it and what our test finds."""
     out = []
     for r in rows:
@@ -75,9 +83,19 @@ def claim_lines(rows: list[ClaimRow], tables: dict[str, Table],
         what = _describe(tables, c.table, c.series, c.category, TOTAL, c.stat)
         shown = r.as_dict()
         agrees = {"n/a": "not claimed"}.get(shown["match"], shown["match"])
-        out.append(AuditLine(c.survey, c.id, c.figure, exhibit_label(exhibits, c.table, "text"),
-                             f"{what}: {cells[0]} vs {cells[1]}", c.claim.replace("_", " "),
-                             shown["computed"].split(" [")[0], agrees, c.contradiction))
+        out.append(
+            AuditLine(
+                c.survey,
+                c.id,
+                c.figure,
+                exhibit_label(exhibits, c.table, "text"),
+                f"{what}: {cells[0]} vs {cells[1]}",
+                c.claim.replace("_", " "),
+                shown["computed"].split(" [")[0],
+                agrees,
+                c.contradiction,
+            )
+        )
     return out
 
 
@@ -100,11 +118,18 @@ def audit_groups(lines: list[AuditLine]) -> list[AuditGroup]:
     groups: dict[tuple[str, str], list[AuditLine]] = {}
     for line in lines:
         groups.setdefault((line.survey, line.exhibit), []).append(line)
-    return [AuditGroup(survey, exhibit, "; ".join(dict.fromkeys(g.source for g in group)), len(group),
-                       sum(g.agrees == "yes" for g in group),
-                       ", ".join(g.id for g in group if g.agrees == "no"),
-                       ", ".join(g.id for g in group if g.agrees == NOT_SHOWN))
-            for (survey, exhibit), group in groups.items()]
+    return [
+        AuditGroup(
+            survey,
+            exhibit,
+            "; ".join(dict.fromkeys(g.source for g in group)),
+            len(group),
+            sum(g.agrees == "yes" for g in group),
+            ", ".join(g.id for g in group if g.agrees == "no"),
+            ", ".join(g.id for g in group if g.agrees == NOT_SHOWN),
+        )
+        for (survey, exhibit), group in groups.items()
+    ]
 
 
 @dataclass(frozen=True)
@@ -143,9 +168,13 @@ def missing_counts(cleaned: CleanData) -> list[dict]:
             elif col in cleaned.frame and var.missing:
                 counts.update(cleaned.frame[col][cleaned.frame[col].isin(list(var.missing))].astype(int))
         if counts:
-            rows.append({"variable": var.name, "label": var.label,
-                         "codes": "; ".join(f"{var.missing.get(code, code)}: {n}"
-                                            for code, n in sorted(counts.items()))})
+            rows.append(
+                {
+                    "variable": var.name,
+                    "label": var.label,
+                    "codes": "; ".join(f"{var.missing.get(code, code)}: {n}" for code, n in sorted(counts.items())),
+                }
+            )
     return rows
 
 
@@ -157,15 +186,29 @@ def codebook_rows(book: Codebook, dataset: Dataset) -> list[dict]:
     """Every question and derived variable: wording, type, codes, who was asked, base."""
     rows = []
     for var in book.variables.values():
-        rows.append({"name": var.name, "label": var.label, "type": var.type,
-                     "codes": _codes_text(var.codes) or _range_text(var),
-                     "missing": _codes_text(var.missing), "asked": var.asked,
-                     "base": _base(dataset, var.name, var.type)})
+        rows.append(
+            {
+                "name": var.name,
+                "label": var.label,
+                "type": var.type,
+                "codes": _codes_text(var.codes) or _range_text(var),
+                "missing": _codes_text(var.missing),
+                "asked": var.asked,
+                "base": _base(dataset, var.name, var.type),
+            }
+        )
     for der in book.derived.values():
-        rows.append({"name": der.name, "label": der.label, "type": f"derived ({der.kind})",
-                     "codes": _codes_text(der.labels), "missing": "",
-                     "asked": der.asked or (f"as {der.of}" if der.of else "all"),
-                     "base": _base(dataset, der.name, "derived")})
+        rows.append(
+            {
+                "name": der.name,
+                "label": der.label,
+                "type": f"derived ({der.kind})",
+                "codes": _codes_text(der.labels),
+                "missing": "",
+                "asked": der.asked or (f"as {der.of}" if der.of else "all"),
+                "base": _base(dataset, der.name, "derived"),
+            }
+        )
     return rows
 
 
@@ -187,22 +230,26 @@ def _base(dataset: Dataset, name: str, vtype: str) -> int | str:
 def weight_spread(weights: pd.Series) -> list[dict]:
     """Quantiles of the weights relative to their mean: how unequal the weighting is."""
     relative = weights / weights.mean()
-    points = [("Smallest", 0.0), ("Lower quartile", 0.25), ("Median", 0.5), ("Upper quartile", 0.75),
-              ("Largest", 1.0)]
-    return [{"label": label, "weight": float(weights.quantile(q)), "relative": float(relative.quantile(q))}
-            for label, q in points]
+    points = [("Smallest", 0.0), ("Lower quartile", 0.25), ("Median", 0.5), ("Upper quartile", 0.75), ("Largest", 1.0)]
+    return [
+        {"label": label, "weight": float(weights.quantile(q)), "relative": float(relative.quantile(q))}
+        for label, q in points
+    ]
 
 
-def weight_bands(weights: pd.Series,
-                 edges: tuple[float, ...] = (0.5, 0.8, 1.25, 2.0)) -> list[dict]:
+def weight_bands(weights: pd.Series, edges: tuple[float, ...] = (0.5, 0.8, 1.25, 2.0)) -> list[dict]:
     """Respondents by weight relative to the mean, in bands a reader can scan for outliers."""
     relative = weights / weights.mean()
     bounds = [0.0, *edges, float("inf")]
     rows = []
     for lo, hi in zip(bounds, bounds[1:]):
         n = int(((relative >= lo) & (relative < hi)).sum())
-        label = (f"under {fmt_number(hi, 2)}" if lo == 0 else
-                 f"{fmt_number(lo, 2)} or more" if hi == float("inf") else
-                 f"{fmt_number(lo, 2)} to under {fmt_number(hi, 2)}")
+        label = (
+            f"under {fmt_number(hi, 2)}"
+            if lo == 0
+            else f"{fmt_number(lo, 2)} or more"
+            if hi == float("inf")
+            else f"{fmt_number(lo, 2)} to under {fmt_number(hi, 2)}"
+        )
         rows.append({"label": label + " times the mean", "n": n, "pct": 100 * n / len(weights)})
     return rows

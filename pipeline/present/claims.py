@@ -27,23 +27,24 @@ sentence in the HTML instead and lists it. Every claim is written to `outputs/cl
 that helpers choose from the data (`R.words`, `Difference.phrase`), so a reviewer can audit the
 words as the reproduction audit does the numbers.
 """
+
 from __future__ import annotations
 
 import html
 import math
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from jinja2 import nodes
 from jinja2.ext import Extension
 from markupsafe import Markup
 
-from pipeline.stages.disclosure import SuppressedFigure
 from pipeline.errors import OhmskError, SpecError
 from pipeline.output.safe_csv import Writer
+from pipeline.stages.disclosure import SuppressedFigure
 
 
 class ClaimFailed(OhmskError):
@@ -77,14 +78,29 @@ class Fact(float):
         value = fn(float(other), float(self)) if reflected else fn(float(self), float(other))
         return Fact(value, f"({left} {op} {right})")
 
-    def __add__(self, o): return self._arith(o, "+", lambda a, b: a + b)  # noqa: E704
-    def __radd__(self, o): return self._arith(o, "+", lambda a, b: a + b, True)  # noqa: E704
-    def __sub__(self, o): return self._arith(o, "-", lambda a, b: a - b)  # noqa: E704
-    def __rsub__(self, o): return self._arith(o, "-", lambda a, b: a - b, True)  # noqa: E704
-    def __mul__(self, o): return self._arith(o, "*", lambda a, b: a * b)  # noqa: E704
-    def __rmul__(self, o): return self._arith(o, "*", lambda a, b: a * b, True)  # noqa: E704
-    def __truediv__(self, o): return self._arith(o, "/", lambda a, b: a / b)  # noqa: E704
-    def __rtruediv__(self, o): return self._arith(o, "/", lambda a, b: a / b, True)  # noqa: E704
+    def __add__(self, o):
+        return self._arith(o, "+", lambda a, b: a + b)  # noqa: E704
+
+    def __radd__(self, o):
+        return self._arith(o, "+", lambda a, b: a + b, True)  # noqa: E704
+
+    def __sub__(self, o):
+        return self._arith(o, "-", lambda a, b: a - b)  # noqa: E704
+
+    def __rsub__(self, o):
+        return self._arith(o, "-", lambda a, b: a - b, True)  # noqa: E704
+
+    def __mul__(self, o):
+        return self._arith(o, "*", lambda a, b: a * b)  # noqa: E704
+
+    def __rmul__(self, o):
+        return self._arith(o, "*", lambda a, b: a * b, True)  # noqa: E704
+
+    def __truediv__(self, o):
+        return self._arith(o, "/", lambda a, b: a / b)  # noqa: E704
+
+    def __rtruediv__(self, o):
+        return self._arith(o, "/", lambda a, b: a / b, True)  # noqa: E704
 
     def __neg__(self) -> Fact:
         return Fact(-float(self), f"-{self.label}")
@@ -99,12 +115,24 @@ class Fact(float):
         theirs = other.describe() if isinstance(other, Fact) else _number(float(other))
         return Condition(holds, f"{self.describe()} {op} {theirs}")
 
-    def __lt__(self, o): return self._compare(o, "<")  # noqa: E704
-    def __le__(self, o): return self._compare(o, "<=")  # noqa: E704
-    def __gt__(self, o): return self._compare(o, ">")  # noqa: E704
-    def __ge__(self, o): return self._compare(o, ">=")  # noqa: E704
-    def __eq__(self, o): return self._compare(o, "==")  # noqa: E704
-    def __ne__(self, o): return self._compare(o, "!=")  # noqa: E704
+    def __lt__(self, o):
+        return self._compare(o, "<")  # noqa: E704
+
+    def __le__(self, o):
+        return self._compare(o, "<=")  # noqa: E704
+
+    def __gt__(self, o):
+        return self._compare(o, ">")  # noqa: E704
+
+    def __ge__(self, o):
+        return self._compare(o, ">=")  # noqa: E704
+
+    def __eq__(self, o):
+        return self._compare(o, "==")  # noqa: E704
+
+    def __ne__(self, o):
+        return self._compare(o, "!=")  # noqa: E704
+
     __hash__ = float.__hash__
 
     def __reduce__(self):  # facts pickle (a cached table's helpers never hold one, but be safe)
@@ -112,8 +140,13 @@ class Fact(float):
 
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
-    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
 
 
 @dataclass(frozen=True)
@@ -194,7 +227,7 @@ def template_position() -> tuple[str, int]:
 
 def _relative(path: str) -> str:
     parts = Path(path).parts
-    return "/".join(parts[parts.index("templates"):]) if "templates" in parts else path
+    return "/".join(parts[parts.index("templates") :]) if "templates" in parts else path
 
 
 class ClaimExtension(Extension):
@@ -217,15 +250,24 @@ class ClaimExtension(Extension):
         alternative = None
         if next(parser.stream).test("name:otherwise"):
             alternative = parser.parse_statements(("name:endclaim",), drop_needle=True)
+
         # the claim's caller renders in three modes: "test" evaluates the condition (so that a
         # withheld figure it reads can be caught), then "claim" or "otherwise" the chosen wording
         def mode(name: str) -> nodes.Compare:
             return nodes.Compare(nodes.Name("claim_mode", "load"), [nodes.Operand("eq", nodes.Const(name))])
+
         test = [nodes.Output([self.call_method("_hold", [condition, nodes.ContextReference()])])]
         chosen = nodes.If(mode("test"), test, [], [nodes.If(mode("claim"), body, [], alternative or [])])
-        call = self.call_method("_claim", [nodes.Const(alternative is not None),
-                                           nodes.Const(_relative(parser.filename or parser.name or "")),
-                                           nodes.Const(lineno), nodes.Const(source), nodes.ContextReference()])
+        call = self.call_method(
+            "_claim",
+            [
+                nodes.Const(alternative is not None),
+                nodes.Const(_relative(parser.filename or parser.name or "")),
+                nodes.Const(lineno),
+                nodes.Const(source),
+                nodes.ContextReference(),
+            ],
+        )
         return nodes.CallBlock(call, [nodes.Name("claim_mode", "param")], [], [chosen]).set_lineno(lineno)
 
     def _qualitative(self, parser) -> list[nodes.Node]:  # type: ignore[no-untyped-def]
@@ -235,8 +277,10 @@ class ClaimExtension(Extension):
         named = not parser.stream.current.test("block_end")
         source = parser.parse_expression() if named else None
         if not isinstance(source, nodes.Const) or not str(source.value).strip():
-            parser.fail("{% qualitative %} names the passage's source, e.g. {% qualitative \"case studies\" %}",
-                        parser.stream.current.lineno)
+            parser.fail(
+                '{% qualitative %} names the passage\'s source, e.g. {% qualitative "case studies" %}',
+                parser.stream.current.lineno,
+            )
         return parser.parse_statements(("name:endqualitative",), drop_needle=True)
 
     def _condition_source(self, parser, lineno: int) -> str:  # type: ignore[no-untyped-def]
@@ -277,8 +321,7 @@ class ClaimExtension(Extension):
         context["R"].claims.pending = condition
         return ""
 
-    def _claim(self, has_alternative: bool, template: str, line: int, source: str,
-               context, caller) -> Markup:  # type: ignore[no-untyped-def]
+    def _claim(self, has_alternative: bool, template: str, line: int, source: str, context, caller) -> Markup:  # type: ignore[no-untyped-def]
         """Evaluate the claim's condition and render the wording it chooses.
 
         A condition that reads a withheld figure can be judged neither way, and the figure may
@@ -291,28 +334,35 @@ class ClaimExtension(Extension):
         except SuppressedFigure as exc:
             return self._unknowable(log, has_alternative, template, line, source, str(exc), caller)
         if not isinstance(condition, Condition):
-            raise SpecError(f"the claim's condition `{source}` does not compare figures read from the "
-                            f"tables (R.value, R.rounded, R.diff, R.ranked values), so the build cannot "
-                            f"say what the claim rests on")
+            raise SpecError(
+                f"the claim's condition `{source}` does not compare figures read from the "
+                f"tables (R.value, R.rounded, R.diff, R.ranked values), so the build cannot "
+                f"say what the claim rests on"
+            )
         if condition.holds or has_alternative:
             text = caller("claim" if condition.holds else "otherwise")
             wording = "as written" if condition.holds else "alternative"
         else:
             text = caller("claim")
             if not log.draft:
-                raise ClaimFailed(f"the claim \u201c{_plain(text)}\u201d rests on `{source}`, which does "
-                                  f"not hold on this data: {condition.text}. Give it an {{% otherwise %}} "
-                                  f"wording, or a condition that fits what it says")
+                raise ClaimFailed(
+                    f"the claim \u201c{_plain(text)}\u201d rests on `{source}`, which does "
+                    f"not hold on this data: {condition.text}. Give it an {{% otherwise %}} "
+                    f"wording, or a condition that fits what it says"
+                )
             wording = "failed (draft)"
             text = Markup('<mark class="claim-failed" title="{}">{}</mark>').format(
-                f"Claim does not hold: {condition.text}", text)
-        log.claims.append(Claim(template, line, "claim", source, condition.text, condition.holds, wording,
-                                _plain(text)))
+                f"Claim does not hold: {condition.text}", text
+            )
+        log.claims.append(
+            Claim(template, line, "claim", source, condition.text, condition.holds, wording, _plain(text))
+        )
         return text
 
     @staticmethod
-    def _unknowable(log: ClaimLog, has_alternative: bool, template: str, line: int, source: str,
-                    reason: str, caller) -> Markup:  # type: ignore[no-untyped-def]
+    def _unknowable(
+        log: ClaimLog, has_alternative: bool, template: str, line: int, source: str, reason: str, caller
+    ) -> Markup:  # type: ignore[no-untyped-def]
         """A claim whose condition reads a withheld figure: its alternative, unless that reads
         one too, in which case the claim is left out."""
         text, wording = Markup(""), "left out (withheld figure)"

@@ -2,6 +2,7 @@
 
 The same figure object becomes an interactive chart in the HTML and a vector SVG in the PDF.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,10 +46,12 @@ def chart_cells(table: Table) -> pd.DataFrame:
 
 def _layout(fig: go.Figure, rows: int, legend: bool) -> None:
     fig.update_layout(
-        width=WIDTH, height=max(170, 90 + rows * 30),
+        width=WIDTH,
+        height=max(170, 90 + rows * 30),
         font={"family": FONT, "size": 13, "color": "#0b0c0c"},
         margin={"l": 10, "r": 40, "t": 40 if legend else 10, "b": 30},
-        showlegend=legend, bargap=0.25,
+        showlegend=legend,
+        bargap=0.25,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "traceorder": "normal"},
         # the HTML chart's toolbar: plotly's default pale grey icons (about 1.7:1 on white) fail WCAG
         # 1.4.11 non-text contrast; and no "Share chart" button that would post the data to a cloud
@@ -66,22 +69,38 @@ def _panelled(table: Table, cells: pd.DataFrame, formats: Formats) -> go.Figure:
     keys = list(dict.fromkeys(cells["series"]))
     panels = list(dict.fromkeys(spec[k].panel for k in keys))
     groups = list(dict.fromkeys(spec[k].base_name or spec[k].label for k in keys))
-    fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, horizontal_spacing=0.03,
-                        subplot_titles=[f"<b>{p}</b>" for p in panels])
+    fig = make_subplots(
+        rows=1,
+        cols=len(panels),
+        shared_yaxes=True,
+        horizontal_spacing=0.03,
+        subplot_titles=[f"<b>{p}</b>" for p in panels],
+    )
     for key in keys:
         s, part = spec[key], cells[cells["series"] == key]
         group = s.base_name or s.label
-        fig.add_bar(y=[_wrap(x, 34) for x in part["category_label"]], x=part["value"], orientation="h",
-                    name=group, legendgroup=group, showlegend=panels.index(s.panel) == 0,
-                    marker_color=PALETTE[groups.index(group) % len(PALETTE)],
-                    text=[formats.pct(v) + ("*" if f == "caution" else "") for v, f in zip(part["value"], part["flag"])],
-                    textposition="outside", cliponaxis=False, textfont={"size": 11},
-                    hovertemplate=f"{s.label}: " + "%{y}: %{text} (n=%{customdata})<extra></extra>",
-                    customdata=part["n"], row=1, col=panels.index(s.panel) + 1)
+        fig.add_bar(
+            y=[_wrap(x, 34) for x in part["category_label"]],
+            x=part["value"],
+            orientation="h",
+            name=group,
+            legendgroup=group,
+            showlegend=panels.index(s.panel) == 0,
+            marker_color=PALETTE[groups.index(group) % len(PALETTE)],
+            text=[formats.pct(v) + ("*" if f == "caution" else "") for v, f in zip(part["value"], part["flag"])],
+            textposition="outside",
+            cliponaxis=False,
+            textfont={"size": 11},
+            hovertemplate=f"{s.label}: " + "%{y}: %{text} (n=%{customdata})<extra></extra>",
+            customdata=part["n"],
+            row=1,
+            col=panels.index(s.panel) + 1,
+        )
     _layout(fig, int(0.72 * len(cells) / len(panels)), legend=True)
     top_margin = 40 + 20 * len(groups)  # legend (one line per group) above the panel titles
-    fig.update_layout(height=fig.layout.height + 20 * len(groups), barmode="group", bargap=0.2,
-                      margin={"t": top_margin})
+    fig.update_layout(
+        height=fig.layout.height + 20 * len(groups), barmode="group", bargap=0.2, margin={"t": top_margin}
+    )
     plot_height = fig.layout.height - top_margin - fig.layout.margin.b
     fig.update_layout(legend={"orientation": "v", "yanchor": "bottom", "y": 1 + 26 / plot_height})
     fig.for_each_annotation(lambda a: a.update(font={"size": 13}, yshift=2))
@@ -99,14 +118,18 @@ def _bars(table: Table, formats: Formats) -> go.Figure:
     series = list(dict.fromkeys(cells["series"]))
     for i, key in enumerate(series):
         part = cells[cells["series"] == key]
-        fig.add_bar(y=[_wrap(x) for x in part["category_label"]], x=part["value"],
-                    orientation="h", name=str(part["series_label"].iloc[0]),
-                    marker_color=PALETTE[i % len(PALETTE)],
-                    text=[formats.pct(v) + ("*" if f == "caution" else "")
-                          for v, f in zip(part["value"], part["flag"])], textposition="outside",
-                    cliponaxis=False,
-                    hovertemplate="%{y}: %{text} (n=%{customdata})<extra></extra>",
-                    customdata=part["n"])
+        fig.add_bar(
+            y=[_wrap(x) for x in part["category_label"]],
+            x=part["value"],
+            orientation="h",
+            name=str(part["series_label"].iloc[0]),
+            marker_color=PALETTE[i % len(PALETTE)],
+            text=[formats.pct(v) + ("*" if f == "caution" else "") for v, f in zip(part["value"], part["flag"])],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{text} (n=%{customdata})<extra></extra>",
+            customdata=part["n"],
+        )
     rows = len(cells) if len(series) == 1 else int(0.8 * len(cells))  # grouped bars sit closer together
     _layout(fig, rows, legend=len(series) > 1)
     top = float(cells["value"].max()) if len(cells) else 100
@@ -119,23 +142,36 @@ def _stacked(table: Table, formats: Formats) -> go.Figure:
     cells = chart_cells(table)
     fig = go.Figure()
     bars = [_wrap(x, 30) for x in dict.fromkeys(cells["series_label"])]
-    for i, (code, part) in enumerate(cells.groupby("category", sort=False)):
+    for i, (_code, part) in enumerate(cells.groupby("category", sort=False)):
         if not (part["value"] > 0).any():
             continue  # no bar shows this answer: leave it out of the legend too
-        fig.add_bar(y=[_wrap(x, 30) for x in part["series_label"]], x=part["value"], orientation="h",
-                    name=str(part["category_label"].iloc[0]),
-                    marker_color=SEQUENTIAL[i % len(SEQUENTIAL)],
-                    text=[formats.pct(v) if v >= 6 else "" for v in part["value"]],
-                    textposition="inside", insidetextanchor="middle", textangle=0,
-                    textfont={"color": "white" if i < 2 else "#0b0c0c"},
-                    hovertemplate="%{y}: " + str(part["category_label"].iloc[0]) + " %{x:.0f}%<extra></extra>")
+        fig.add_bar(
+            y=[_wrap(x, 30) for x in part["series_label"]],
+            x=part["value"],
+            orientation="h",
+            name=str(part["category_label"].iloc[0]),
+            marker_color=SEQUENTIAL[i % len(SEQUENTIAL)],
+            text=[formats.pct(v) if v >= 6 else "" for v in part["value"]],
+            textposition="inside",
+            insidetextanchor="middle",
+            textangle=0,
+            textfont={"color": "white" if i < 2 else "#0b0c0c"},
+            hovertemplate="%{y}: " + str(part["category_label"].iloc[0]) + " %{x:.0f}%<extra></extra>",
+        )
     _layout(fig, len(bars) * 2, legend=True)
     fig.update_layout(barmode="stack")
     totals = cells.groupby("series_label", sort=False)["value"].sum()
     if len(totals) and totals.max() < 99.5:  # bars show only some answers (e.g. bands of 'any'): label each total
         for label, total in totals.items():
-            fig.add_annotation(x=total, y=_wrap(label, 30), text=f"<b>{formats.pct(total)}</b>", showarrow=False,
-                               xanchor="left", xshift=4, font={"size": 12})
+            fig.add_annotation(
+                x=total,
+                y=_wrap(label, 30),
+                text=f"<b>{formats.pct(total)}</b>",
+                showarrow=False,
+                xanchor="left",
+                xshift=4,
+                font={"size": 12},
+            )
         fig.update_xaxes(range=[0, min(100.5, totals.max() * 1.15 + 8)], ticksuffix="%", showgrid=False)
     else:
         fig.update_xaxes(range=[0, 100.5], ticksuffix="%", showgrid=False)

@@ -1,4 +1,5 @@
 """Present stage: the house rounding and symbols, applied the same way in charts, tables and prose."""
+
 from __future__ import annotations
 
 import math
@@ -66,7 +67,7 @@ class Formats:
     def smallest(self) -> str:
         """The smallest share printed as a number ('0.5%'): anything above zero but under it
         is shown as `below_one`."""
-        return f"{0.5 * 10 ** -self.decimals_pct:g}%"
+        return f"{0.5 * 10**-self.decimals_pct:g}%"
 
 
 def decimals_of(printed: str) -> int:

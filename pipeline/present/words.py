@@ -3,6 +3,7 @@
 Prose calls this on the computed share so the words change with the data. The phrase follows
 the share as printed (rounded half up), so words and figure never disagree.
 """
+
 from __future__ import annotations
 
 from pipeline.present.formats import round_half_up

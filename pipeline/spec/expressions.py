@@ -4,6 +4,7 @@ specs are loaded (`expression_problems`), evaluated by the stages (`evaluate`, `
 Specs write pandas expressions over variable names, e.g. `comm_1 == 1`,
 `ots_extent in [2, 3]`, `capacity.notna()`, `employees >= 50 and n_employers.notna()`.
 """
+
 from __future__ import annotations
 
 import ast
@@ -41,6 +42,7 @@ def mask(frame: pd.DataFrame, expr: str, where: str) -> pd.Series:
 
 # -- checking expressions when the specs are loaded ------------------------------------------
 
+
 @dataclass(frozen=True)
 class Known:
     """What an expression may know of a name: what it holds and, if coded, its codes."""
@@ -51,10 +53,43 @@ class Known:
 
 # What specs may write: arithmetic, comparisons, `and`/`or`/`not`, `in [...]`, and the
 # missing-value methods below. Anything else (calls, attributes, subscripts) is refused.
-_NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd,
-          ast.Invert, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow,
-          ast.BitAnd, ast.BitOr, ast.Compare, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE,
-          ast.In, ast.NotIn, ast.Name, ast.Load, ast.Constant, ast.List, ast.Tuple, ast.Call, ast.Attribute)
+_NODES = (
+    ast.Expression,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.UnaryOp,
+    ast.Not,
+    ast.USub,
+    ast.UAdd,
+    ast.Invert,
+    ast.BinOp,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.FloorDiv,
+    ast.Mod,
+    ast.Pow,
+    ast.BitAnd,
+    ast.BitOr,
+    ast.Compare,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.In,
+    ast.NotIn,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.List,
+    ast.Tuple,
+    ast.Call,
+    ast.Attribute,
+)
 METHODS = ("notna", "isna", "notnull", "isnull", "fillna")
 _SINGLE_EQUALS = re.compile(r"(?<![=!<>])=(?!=)")
 
@@ -68,8 +103,10 @@ def _syntax_problem(expr: str, exc: SyntaxError) -> str:
             return f"{expr!r}: write {right!r}, not {wrong!r}"
     for opening, closing in ("()", "[]"):
         if expr.count(opening) != expr.count(closing):
-            return (f"{expr!r}: unbalanced brackets ({expr.count(opening)} {opening!r} but "
-                    f"{expr.count(closing)} {closing!r})")
+            return (
+                f"{expr!r}: unbalanced brackets ({expr.count(opening)} {opening!r} but "
+                f"{expr.count(closing)} {closing!r})"
+            )
     return f"{expr!r} is not a valid expression ({exc.msg}, at character {exc.offset})"
 
 
@@ -90,8 +127,7 @@ def _compared(name: str, known: Known, values: list[object], op: ast.cmpop) -> s
     texts = [v for v in values if isinstance(v, str)]
     numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if known.holds == "number" and texts:
-        return (f"{name!r} holds numbers (codes), but is compared with the text {texts[0]!r}: "
-                f"compare it with a code")
+        return f"{name!r} holds numbers (codes), but is compared with the text {texts[0]!r}: compare it with a code"
     if known.holds == "text" and numbers:
         return f"{name!r} holds text, but is compared with the number {numbers[0]!r}"
     if known.codes is not None and isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)):
@@ -102,8 +138,9 @@ def _compared(name: str, known: Known, values: list[object], op: ast.cmpop) -> s
     return None
 
 
-def expression_problems(expr: str, known: Mapping[str, Known],
-                        groups: Mapping[str, list[str]] | None = None) -> list[str]:
+def expression_problems(
+    expr: str, known: Mapping[str, Known], groups: Mapping[str, list[str]] | None = None
+) -> list[str]:
     """Everything wrong with a routing rule, filter or derived expression, found by parsing it
     (nothing is evaluated): syntax (`=` for `==`, unbalanced brackets), names the survey does not
     have (with the nearest it does), constructs specs may not use, and comparisons of a variable
@@ -124,14 +161,19 @@ def expression_problems(expr: str, known: Mapping[str, Known],
         elif isinstance(node, ast.Call):
             method = node.func.attr if isinstance(node.func, ast.Attribute) else None
             if method not in METHODS or any(_constants(a) is None for a in node.args) or node.keywords:
-                found.append(f"{text!r}: only the methods {', '.join(m + '()' for m in METHODS)} may be "
-                             f"called (fillna with a number)")
+                found.append(
+                    f"{text!r}: only the methods {', '.join(m + '()' for m in METHODS)} may be "
+                    f"called (fillna with a number)"
+                )
         elif isinstance(node, ast.Attribute) and id(node) not in called:
             found.append(f"{text!r}: '.{node.attr}' is not allowed (only the methods {', '.join(METHODS)})")
         elif isinstance(node, ast.Name) and node.id not in known:
             items = (groups or {}).get(node.id)
-            hint = (f"; {node.id!r} is a multi-code question: name an item, e.g. {items[0]!r}" if items
-                    else _nearest(node.id, known))
+            hint = (
+                f"; {node.id!r} is a multi-code question: name an item, e.g. {items[0]!r}"
+                if items
+                else _nearest(node.id, known)
+            )
             found.append(f"unknown variable {node.id!r} in {text!r}{hint}")
         elif isinstance(node, ast.Compare):
             operands = [node.left, *node.comparators]

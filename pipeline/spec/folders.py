@@ -3,6 +3,7 @@ wave it names, and variables renamed; with the project's folders (specs, templat
 
 Read before anything heavy is imported, so that `make report` with nothing changed returns at once.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -43,8 +44,10 @@ def read_edition(data_dir: Path):
 
     path = data_dir / EDITION_FILE
     if not path.is_file():
-        raise OhmskError(f"{path}: not found; every data folder declares its edition in {EDITION_FILE} "
-                         f"(run `ohmsk validate --data {data_dir}` for an example)")
+        raise OhmskError(
+            f"{path}: not found; every data folder declares its edition in {EDITION_FILE} "
+            f"(run `ohmsk validate --data {data_dir}` for an example)"
+        )
     return read_valid(path, Edition)
 
 

@@ -3,17 +3,17 @@ YAML (`pipeline.spec.schema` checks every file first, and every reference betwee
 
 All survey knowledge lives in `survey_specs/`; the stages only see these objects.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.spec import schema
-from pipeline.spec.schema.reading import read_valid
 from pipeline.errors import SpecError
+from pipeline.spec import schema
 from pipeline.spec.folders import SPECS_DIR
-
+from pipeline.spec.schema.reading import read_valid
 
 
 @dataclass(frozen=True)
@@ -126,24 +126,61 @@ def codebook_from(model: schema.Codebook) -> Codebook:
     defaults = {"categorical": dict(model.missing.categorical), "numeric": dict(model.missing.numeric)}
     variables: dict[str, Variable] = {}
     for v in model.variables:
-        codes = dict(variables[v.codes_from].codes) if v.codes_from else dict(
-            (v.items if v.type == "multi" else v.codes) or {})
-        missing = {} if v.type in ("id", "multi", "text") else defaults["numeric" if v.type == "numeric" else "categorical"]
-        variables[v.name] = Variable(name=v.name, label=v.label, type=v.type, asked=v.asked, codes=codes,
-                                     missing=dict(v.missing) if v.missing is not None else missing,
-                                     range=tuple(v.range) if v.range else None, selected_in=v.selected_in,
-                                     differs_from=tuple(v.differs_from))
-    derived = {d.name: Derived(name=d.name, label=d.label, kind=d.kind, of=d.of,
-                               bands=tuple(Band(code=b.code, label=b.label, min=b.min, max=b.max) for b in d.bands),
-                               expr=d.expr, asked=d.asked, codes=dict(d.codes), source=d.source, key=d.key,
-                               agg=d.agg, var=d.var)
-               for d in model.derived}
-    meta = {key: getattr(model, key).model_dump(exclude_none=True)
-            for key in ("population",) if getattr(model, key) is not None}
+        codes = (
+            dict(variables[v.codes_from].codes)
+            if v.codes_from
+            else dict((v.items if v.type == "multi" else v.codes) or {})
+        )
+        missing = (
+            {} if v.type in ("id", "multi", "text") else defaults["numeric" if v.type == "numeric" else "categorical"]
+        )
+        variables[v.name] = Variable(
+            name=v.name,
+            label=v.label,
+            type=v.type,
+            asked=v.asked,
+            codes=codes,
+            missing=dict(v.missing) if v.missing is not None else missing,
+            range=tuple(v.range) if v.range else None,
+            selected_in=v.selected_in,
+            differs_from=tuple(v.differs_from),
+        )
+    derived = {
+        d.name: Derived(
+            name=d.name,
+            label=d.label,
+            kind=d.kind,
+            of=d.of,
+            bands=tuple(Band(code=b.code, label=b.label, min=b.min, max=b.max) for b in d.bands),
+            expr=d.expr,
+            asked=d.asked,
+            codes=dict(d.codes),
+            source=d.source,
+            key=d.key,
+            agg=d.agg,
+            var=d.var,
+        )
+        for d in model.derived
+    }
+    meta = {
+        key: getattr(model, key).model_dump(exclude_none=True)
+        for key in ("population",)
+        if getattr(model, key) is not None
+    }
     if model.roles:  # in questionnaire order, each with its names for prose
-        meta["roles"] = {key: {"one": r.one, "many": r.many, "full": r.full or r.many} for key, r in model.roles.items()}
-    return Codebook(survey=model.survey, title=model.title, file=model.file, id=model.id, unit=model.unit,
-                    meta=meta, variables=variables, derived=derived)
+        meta["roles"] = {
+            key: {"one": r.one, "many": r.many, "full": r.full or r.many} for key, r in model.roles.items()
+        }
+    return Codebook(
+        survey=model.survey,
+        title=model.title,
+        file=model.file,
+        id=model.id,
+        unit=model.unit,
+        meta=meta,
+        variables=variables,
+        derived=derived,
+    )
 
 
 def load_codebook(survey: str, specs_dir: Path = SPECS_DIR) -> Codebook:
@@ -207,17 +244,43 @@ def _nets(nets: list[schema.Net]) -> tuple[Net, ...]:
 def table_from(model: schema.Table, chapter: int, survey: str, conventions: schema.Conventions) -> TableSpec:
     """The stages' table spec from its validated entry; bases default to report.yaml's."""
     table_nets = _nets(model.nets)
-    series = tuple(Series(var=s.var, key=s.key or s.var, label=s.label, base=s.base, filter=s.filter,
-                          stats=tuple(s.stats), nets=_nets(s.nets) + table_nets, denominator=s.denominator,
-                          base_name=s.base_name, row=s.row, col=s.col, unit=s.unit, top=s.top,
-                          panel=s.panel, top_label=s.top_label)
-                   for s in model.series)
-    return TableSpec(id=model.id, chapter=chapter, survey=model.survey or survey, kind=model.kind,
-                     source=model.source, title=model.title, series=series, printed_as=model.printed_as,
-                     chart=model.chart, sort=model.sort, by=tuple(model.by), layout=model.layout,
-                     min_base=conventions.min_base if model.min_base is None else model.min_base,
-                     caution_base=conventions.caution_base if model.caution_base is None else model.caution_base,
-                     notes=tuple(model.notes))
+    series = tuple(
+        Series(
+            var=s.var,
+            key=s.key or s.var,
+            label=s.label,
+            base=s.base,
+            filter=s.filter,
+            stats=tuple(s.stats),
+            nets=_nets(s.nets) + table_nets,
+            denominator=s.denominator,
+            base_name=s.base_name,
+            row=s.row,
+            col=s.col,
+            unit=s.unit,
+            top=s.top,
+            panel=s.panel,
+            top_label=s.top_label,
+        )
+        for s in model.series
+    )
+    return TableSpec(
+        id=model.id,
+        chapter=chapter,
+        survey=model.survey or survey,
+        kind=model.kind,
+        source=model.source,
+        title=model.title,
+        series=series,
+        printed_as=model.printed_as,
+        chart=model.chart,
+        sort=model.sort,
+        by=tuple(model.by),
+        layout=model.layout,
+        min_base=conventions.min_base if model.min_base is None else model.min_base,
+        caution_base=conventions.caution_base if model.caution_base is None else model.caution_base,
+        notes=tuple(model.notes),
+    )
 
 
 def tables_from(model: schema.TablesFile, conventions: schema.Conventions) -> list[TableSpec]:

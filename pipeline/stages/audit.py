@@ -5,6 +5,7 @@ A target may carry `contradiction:` when the source contradicts itself so that n
 reproduce every printed figure; such a mismatch is reported with its explanation and does not
 fail the audit. Any other mismatch does.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,16 +13,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.stages.compare import difference, rest_of
-from pipeline.stages.disclosure import withheld
 from pipeline.errors import SpecError
-from pipeline.present.formats import decimals_of, fmt_pct, round_half_up
 from pipeline.output.safe_csv import Writer
-from pipeline.stats.significance import compare_proportions
+from pipeline.present.formats import decimals_of, fmt_pct, round_half_up
+from pipeline.spec.objects import SPECS_DIR
 from pipeline.spec.schema import Published
 from pipeline.spec.schema.reading import read_valid
-from pipeline.spec.objects import SPECS_DIR
+from pipeline.stages.compare import difference, rest_of
+from pipeline.stages.disclosure import withheld
 from pipeline.stages.tabulate import TOTAL, Table
+from pipeline.stats.significance import compare_proportions
 
 AUDIT_COLUMNS = ["target_id", "survey", "figure", "cell", "published", "computed", "match", "note"]
 
@@ -45,8 +46,13 @@ class Target:
 
     @property
     def cell(self) -> str:
-        parts = [self.table, self.series or "", str(self.category if self.category is not None else ""),
-                 self.column, self.stat]
+        parts = [
+            self.table,
+            self.series or "",
+            str(self.category if self.category is not None else ""),
+            self.column,
+            self.stat,
+        ]
         return "/".join(parts)
 
 
@@ -65,10 +71,23 @@ def _published(survey: str, specs_dir: Path) -> Published | None:
 
 def targets_from(spec: Published | None) -> list[Target]:
     """The audit's targets from a validated published file."""
-    return [Target(id=t.id, survey=spec.survey, figure=t.figure, table=t.table, series=t.series,
-                   category=t.category, column=t.column, stat=t.stat, published=t.published,
-                   compare=t.compare, note=t.note, contradiction=t.contradiction)
-            for t in (spec.targets if spec else ())]
+    return [
+        Target(
+            id=t.id,
+            survey=spec.survey,
+            figure=t.figure,
+            table=t.table,
+            series=t.series,
+            category=t.category,
+            column=t.column,
+            stat=t.stat,
+            published=t.published,
+            compare=t.compare,
+            note=t.note,
+            contradiction=t.contradiction,
+        )
+        for t in (spec.targets if spec else ())
+    ]
 
 
 def load_targets(survey: str, specs_dir: Path = SPECS_DIR) -> list[Target]:
@@ -123,9 +142,16 @@ class AuditRow:
         note = _note(t.note, t.contradiction)
         if hide:
             note = "; ".join(x for x in (note, WITHHELD_NOTE) if x)
-        return {"target_id": t.id, "survey": t.survey, "figure": t.figure, "cell": t.cell,
-                "published": t.published, "computed": "[c]" if hide else self.computed,
-                "match": NOT_SHOWN if hide else "yes" if self.match else "no", "note": note}
+        return {
+            "target_id": t.id,
+            "survey": t.survey,
+            "figure": t.figure,
+            "cell": t.cell,
+            "published": t.published,
+            "computed": "[c]" if hide else self.computed,
+            "match": NOT_SHOWN if hide else "yes" if self.match else "no",
+            "note": note,
+        }
 
 
 def audit(targets: list[Target], tables: dict[str, Table]) -> list[AuditRow]:
@@ -162,8 +188,10 @@ def _withheld_clause(rows: list, published: bool) -> tuple[list, str]:
     hidden = [r for r in rows if published and r.withheld]
     if not hidden:
         return rows, ""
-    return ([r for r in rows if r not in hidden],
-            f"; {len(hidden)} rest on cells this edition withholds (base under its minimum), so ours are not shown")
+    return (
+        [r for r in rows if r not in hidden],
+        f"; {len(hidden)} rest on cells this edition withholds (base under its minimum), so ours are not shown",
+    )
 
 
 def claims_summary(rows: list[ClaimRow], published: bool = False, reproduces: bool = True) -> str:
@@ -173,11 +201,15 @@ def claims_summary(rows: list[ClaimRow], published: bool = False, reproduces: bo
     checked = [r for r in shown if r.match is not None]
     agree = sum(r.match for r in checked)
     if not reproduces:
-        return (f"{agree} of the {len(checked)} differences it called significant or not significant test the same "
-                f"way, in the same direction, in this edition's data; {len(shown) - len(checked)} further "
-                "stated differences tested" + hidden)
-    return (f"{agree} of {len(checked)} significance claims agree with our tests; "
-            f"{len(shown) - len(checked)} further stated differences tested" + hidden)
+        return (
+            f"{agree} of the {len(checked)} differences it called significant or not significant test the same "
+            f"way, in the same direction, in this edition's data; {len(shown) - len(checked)} further "
+            "stated differences tested" + hidden
+        )
+    return (
+        f"{agree} of {len(checked)} significance claims agree with our tests; "
+        f"{len(shown) - len(checked)} further stated differences tested" + hidden
+    )
 
 
 def summary(rows: list[AuditRow], published: bool = False, reproduces: bool = True) -> str:
@@ -187,8 +219,10 @@ def summary(rows: list[AuditRow], published: bool = False, reproduces: bool = Tr
     shown, hidden = _withheld_clause(rows, published)
     reproduced = sum(r.match for r in shown)
     if not reproduces:
-        return (f"{reproduced} of {len(rows)} published statistics are the same in this edition, "
-                f"{len(shown) - reproduced} differ" + hidden)
+        return (
+            f"{reproduced} of {len(rows)} published statistics are the same in this edition, "
+            f"{len(shown) - reproduced} differ" + hidden
+        )
     explained = sum(1 for r in shown if not r.match and r.explained)
     text = f"{reproduced} of {len(rows)} published statistics reproduced"
     if explained:
@@ -196,8 +230,11 @@ def summary(rows: list[AuditRow], published: bool = False, reproduces: bool = Tr
     return text + hidden
 
 
-CLAIMS = {"significant": "significant", "not_significant": "not significant",
-          "stated": "difference stated, no significance claimed"}
+CLAIMS = {
+    "significant": "significant",
+    "not_significant": "not significant",
+    "stated": "difference stated, no significance claimed",
+}
 
 
 @dataclass(frozen=True)
@@ -225,10 +262,23 @@ class Claim:
 
 def claims_from(spec: Published | None) -> list[Claim]:
     """The stated subgroup differences from a validated published file."""
-    return [Claim(id=c.id, survey=spec.survey, figure=c.figure, table=c.table, series=c.series,
-                  category=c.category, columns=(c.columns[0], c.columns[1]), stat=c.stat, claim=c.claim,
-                  note=c.note, contradiction=c.contradiction, direction=c.direction)
-            for c in (spec.claims if spec else ())]
+    return [
+        Claim(
+            id=c.id,
+            survey=spec.survey,
+            figure=c.figure,
+            table=c.table,
+            series=c.series,
+            category=c.category,
+            columns=(c.columns[0], c.columns[1]),
+            stat=c.stat,
+            claim=c.claim,
+            note=c.note,
+            contradiction=c.contradiction,
+            direction=c.direction,
+        )
+        for c in (spec.claims if spec else ())
+    ]
 
 
 def load_claims(survey: str, specs_dir: Path = SPECS_DIR) -> list[Claim]:
@@ -254,9 +304,16 @@ class ClaimRow:
         hide = published and self.withheld
         note = _note(c.note, c.contradiction)
         match = NOT_SHOWN if hide else {True: "yes", False: "no", None: "n/a"}[self.match]
-        return {"target_id": c.id, "survey": c.survey, "figure": c.figure, "cell": c.cell,
-                "published": CLAIMS[c.claim], "computed": WITHHELD_TEST if hide else self.computed,
-                "match": match, "note": note}
+        return {
+            "target_id": c.id,
+            "survey": c.survey,
+            "figure": c.figure,
+            "cell": c.cell,
+            "published": CLAIMS[c.claim],
+            "computed": WITHHELD_TEST if hide else self.computed,
+            "match": match,
+            "note": note,
+        }
 
 
 def _p(pvalue: float) -> str:
@@ -305,16 +362,21 @@ def printed_direction(claim: Claim, targets: list[Target]) -> int:
         return {"higher": 1, "lower": -1}[claim.direction]
     printed = {}
     for t in targets:
-        if (t.table, t.series, t.category, t.stat) == (claim.table, claim.series, claim.category, claim.stat) \
-                and t.column in claim.columns and not t.published.startswith("<") and t.compare == "eq":
+        if (
+            (t.table, t.series, t.category, t.stat) == (claim.table, claim.series, claim.category, claim.stat)
+            and t.column in claim.columns
+            and not t.published.startswith("<")
+            and t.compare == "eq"
+        ):
             printed.setdefault(t.column, float(t.published.rstrip("%").replace(",", "")))
     if len(printed) < 2:
         return 0
     return _sign(printed[claim.columns[0]] - printed[claim.columns[1]])
 
 
-def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0.95,
-                 targets: list[Target] = ()) -> list[ClaimRow]:
+def audit_claims(
+    claims: list[Claim], tables: dict[str, Table], level: float = 0.95, targets: list[Target] = ()
+) -> list[ClaimRow]:
     """Run our test on each stated comparison and check it against what the source claims: a
     claim agrees when our test agrees on significance and, where the source's direction is
     known (`printed_direction`), our difference goes the same way, so a difference that
@@ -333,8 +395,7 @@ def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0
             rows.append(ClaimRow(c, f"n/a: {d.withheld}", None, hidden))
             continue
         outcome = "significant" if d.significant else "not significant"
-        computed = (f"{outcome}: {d.comparison.test} p {_p(d.comparison.pvalue)} "
-                    f"({d.a:.1f} vs {d.b:.1f})")
+        computed = f"{outcome}: {d.comparison.test} p {_p(d.comparison.pvalue)} ({d.a:.1f} vs {d.b:.1f})"
         if tables[c.table].fraction:
             computed += f", finite population correction f = {tables[c.table].fraction:.3f}"
         if c.stat == "pct":
@@ -348,14 +409,24 @@ def audit_claims(claims: list[Claim], tables: dict[str, Table], level: float = 0
     return rows
 
 
-def run_audit(surveys: list[str], tables: dict[str, Table], level: float = 0.95,
-              specs_dir: Path = SPECS_DIR, published: Mapping[str, Published] | None = None
-              ) -> tuple[list[AuditRow], list[ClaimRow]]:
+def run_audit(
+    surveys: list[str],
+    tables: dict[str, Table],
+    level: float = 0.95,
+    specs_dir: Path = SPECS_DIR,
+    published: Mapping[str, Published] | None = None,
+) -> tuple[list[AuditRow], list[ClaimRow]]:
     """Every survey's targets and claims, checked against the computed tables (`published`:
     the files already validated with the rest of the specs; otherwise they are read here)."""
-    found = {s: published.get(s) for s in surveys} if published is not None else {
-        s: _published(s, specs_dir) for s in surveys}
+    found = (
+        {s: published.get(s) for s in surveys}
+        if published is not None
+        else {s: _published(s, specs_dir) for s in surveys}
+    )
     rows = [r for survey in surveys for r in audit(targets_from(found[survey]), tables)]
-    claims = [r for survey in surveys
-              for r in audit_claims(claims_from(found[survey]), tables, level, targets_from(found[survey]))]
+    claims = [
+        r
+        for survey in surveys
+        for r in audit_claims(claims_from(found[survey]), tables, level, targets_from(found[survey]))
+    ]
     return rows, claims

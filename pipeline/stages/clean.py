@@ -4,6 +4,7 @@ All problems are collected before anything stops, so a user fixes a file in one 
 Structure (variables, types, codes, ranges, ids) is checked on the raw rows; routing and
 consistency rules need derived variables, so `check_routing` runs after the derive stage.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -12,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.errors import Problem, ValidationError
-from pipeline.stages.load import RawData
 from pipeline.spec.objects import Codebook, Variable
+from pipeline.stages.load import RawData
 
 
 @dataclass
@@ -45,8 +46,9 @@ class _Collector:
     def add(self, severity: str, variable: str, respondent: str, value: object, rule: str) -> None:
         self.problems.append(Problem(severity, self.file, variable, respondent, _fmt(value), rule))
 
-    def rows(self, severity: str, variable: str, frame: pd.DataFrame, mask: pd.Series,
-             values: pd.Series, rule: str) -> None:
+    def rows(
+        self, severity: str, variable: str, frame: pd.DataFrame, mask: pd.Series, values: pd.Series, rule: str
+    ) -> None:
         for rid in frame.index[mask.to_numpy()]:
             self.add(severity, variable, str(rid), values.loc[rid], rule)
 
@@ -61,13 +63,11 @@ def _check_ids(raw: RawData, book: Codebook, out: _Collector) -> pd.Series | Non
         out.add("error", book.id, f"row {pos + 1}", "blank", "every respondent needs an id")
     dup = ids.duplicated(keep=False) & ids.notna()
     for pos in np.flatnonzero(dup.to_numpy()):
-        out.add("error", book.id, _fmt(ids.iloc[pos]), _fmt(ids.iloc[pos]),
-                f"duplicate respondent id (row {pos + 1})")
+        out.add("error", book.id, _fmt(ids.iloc[pos]), _fmt(ids.iloc[pos]), f"duplicate respondent id (row {pos + 1})")
     return ids
 
 
-def _numeric_column(raw: pd.Series, var: Variable, col: str, frame: pd.DataFrame,
-                    out: _Collector) -> pd.Series:
+def _numeric_column(raw: pd.Series, var: Variable, col: str, frame: pd.DataFrame, out: _Collector) -> pd.Series:
     """Coerce to float; text where a number belongs is an error naming each bad value."""
     if pd.api.types.is_numeric_dtype(raw):
         return raw.astype(float)
@@ -77,8 +77,7 @@ def _numeric_column(raw: pd.Series, var: Variable, col: str, frame: pd.DataFrame
     return as_num
 
 
-def _check_codes(values: pd.Series, var: Variable, col: str, frame: pd.DataFrame,
-                 out: _Collector) -> None:
+def _check_codes(values: pd.Series, var: Variable, col: str, frame: pd.DataFrame, out: _Collector) -> None:
     if var.type == "multi":
         allowed, what = {0, 1}, "0 (not mentioned) or 1 (mentioned)"
     else:
@@ -150,8 +149,15 @@ def clean(raw: RawData, book: Codebook, previous: bool = False) -> CleanData:
         for col in (c for c in var.columns if c in absent):
             result[col] = "" if var.type == "text" else np.nan
     result = result[[c for c in expected if c in result.columns]]
-    return CleanData(codebook=book, file=raw.path.name, frame=result, missing=missing,
-                     log=list(out.problems), counts={"read": len(frame)}, absent=tuple(absent))
+    return CleanData(
+        codebook=book,
+        file=raw.path.name,
+        frame=result,
+        missing=missing,
+        log=list(out.problems),
+        counts={"read": len(frame)},
+        absent=tuple(absent),
+    )
 
 
 def _recoded(frame: pd.DataFrame, book: Codebook, absent: list[str]) -> list[str]:
@@ -187,10 +193,22 @@ def check_routing(clean_data: CleanData, frame: pd.DataFrame, asked: dict[str, p
             answered = frame[col].notna()
             if col in clean_data.missing:
                 answered |= clean_data.missing[col].notna()
-            out.rows("error", col, frame, answered & ~mask, frame[col],
-                     f"answered but not routed to this question (asked: {var.asked})")
-            out.rows("error", col, frame, ~answered & mask, frame[col],
-                     f"blank but routed to this question (asked: {var.asked})")
+            out.rows(
+                "error",
+                col,
+                frame,
+                answered & ~mask,
+                frame[col],
+                f"answered but not routed to this question (asked: {var.asked})",
+            )
+            out.rows(
+                "error",
+                col,
+                frame,
+                ~answered & mask,
+                frame[col],
+                f"blank but routed to this question (asked: {var.asked})",
+            )
         _check_consistency(var, frame, out)
     _raise_errors(out.problems)
     clean_data.log.extend(out.problems)
@@ -205,15 +223,27 @@ def _check_consistency(var: Variable, frame: pd.DataFrame, out: _Collector) -> N
             item = f"{var.selected_in}_{int(code)}"
             if item in frame.columns:
                 unselected |= (values == code) & (frame[item] != 1)
-        out.rows("error", var.name, frame, unselected, values,
-                 f"names an option the respondent did not select at {var.selected_in!r}")
+        out.rows(
+            "error",
+            var.name,
+            frame,
+            unselected,
+            values,
+            f"names an option the respondent did not select at {var.selected_in!r}",
+        )
     if var.selected_in and var.type == "multi":  # each item mentioned must be selected there too
         for code in var.codes:
             item, there = f"{var.name}_{code}", f"{var.selected_in}_{code}"
             if item in frame.columns and there in frame.columns:
                 bad = (frame[item] == 1) & (frame[there] != 1)
-                out.rows("error", item, frame, bad, frame[item],
-                         f"mentions an option the respondent did not select at {var.selected_in!r}")
+                out.rows(
+                    "error",
+                    item,
+                    frame,
+                    bad,
+                    frame[item],
+                    f"mentions an option the respondent did not select at {var.selected_in!r}",
+                )
     for other in var.differs_from:
         clash = values.isin(list(var.codes)) & (values == frame[other])
         out.rows("error", var.name, frame, clash, values, f"repeats the answer given at {other!r}")

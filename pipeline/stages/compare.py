@@ -6,6 +6,7 @@ significantly higher than. Proportions use the pooled two-proportion z-test on e
 bases (Fisher's exact test where an expected count is under 5); means use Welch's t-test.
 Suppressed columns (base under the table's minimum) are not tested.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -14,16 +15,26 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from pipeline.present.claims import ClaimLog, Condition
-from pipeline.stages.disclosure import SUPPRESSED, SuppressedFigure, withheld
 from pipeline.errors import SpecError
+from pipeline.present.claims import ClaimLog, Condition
 from pipeline.present.formats import round_half_up
-from pipeline.stats.significance import (Comparison, MeanSummary, adjust_pvalues, column_letter, column_letters, compare_means, compare_proportions)
+from pipeline.stages.disclosure import SUPPRESSED, SuppressedFigure, withheld
 from pipeline.stages.tabulate import TOTAL, Table
+from pipeline.stats.significance import (
+    Comparison,
+    MeanSummary,
+    adjust_pvalues,
+    column_letter,
+    column_letters,
+    compare_means,
+    compare_proportions,
+)
 
-TEST_NOTE = ("Letters show that a column is significantly higher than the lettered column of the "
-             "same subgroup (two-sided, {level:.0%} confidence): two-proportion z-test on effective "
-             "bases, Fisher's exact test where an expected count is below 5, Welch's t-test for means.")
+TEST_NOTE = (
+    "Letters show that a column is significantly higher than the lettered column of the "
+    "same subgroup (two-sided, {level:.0%} confidence): two-proportion z-test on effective "
+    "bases, Fisher's exact test where an expected count is below 5, Welch's t-test for means."
+)
 
 
 def subgroup_columns(table: Table) -> list[str]:
@@ -52,8 +63,9 @@ def compare_cells(a: pd.Series, b: pd.Series, level: float = 0.95, fraction: flo
         k1, k2 = a["value"] / 100 * n1, b["value"] / 100 * n2
         return compare_proportions(k1, n1, k2, n2, sampling_fraction=fraction, level=level)
     if a["stat"] == "mean":
-        return compare_means(MeanSummary(a["value"], a["sd"], a["n_eff"]),
-                             MeanSummary(b["value"], b["sd"], b["n_eff"]), level=level)
+        return compare_means(
+            MeanSummary(a["value"], a["sd"], a["n_eff"]), MeanSummary(b["value"], b["sd"], b["n_eff"]), level=level
+        )
     raise SpecError(f"no significance test is defined for statistic {a['stat']!r}")
 
 
@@ -79,14 +91,16 @@ class Difference:
 
     def _tested(self) -> Comparison:
         if self.comparison is None:
-            raise SuppressedFigure(f"a template rests a claim on a withheld comparison ({self.withheld}); "
-                                   f"word it with `.shown` first")
+            raise SuppressedFigure(
+                f"a template rests a claim on a withheld comparison ({self.withheld}); word it with `.shown` first"
+            )
         return self.comparison
 
     def _condition(self, holds: bool, what: str) -> Condition:
         test = self._tested()
-        return Condition(holds, f"{self.label}: {_fmt(self.a)} vs {_fmt(self.b)} {what} "
-                                f"({test.test}, p = {test.pvalue:.3g})")
+        return Condition(
+            holds, f"{self.label}: {_fmt(self.a)} vs {_fmt(self.b)} {what} ({test.test}, p = {test.pvalue:.3g})"
+        )
 
     @property
     def higher(self) -> Condition:
@@ -124,12 +138,13 @@ class Difference:
     @property
     def significant(self) -> bool:
         if self.comparison is None:
-            raise SuppressedFigure(f"a template asks whether a withheld comparison is significant "
-                                   f"({self.withheld}); word it with `.shown` first")
+            raise SuppressedFigure(
+                f"a template asks whether a withheld comparison is significant "
+                f"({self.withheld}); word it with `.shown` first"
+            )
         return self.comparison.significant
 
-    def phrase(self, more: str = "more likely than", less: str = "less likely than",
-               same: str = "as likely as") -> str:
+    def phrase(self, more: str = "more likely than", less: str = "less likely than", same: str = "as likely as") -> str:
         """'significantly more likely than', 'less likely than', 'as likely as': prose that
         follows the test, and the direction as printed (two shares that print alike and do not
         differ significantly are 'as likely')."""
@@ -140,8 +155,12 @@ class Difference:
         if word != same and self.significant:
             word = f"significantly {word}"
         if self.log is not None:
-            self.log.worded("R.diff(...).phrase()", f"{self.label}: {_fmt(self.a)} vs {_fmt(self.b)} "
-                            f"({self.comparison.test}, p = {self.comparison.pvalue:.3g})", word)
+            self.log.worded(
+                "R.diff(...).phrase()",
+                f"{self.label}: {_fmt(self.a)} vs {_fmt(self.b)} "
+                f"({self.comparison.test}, p = {self.comparison.pvalue:.3g})",
+                word,
+            )
         return word
 
     @property
@@ -175,9 +194,16 @@ def rest_of(total: pd.Series, part: pd.Series) -> pd.Series:
     return rest
 
 
-def difference(table: Table, category: int | str | None, col_a: str, col_b: str,
-               series: str | None = None, stat: str = "pct", level: float = 0.95,
-               withhold: bool = True) -> Difference:
+def difference(
+    table: Table,
+    category: int | str | None,
+    col_a: str,
+    col_b: str,
+    series: str | None = None,
+    stat: str = "pct",
+    level: float = 0.95,
+    withhold: bool = True,
+) -> Difference:
     """Test column a against column b; with `col_b` = 'total', against everyone outside a.
 
     With `withhold` (the default: what publications get), a comparison resting on a withheld
@@ -190,14 +216,16 @@ def difference(table: Table, category: int | str | None, col_a: str, col_b: str,
         return Difference.withheld_by(f"table {table.spec.id!r}, column {hidden['column']!r} is withheld")
     if col_b == TOTAL:
         b = rest_of(b, a)
+
     def enough(cell: pd.Series) -> bool:  # a mean's spread needs two respondents, a share one
         n = float(cell["n_eff"])
         return (n >= 2 if stat == "mean" else n > 0) and not np.isnan(float(cell["value"]))
 
     empty = [cell["column"] if cell is a or col_b != TOTAL else "the rest" for cell in (a, b) if not enough(cell)]
     if empty:  # nobody to compare (a wave may leave a subgroup, or everyone outside it, empty)
-        return Difference.withheld_by(f"table {table.spec.id!r}: too few respondents in {' or '.join(empty)} "
-                                      f"to compare")
+        return Difference.withheld_by(
+            f"table {table.spec.id!r}: too few respondents in {' or '.join(empty)} to compare"
+        )
     what = f"{a['series_label']}: {a['category_label']}" if category is not None else str(a["series_label"])
     label = f"{table.spec.id} {what} ({stat}), {col_a} vs {'the rest' if col_b == TOTAL else col_b}"
     return Difference(float(a["value"]), float(b["value"]), compare_cells(a, b, level, table.fraction), label=label)
@@ -211,20 +239,24 @@ def add_letters(table: Table, level: float = 0.95, adjust: str = "none") -> Tabl
     """
     cells = table.cells.copy()
     cells["letters"] = ""
-    testable = cells[(cells["column"] != TOTAL) & (cells["flag"] != SUPPRESSED)
-                     & cells["stat"].isin(["pct", "mean"])]
+    testable = cells[(cells["column"] != TOTAL) & (cells["flag"] != SUPPRESSED) & cells["stat"].isin(["pct", "mean"])]
     keys = testable["category"].map(repr)
     columns = subgroup_columns(table)
     for _, group in testable.groupby([testable["series"], keys, testable["stat"]], sort=False):
         by_col = dict(zip(group["column"], group.index))
-        tests = {(ca, cb): compare_cells(cells.loc[by_col[ca]], cells.loc[by_col[cb]], level, table.fraction)
-                 for ca, cb in combinations(by_col, 2)
-                 if _by_var(ca) == _by_var(cb)
-                 and np.isfinite(cells.at[by_col[ca], "value"]) and np.isfinite(cells.at[by_col[cb], "value"])}
+        tests = {
+            (ca, cb): compare_cells(cells.loc[by_col[ca]], cells.loc[by_col[cb]], level, table.fraction)
+            for ca, cb in combinations(by_col, 2)
+            if _by_var(ca) == _by_var(cb)
+            and np.isfinite(cells.at[by_col[ca], "value"])
+            and np.isfinite(cells.at[by_col[cb], "value"])
+        }
         if adjust != "none" and tests:
             adjusted = adjust_pvalues([t.pvalue for t in tests.values()], adjust)
-            tests = {pair: replace(t, pvalue=float(p), significant=bool(p < 1 - level))
-                     for (pair, t), p in zip(tests.items(), adjusted)}
+            tests = {
+                pair: replace(t, pvalue=float(p), significant=bool(p < 1 - level))
+                for (pair, t), p in zip(tests.items(), adjusted)
+            }
         found = column_letters(columns, tests, alpha=1 - level)
         for col, idx in by_col.items():
             cells.at[idx, "letters"] = found[col]

@@ -8,13 +8,14 @@ them and never compute them.
 Reference: Cochran, W. G. (1977) *Sampling Techniques*, 3rd edn, section 2.6: the standard error
 of a mean or proportion from a simple random sample of n from N is multiplied by sqrt(1 - n/N).
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from pipeline.stages.clean import CleanData
 from pipeline.spec.objects import Codebook
+from pipeline.stages.clean import CleanData
 
 
 @dataclass(frozen=True)
@@ -40,5 +41,7 @@ class Coverage:
 
 def coverage(codebooks: dict[str, Codebook], cleaned: dict[str, CleanData]) -> dict[str, Coverage]:
     """Every survey's coverage, by survey name."""
-    return {name: Coverage(int(cleaned[name].counts["kept"]), codebooks[name].meta.get("population", {}).get("size"))
-            for name in cleaned}
+    return {
+        name: Coverage(int(cleaned[name].counts["kept"]), codebooks[name].meta.get("population", {}).get("size"))
+        for name in cleaned
+    }

@@ -1,18 +1,18 @@
 """Derive stage: add the codebook's derived variables and work out who was asked what."""
+
 from __future__ import annotations
 
 import ast
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from pipeline.stages.clean import CleanData
-from pipeline.spec.expressions import evaluate, mask
 from pipeline.errors import SpecError
+from pipeline.spec.expressions import evaluate, mask
 from pipeline.spec.objects import Codebook, Derived
+from pipeline.stages.clean import CleanData
 
 
 @dataclass
@@ -66,13 +66,19 @@ def _link(frame: pd.DataFrame, der: Derived, book: Codebook, others: Mapping[str
     where = f"derived variable {der.name!r}"
     other = others.get(der.source or "")
     if other is None:
-        raise SpecError(f"{where}: survey {der.source!r} must be listed before {book.survey!r} "
-                        f"in report.yaml surveys so it can be linked")
+        raise SpecError(
+            f"{where}: survey {der.source!r} must be listed before {book.survey!r} "
+            f"in report.yaml surveys so it can be linked"
+        )
     o = other.frame
     values = evaluate(o, der.expr, where) if der.expr else o[der.var] if der.var else pd.Series(1.0, index=o.index)
     groups = values.groupby(_keys(o, der.key, other.codebook).to_numpy())
     if der.agg == "count":
-        combined = groups.size() if not (der.expr or der.var) else groups.apply(lambda v: float(v.fillna(0).astype(bool).sum()))
+        combined = (
+            groups.size()
+            if not (der.expr or der.var)
+            else groups.apply(lambda v: float(v.fillna(0).astype(bool).sum()))
+        )
     elif der.agg in ("any", "all"):
         combined = groups.apply(lambda v: float(getattr(v.fillna(False).astype(bool), der.agg)()))
     else:
@@ -80,8 +86,13 @@ def _link(frame: pd.DataFrame, der: Derived, book: Codebook, others: Mapping[str
     return _keys(frame, der.key, book).map(combined).astype(float)
 
 
-def derive_column(frame: pd.DataFrame, der: Derived, book: Codebook,
-                  missing: pd.Series | None, others: Mapping[str, Dataset] | None = None) -> pd.Series:
+def derive_column(
+    frame: pd.DataFrame,
+    der: Derived,
+    book: Codebook,
+    missing: pd.Series | None,
+    others: Mapping[str, Dataset] | None = None,
+) -> pd.Series:
     """One derived variable's values, before routing is applied."""
     if der.kind == "link":
         return _link(frame, der, book, others or {})

@@ -10,6 +10,7 @@ written. Analysts who need the unsuppressed figures ask for them explicitly (`oh
 References: Office for National Statistics, *Disclosure control guidance for tables produced
 from surveys* (2014); GSS, *Releasing statistics in spreadsheets* (shorthand ``[c]``).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -42,8 +43,9 @@ class Withheld(str):
     number, so a template cannot compute with it (`R.n(...) + R.n(...)`) as if it were one."""
 
     def _refuse(self, *_: object) -> None:
-        raise SuppressedFigure(f"a template computes with a withheld figure ({str(self)}); "
-                               f"word the sentence around it with R.shown(...)")
+        raise SuppressedFigure(
+            f"a template computes with a withheld figure ({str(self)}); word the sentence around it with R.shown(...)"
+        )
 
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = _refuse
     __lt__ = __le__ = __gt__ = __ge__ = __int__ = __float__ = _refuse
@@ -73,7 +75,8 @@ def refuse(row: Mapping, table_id: str, what: str) -> SuppressedFigure:
     return SuppressedFigure(
         f"{what} reads a withheld cell ({where}: base {int(row['base'])}, under the minimum or "
         f"protecting a cell that is): its figure may not decide or appear in published text. "
-        f"Word the sentence around it with R.shown(...) in the template.")
+        f"Word the sentence around it with R.shown(...) in the template."
+    )
 
 
 def reset_restricted(out_dir: Path, wanted: bool) -> Path | None:

@@ -5,6 +5,7 @@ UTF-8, comma-separated `.csv` of the same name, as spreadsheets export. Variable
 differently from the codebook are mapped by `<data_dir>/rename.yaml`
 (`<survey>: {name in file: name in codebook}`), so nobody edits the data.
 """
+
 from __future__ import annotations
 
 import csv
@@ -15,10 +16,10 @@ import pandas as pd
 import pyreadstat
 
 from pipeline.errors import OhmskError
-from pipeline.spec.schema import Rename
 from pipeline.spec.folders import RENAME_FILE
-from pipeline.spec.schema.reading import read_valid
 from pipeline.spec.objects import Codebook
+from pipeline.spec.schema import Rename
+from pipeline.spec.schema.reading import read_valid
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,10 @@ def load(codebook: Codebook, data_dir: Path) -> RawData:
     sav = data_dir / codebook.file
     path = sav if sav.exists() or not sav.with_suffix(".csv").exists() else sav.with_suffix(".csv")
     if not path.exists():
-        raise OhmskError(f"{sav}: data file not found (expected by survey {codebook.survey!r}; "
-                         f"a UTF-8 {sav.with_suffix('.csv').name} is also accepted)")
+        raise OhmskError(
+            f"{sav}: data file not found (expected by survey {codebook.survey!r}; "
+            f"a UTF-8 {sav.with_suffix('.csv').name} is also accepted)"
+        )
     if path.stat().st_size == 0:
         raise OhmskError(f"{path}: the file is empty (0 bytes)")
     raw = _read_csv(path) if path.suffix == ".csv" else _read_sav(path)
@@ -52,9 +55,13 @@ def _read_sav(path: Path) -> RawData:
         frame, meta = pyreadstat.read_sav(str(path), user_missing=True)
     except Exception as exc:  # pyreadstat raises several unrelated types for corrupt files
         raise OhmskError(f"{path}: cannot be read as an SPSS .sav file ({exc})") from exc
-    return RawData(path=path, frame=frame, variable_labels=dict(meta.column_names_to_labels),
-                   value_labels=dict(meta.variable_value_labels),
-                   missing_ranges={k: list(v) for k, v in (meta.missing_ranges or {}).items()})
+    return RawData(
+        path=path,
+        frame=frame,
+        variable_labels=dict(meta.column_names_to_labels),
+        value_labels=dict(meta.variable_value_labels),
+        missing_ranges={k: list(v) for k, v in (meta.missing_ranges or {}).items()},
+    )
 
 
 def _read_csv(path: Path) -> RawData:
@@ -64,18 +71,20 @@ def _read_csv(path: Path) -> RawData:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise OhmskError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
-                         "save the file as 'CSV UTF-8'") from exc
+        raise OhmskError(
+            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save the file as 'CSV UTF-8'"
+        ) from exc
     header = text.splitlines()[0] if text.strip() else ""
     if "," not in header:
-        other = next((name for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars"))
-                      if sep in header), None)
+        other = next(
+            (name for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")) if sep in header), None
+        )
         if other:
-            raise OhmskError(f"{path}: columns are separated by {other}, not commas; "
-                             "export the file as comma-separated CSV")
+            raise OhmskError(
+                f"{path}: columns are separated by {other}, not commas; export the file as comma-separated CSV"
+            )
     try:
-        frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False,
-                            na_values=[""])
+        frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
         raise OhmskError(f"{path}: cannot be read as CSV ({exc})") from exc
     frame = frame.apply(_typed)
@@ -104,9 +113,14 @@ def _renamed(raw: RawData, survey: str, data_dir: Path) -> RawData:
     clash = sorted({t for t in targets if targets.count(t) > 1})
     if clash:
         raise OhmskError(f"{rename_path}: {survey}: renaming would give two columns named {', '.join(clash)}")
+
     def relabel(by_name: dict) -> dict:
         return {mapping.get(k, k): v for k, v in by_name.items()}
 
-    return RawData(path=raw.path, frame=raw.frame.rename(columns=mapping),
-                   variable_labels=relabel(raw.variable_labels), value_labels=relabel(raw.value_labels),
-                   missing_ranges=relabel(raw.missing_ranges))
+    return RawData(
+        path=raw.path,
+        frame=raw.frame.rename(columns=mapping),
+        variable_labels=relabel(raw.variable_labels),
+        value_labels=relabel(raw.value_labels),
+        missing_ranges=relabel(raw.missing_ranges),
+    )

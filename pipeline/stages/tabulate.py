@@ -3,6 +3,7 @@
 A table's cells are a long frame with one row per series x column x category x statistic, so
 charts, HTML tables, CSV files, prose and the audit all read the same numbers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,13 +12,28 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from pipeline.stages.derive import Dataset
 from pipeline.errors import SpecError
 from pipeline.spec.expressions import mask
 from pipeline.spec.objects import Net, Series, TableSpec
+from pipeline.stages.derive import Dataset
 
-CELL_COLUMNS = ["series", "series_label", "column", "column_label", "category",
-                "category_label", "is_net", "stat", "value", "n", "base", "n_eff", "sd", "flag", "unit"]
+CELL_COLUMNS = [
+    "series",
+    "series_label",
+    "column",
+    "column_label",
+    "category",
+    "category_label",
+    "is_net",
+    "stat",
+    "value",
+    "n",
+    "base",
+    "n_eff",
+    "sd",
+    "flag",
+    "unit",
+]
 TOTAL = "total"
 VALUE_STATS = ("pct", "mean", "median", "ratio")
 
@@ -35,8 +51,9 @@ class Table:
     def weighted(self) -> bool:
         return bool(self.weighting)
 
-    def cell(self, series: str | None = None, category: int | str | None = None,
-             column: str = TOTAL, stat: str = "pct") -> pd.Series:
+    def cell(
+        self, series: str | None = None, category: int | str | None = None, column: str = TOTAL, stat: str = "pct"
+    ) -> pd.Series:
         """The one cell a prose helper or audit target points at; a clear error otherwise.
 
         `category` None means any (a numeric statistic's row); a digit string also finds the
@@ -47,8 +64,10 @@ class Table:
         if position is None and isinstance(category, str) and category.isdigit():
             position = self._positions.get((*key, int(category)))
         if position is None:
-            raise SpecError(f"table {self.spec.id!r} has no cell series={key[0]!r} "
-                            f"category={category!r} column={column!r} stat={stat!r}")
+            raise SpecError(
+                f"table {self.spec.id!r} has no cell series={key[0]!r} "
+                f"category={category!r} column={column!r} stat={stat!r}"
+            )
         return self.cells.iloc[position]
 
     @cached_property
@@ -85,8 +104,12 @@ def _groupings(ds: Dataset, spec: TableSpec) -> list[_Grouping]:
     for by in spec.by:
         labels = ds.codebook.labels(by)
         codes = _substantive(ds, by)
-        out.append(_Grouping(tuple((f"{by}={code}", labels[code]) for code in codes),
-                             _code_positions(ds.frame[by].to_numpy(dtype=float, na_value=np.nan), codes)))
+        out.append(
+            _Grouping(
+                tuple((f"{by}={code}", labels[code]) for code in codes),
+                _code_positions(ds.frame[by].to_numpy(dtype=float, na_value=np.nan), codes),
+            )
+        )
     return out
 
 
@@ -130,8 +153,11 @@ def _categories(ds: Dataset, s: Series, base: np.ndarray) -> tuple[list[_Row], n
     given = np.bincount(position[base & (position >= 0)], minlength=len(labels))
     missing = set(labels) - set(_substantive(ds, s.var))
     rows = [_Row(net.label, net.label, True, np.isin(values, net.codes)) for net in s.nets]
-    rows += [_Row(code, label, False, code=i) for i, (code, label) in enumerate(labels.items())
-             if code not in missing or given[i]]  # a don't-know row appears only when someone gave it
+    rows += [
+        _Row(code, label, False, code=i)
+        for i, (code, label) in enumerate(labels.items())
+        if code not in missing or given[i]
+    ]  # a don't-know row appears only when someone gave it
     return rows, position, len(labels)
 
 
@@ -153,8 +179,9 @@ def _weighted(group: np.ndarray, size: int, w: np.ndarray | None, values: np.nda
     return _sums(group, size, values if w is None else w * values)
 
 
-def _series_rows(ds: Dataset, spec: TableSpec, s: Series, weights: np.ndarray | None,
-                 groupings: list[_Grouping]) -> list[dict]:
+def _series_rows(
+    ds: Dataset, spec: TableSpec, s: Series, weights: np.ndarray | None, groupings: list[_Grouping]
+) -> list[dict]:
     """Every cell of one series; `weights` None means unweighted, which saves half the passes."""
     frame = ds.frame
     where = f"table {spec.id!r}, series {s.key!r}"
@@ -190,15 +217,26 @@ def _series_rows(ds: Dataset, spec: TableSpec, s: Series, weights: np.ndarray | 
             base = int(bases[j])
             n_eff = total_w[j] ** 2 / total_w2[j] if total_w2[j] > 0 else 0.0
             for r, counts, weighted in found:
-                rows.append({**head, "category": r.category, "category_label": r.label, "is_net": r.is_net,
-                             "stat": "pct", "value": 100.0 * weighted[j] / total_w[j] if base else np.nan,
-                             "n": int(counts[j]), "base": base, "n_eff": float(n_eff) if base else 0.0,
-                             "sd": np.nan})
+                rows.append(
+                    {
+                        **head,
+                        "category": r.category,
+                        "category_label": r.label,
+                        "is_net": r.is_net,
+                        "stat": "pct",
+                        "value": 100.0 * weighted[j] / total_w[j] if base else np.nan,
+                        "n": int(counts[j]),
+                        "base": base,
+                        "n_eff": float(n_eff) if base else 0.0,
+                        "sd": np.nan,
+                    }
+                )
     return rows
 
 
-def _code_sums(position: np.ndarray, codes: int, group: np.ndarray, w: np.ndarray | None,
-               size: int) -> tuple[np.ndarray, np.ndarray]:
+def _code_sums(
+    position: np.ndarray, codes: int, group: np.ndarray, w: np.ndarray | None, size: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Counts and weights of every (column, code) cell of a single-code answer, in one pass each."""
     ok = position >= 0
     flat = group[ok] * codes + position[ok]
@@ -218,19 +256,42 @@ def _weighted_median(values: np.ndarray, w: np.ndarray | None) -> float:
     return float(values[order][np.searchsorted(cum, 0.5)])
 
 
-def _numeric_rows(frame: pd.DataFrame, s: Series, inside: np.ndarray, group: np.ndarray, w: np.ndarray | None,
-                  heads: list[dict]) -> list[dict]:
+def _numeric_rows(
+    frame: pd.DataFrame, s: Series, inside: np.ndarray, group: np.ndarray, w: np.ndarray | None, heads: list[dict]
+) -> list[dict]:
     """Mean, median or ratio of a numeric variable: each column of one grouping, its stats in turn."""
     values = frame[s.var].to_numpy(dtype=float, na_value=np.nan)[inside]
     by_stat = {stat: _numeric_stat(frame, s, stat, inside, values, group, w, len(heads)) for stat in s.stats}
-    return [{**head, "category": None, "category_label": stat, "is_net": False, "stat": stat,
-             "value": value, "n": n, "base": n, "n_eff": n_eff, "sd": sd, "unit": s.unit}
-            for j, head in enumerate(heads) for stat, found in by_stat.items()
-            for value, n, n_eff, sd in [found[j]]]
+    return [
+        {
+            **head,
+            "category": None,
+            "category_label": stat,
+            "is_net": False,
+            "stat": stat,
+            "value": value,
+            "n": n,
+            "base": n,
+            "n_eff": n_eff,
+            "sd": sd,
+            "unit": s.unit,
+        }
+        for j, head in enumerate(heads)
+        for stat, found in by_stat.items()
+        for value, n, n_eff, sd in [found[j]]
+    ]
 
 
-def _numeric_stat(frame: pd.DataFrame, s: Series, stat: str, inside: np.ndarray, values: np.ndarray,
-                  group: np.ndarray, w: np.ndarray | None, size: int) -> list[tuple[float, int, float, float]]:
+def _numeric_stat(
+    frame: pd.DataFrame,
+    s: Series,
+    stat: str,
+    inside: np.ndarray,
+    values: np.ndarray,
+    group: np.ndarray,
+    w: np.ndarray | None,
+    size: int,
+) -> list[tuple[float, int, float, float]]:
     """(value, n, effective base, sd) of one statistic in each of `size` columns."""
     ok = ~np.isnan(values)
     if stat == "ratio":
@@ -258,7 +319,7 @@ def _numeric_stat(frame: pd.DataFrame, s: Series, stat: str, inside: np.ndarray,
             value = float(means[j])
             sd = float(np.sqrt(spread[j] / sw[j] * n / max(n - 1, 1)))
         else:
-            part = order[edges[j]:edges[j + 1]]
+            part = order[edges[j] : edges[j + 1]]
             value = _weighted_median(v[part], None if wo is None else wo[part])
         out.append((float(value), n, float(sw[j] ** 2 / sw2[j]) if n and sw2[j] > 0 else 0.0, sd))
     return out
@@ -275,7 +336,7 @@ def _flags(cells: pd.DataFrame, spec: TableSpec) -> pd.Series:
     flag[cells["base"] < spec.caution_base] = "caution"
     flag[cells["base"] < spec.min_base] = "suppressed"
     by_var = cells["column"].str.split("=").str[0]
-    for (_, var), part in cells[cells["column"] != TOTAL].groupby([cells["series"], by_var], sort=False):
+    for (_, _var), part in cells[cells["column"] != TOTAL].groupby([cells["series"], by_var], sort=False):
         bases = part.groupby("column", sort=False)["base"].first()
         hidden = bases[bases < spec.min_base]
         if len(hidden) == 1 and len(bases) > 1:
@@ -306,5 +367,8 @@ def _sort_desc(cells: pd.DataFrame) -> pd.DataFrame:
     rank = {cat: i for i, cat in enumerate(order["category"])}
     key = cells["category"].map(lambda c: rank.get(c, len(rank)))
     series_rank = {k: i for i, k in enumerate(dict.fromkeys(cells["series"]))}
-    return cells.assign(_s=cells["series"].map(series_rank), _k=key).sort_values(
-        ["_s", "_k"], kind="stable").drop(columns=["_s", "_k"])
+    return (
+        cells.assign(_s=cells["series"].map(series_rank), _k=key)
+        .sort_values(["_s", "_k"], kind="stable")
+        .drop(columns=["_s", "_k"])
+    )

@@ -20,6 +20,7 @@ Tests, two-sided at the report's level, on each wave's cell as tabulated:
   assumed distribution, the change is listed with `test` empty and never called significant.
   The appendix then shows them when the change is large (report.yaml `waves: show_percent`).
 """
+
 from __future__ import annotations
 
 import math
@@ -29,13 +30,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.stages.load import RawData, load
-from pipeline.present.formats import Formats, round_half_up
 from pipeline.output.render import exhibit_label
 from pipeline.output.safe_csv import Writer
-from pipeline.stats.significance import MeanSummary, compare_means, compare_proportions
+from pipeline.present.formats import Formats, round_half_up
 from pipeline.spec.objects import Codebook
+from pipeline.stages.load import RawData, load
 from pipeline.stages.tabulate import TOTAL, Table
+from pipeline.stats.significance import MeanSummary, compare_means, compare_proportions
 
 COMPARED = ("pct", "mean", "median", "ratio")
 UNTESTED = "not tested (needs respondent rows)"
@@ -84,9 +85,24 @@ def changes(current: dict[str, Table], previous: dict[str, Table], level: float 
             if a["base"] <= 0 or b["base"] <= 0 or math.isnan(a["value"]) or math.isnan(b["value"]):
                 continue
             test, pvalue, significant = _test(key[3], a, b, level)
-            out.append(Change(tid, key[0], key[1], b["category"], f"{b['series_label']}: {b['category_label']}",
-                              float(a["value"]), float(b["value"]), int(a["base"]), int(b["base"]),
-                              pvalue, significant, key[3], table.spec.survey, test))
+            out.append(
+                Change(
+                    tid,
+                    key[0],
+                    key[1],
+                    b["category"],
+                    f"{b['series_label']}: {b['category_label']}",
+                    float(a["value"]),
+                    float(b["value"]),
+                    int(a["base"]),
+                    int(b["base"]),
+                    pvalue,
+                    significant,
+                    key[3],
+                    table.spec.survey,
+                    test,
+                )
+            )
     return out
 
 
@@ -98,12 +114,14 @@ def _figures(table: Table) -> pd.DataFrame:
 def _test(stat: str, a: pd.Series, b: pd.Series, level: float) -> tuple[str, float, bool]:
     """(test, p-value, significant) of the previous cell `a` against the current cell `b`."""
     if stat == "pct":
-        t = compare_proportions(a["value"] / 100 * a["n_eff"], a["n_eff"], b["value"] / 100 * b["n_eff"],
-                                b["n_eff"], level=level)
+        t = compare_proportions(
+            a["value"] / 100 * a["n_eff"], a["n_eff"], b["value"] / 100 * b["n_eff"], b["n_eff"], level=level
+        )
         return t.test, t.pvalue, t.significant
     if stat == "mean" and min(a["n_eff"], b["n_eff"]) >= 2 and not (math.isnan(a["sd"]) or math.isnan(b["sd"])):
-        t = compare_means(MeanSummary(a["value"], a["sd"], a["n_eff"]), MeanSummary(b["value"], b["sd"], b["n_eff"]),
-                          level=level)
+        t = compare_means(
+            MeanSummary(a["value"], a["sd"], a["n_eff"]), MeanSummary(b["value"], b["sd"], b["n_eff"]), level=level
+        )
         return t.test, t.pvalue, t.significant
     return "", math.nan, False
 
@@ -142,8 +160,15 @@ def changed_questions(book: Codebook, data_dir: Path, previous_dir: Path) -> lis
         if now.value_labels.get(var) != then.value_labels.get(var):
             what.append("codes")
         if what:
-            flagged.append(_entry(book, var, " and ".join(what), then.variable_labels.get(var) or "",
-                                  now.variable_labels.get(var) or ""))
+            flagged.append(
+                _entry(
+                    book,
+                    var,
+                    " and ".join(what),
+                    then.variable_labels.get(var) or "",
+                    now.variable_labels.get(var) or "",
+                )
+            )
     return flagged
 
 
@@ -153,9 +178,13 @@ def _entry(book: Codebook, variable: str, changed: str, previous: str, current: 
 
 def _questions(book: Codebook, now: RawData, then: RawData) -> list[tuple[str, str]]:
     """Codebook questions this wave's file has and the previous one has none of (added)."""
-    return [(v.name, v.label) for v in book.variables.values()
-            if v.type != "id" and all(c in now.frame.columns for c in v.columns)
-            and not any(c in then.frame.columns for c in v.columns)]
+    return [
+        (v.name, v.label)
+        for v in book.variables.values()
+        if v.type != "id"
+        and all(c in now.frame.columns for c in v.columns)
+        and not any(c in then.frame.columns for c in v.columns)
+    ]
 
 
 def _dropped(now: RawData, then: RawData) -> list[tuple[str, str]]:
@@ -169,30 +198,67 @@ def _dropped(now: RawData, then: RawData) -> list[tuple[str, str]]:
     out = []
     for stem, cols in stems.items():
         whole = len(cols) > 1 or cols[0] == stem
-        for col in ([stem] if whole else cols):
+        for col in [stem] if whole else cols:
             out.append((col, then.variable_labels.get(col) or then.variable_labels.get(cols[0]) or ""))
     return out
 
 
 def question_changed(change: Change, flagged: list[dict]) -> bool:
     """Whether the figure's question (or one of its multi-code items) was reworded or recoded."""
-    return any(q["changed"] not in ("added", "dropped") and (
-        change.series == q["variable"] or q["variable"].startswith(f"{change.series}_")
-        or change.series.startswith(f"{q['variable']}_")) for q in flagged)
+    return any(
+        q["changed"] not in ("added", "dropped")
+        and (
+            change.series == q["variable"]
+            or q["variable"].startswith(f"{change.series}_")
+            or change.series.startswith(f"{q['variable']}_")
+        )
+        for q in flagged
+    )
 
 
 def write_changes(found: list[Change], flagged: list[dict], path: Path) -> None:
     """Every comparable figure with both waves' values, the change and its test."""
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = Writer(fh)
-        w.writerow(["table_id", "series", "column", "category", "label", "stat", "previous", "current",
-                    "change", "base_previous", "base_current", "test", "p_value", "significant",
-                    "question_changed"])
+        w.writerow(
+            [
+                "table_id",
+                "series",
+                "column",
+                "category",
+                "label",
+                "stat",
+                "previous",
+                "current",
+                "change",
+                "base_previous",
+                "base_current",
+                "test",
+                "p_value",
+                "significant",
+                "question_changed",
+            ]
+        )
         for c in found:
-            w.writerow([c.table, c.series, c.column, c.category, c.label, c.stat, f"{c.previous:.6f}",
-                        f"{c.current:.6f}", f"{c.points:.6f}", c.base_previous, c.base_current, c.test or UNTESTED,
-                        "" if math.isnan(c.pvalue) else f"{c.pvalue:.6f}", int(c.significant),
-                        int(question_changed(c, flagged))])
+            w.writerow(
+                [
+                    c.table,
+                    c.series,
+                    c.column,
+                    c.category,
+                    c.label,
+                    c.stat,
+                    f"{c.previous:.6f}",
+                    f"{c.current:.6f}",
+                    f"{c.points:.6f}",
+                    c.base_previous,
+                    c.base_current,
+                    c.test or UNTESTED,
+                    "" if math.isnan(c.pvalue) else f"{c.pvalue:.6f}",
+                    int(c.significant),
+                    int(question_changed(c, flagged)),
+                ]
+            )
 
 
 def write_questions(flagged: list[dict], path: Path) -> None:
@@ -204,17 +270,27 @@ def write_questions(flagged: list[dict], path: Path) -> None:
             w.writerow([q["survey"], q["variable"], q["changed"], q["previous"], q["current"]])
 
 
-def changes_frame(found: list[Change], flagged: list[dict], exhibits: dict,
-                  formats: Formats = Formats()) -> pd.DataFrame:
+def changes_frame(
+    found: list[Change], flagged: list[dict], exhibits: dict, formats: Formats = Formats()
+) -> pd.DataFrame:
     """The all-respondents changes as a spreadsheet table: numbers as numbers, rounded as printed."""
+
     def shown(c: Change, value: float) -> float:
         return formats.rounded(value) if c.stat == "pct" else round_half_up(value, 1)
 
-    rows = [{"Exhibit": exhibit_label(exhibits, c.table, c.table),
-             "Figure": c.label + (" (question changed)" if question_changed(c, flagged) else ""),
-             "Previous wave": shown(c, c.previous), "This wave": shown(c, c.current),
-             "Change": shown(c, c.points), "Statistic": {"pct": "% (change in points)"}.get(c.stat, c.stat),
-             "Test": c.test or UNTESTED, "p-value": "[z]" if math.isnan(c.pvalue) else round(c.pvalue, 4),
-             "Significant": "yes" if c.significant else "no"}
-            for c in found if c.column == TOTAL]
+    rows = [
+        {
+            "Exhibit": exhibit_label(exhibits, c.table, c.table),
+            "Figure": c.label + (" (question changed)" if question_changed(c, flagged) else ""),
+            "Previous wave": shown(c, c.previous),
+            "This wave": shown(c, c.current),
+            "Change": shown(c, c.points),
+            "Statistic": {"pct": "% (change in points)"}.get(c.stat, c.stat),
+            "Test": c.test or UNTESTED,
+            "p-value": "[z]" if math.isnan(c.pvalue) else round(c.pvalue, 4),
+            "Significant": "yes" if c.significant else "no",
+        }
+        for c in found
+        if c.column == TOTAL
+    ]
     return pd.DataFrame(rows)

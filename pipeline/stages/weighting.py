@@ -5,6 +5,7 @@ report.yaml is raked to it, so the methodology can report the weighting diagnost
 the key figures would move under weighting; with `use: rim` the weights are applied to every
 table of the survey.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from pipeline.stages.derive import Dataset
-from pipeline.stages.disclosure import withheld
 from pipeline.errors import OhmskError
 from pipeline.spec.schema import Frame
+from pipeline.stages.derive import Dataset
+from pipeline.stages.disclosure import withheld
 from pipeline.stages.tabulate import TOTAL, Table, tabulate
 from pipeline.stats.calibration import WeightResult, rake
 
@@ -51,8 +52,13 @@ def weigh(ds: Dataset, config: dict, frame_spec: Frame, path: Path) -> SurveyWei
     frame = frame_spec.model_dump()
     margins = {var: {int(k): float(v) for k, v in m.items()} for var, m in frame["margins"].items()}
     try:
-        result = rake(ds.frame, margins, cap=config.get("cap"), tol=float(config.get("tol", 1e-6)),
-                      max_iter=int(config.get("max_iter", 100)))
+        result = rake(
+            ds.frame,
+            margins,
+            cap=config.get("cap"),
+            tol=float(config.get("tol", 1e-6)),
+            max_iter=int(config.get("max_iter", 100)),
+        )
     except OhmskError as exc:
         raise OhmskError(f"weighting {ds.survey!r} to {path}: {exc}") from exc
     return SurveyWeights(ds.survey, config.get("use", "none"), frame, path, config.get("cap"), result)
@@ -81,8 +87,9 @@ class SensitivityRow:
         return outside or abs(self.difference) >= threshold
 
 
-def sensitivity(cells: list[dict], unweighted: dict[str, Table], ds: Dataset,
-                weights: pd.Series, level: float = 0.95) -> list[SensitivityRow]:
+def sensitivity(
+    cells: list[dict], unweighted: dict[str, Table], ds: Dataset, weights: pd.Series, level: float = 0.95
+) -> list[SensitivityRow]:
     """Recompute the listed cells with weights and set them beside the unweighted figures.
 
     `unweighted` must be the survey's unweighted tables whatever report.yaml applies: under
@@ -96,9 +103,19 @@ def sensitivity(cells: list[dict], unweighted: dict[str, Table], ds: Dataset,
         plain = table.cell(series, ref["category"], TOTAL)
         weighted = tabulate(ds, table.spec, weights).cell(series, ref["category"], TOTAL)
         low, high = proportion_confint(int(plain["n"]), int(plain["base"]), alpha=1 - level, method="wilson")
-        rows.append(SensitivityRow(ref["table"], str(ref.get("label", plain["category_label"])), float(plain["value"]), float(weighted["value"]),
-                                   100 * low, 100 * high, int(plain["base"]), float(weighted["n_eff"]),
-                                   withheld(plain) or withheld(weighted)))
+        rows.append(
+            SensitivityRow(
+                ref["table"],
+                str(ref.get("label", plain["category_label"])),
+                float(plain["value"]),
+                float(weighted["value"]),
+                100 * low,
+                100 * high,
+                int(plain["base"]),
+                float(weighted["n_eff"]),
+                withheld(plain) or withheld(weighted),
+            )
+        )
     return rows
 
 
@@ -125,7 +142,15 @@ def margin_rows(ds: Dataset, sw: SurveyWeights) -> list[MarginRow]:
         values = ds.frame[var]
         for code, count in margin.items():
             hit = values == int(code)
-            rows.append(MarginRow(ds.codebook.label(var), labels.get(int(code), str(code)), float(count),
-                                  100 * float(count) / total, int(hit.sum()), 100 * hit.mean(),
-                                  100 * float(w[hit].sum()) / float(w.sum())))
+            rows.append(
+                MarginRow(
+                    ds.codebook.label(var),
+                    labels.get(int(code), str(code)),
+                    float(count),
+                    100 * float(count) / total,
+                    int(hit.sum()),
+                    100 * hit.mean(),
+                    100 * float(w[hit].sum()) / float(w.sum()),
+                )
+            )
     return rows

@@ -8,6 +8,7 @@ given either as counts or as shares (proportions or percentages). Counts are use
 shares are scaled to the weighted total of the respondents being weighted (or to the count total
 when another margin is given as counts), so an unweighted sample keeps its size.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -69,10 +70,16 @@ def kish_effective_n(weights: Sequence[float] | np.ndarray | pd.Series) -> float
     return float(np.sum(w)) ** 2 / sum_sq if sum_sq > 0 else 0.0
 
 
-def rake(frame: pd.DataFrame, margins: Mapping[str, Mapping[Code, float]],
-         weight: str | pd.Series | None = None, cap: float | None = None, tol: float = 1e-6,
-         max_iter: int = 100, as_share: bool | None = None,
-         missing: Missing = "raise") -> WeightResult:
+def rake(
+    frame: pd.DataFrame,
+    margins: Mapping[str, Mapping[Code, float]],
+    weight: str | pd.Series | None = None,
+    cap: float | None = None,
+    tol: float = 1e-6,
+    max_iter: int = 100,
+    as_share: bool | None = None,
+    missing: Missing = "raise",
+) -> WeightResult:
     """Rim weighting: iterative proportional fitting of the weights to population margins.
 
     Parameters
@@ -111,14 +118,18 @@ def rake(frame: pd.DataFrame, margins: Mapping[str, Mapping[Code, float]],
         raise OhmskError("rake needs at least one margin")
     start = _start_weights(frame, weight)
     complete = _complete(frame, list(margins), missing)
-    resolved = [_margin(str(var), frame.loc[complete, var].to_numpy(), targets)
-                for var, targets in margins.items()]
+    resolved = [_margin(str(var), frame.loc[complete, var].to_numpy(), targets) for var, targets in margins.items()]
     return _fit(frame.index, start, complete, resolved, as_share, cap, tol, max_iter)
 
 
-def poststratify(frame: pd.DataFrame, cells: Mapping[Code | tuple, float], by: Sequence[str],
-                 weight: str | pd.Series | None = None, as_share: bool | None = None,
-                 missing: Missing = "raise") -> WeightResult:
+def poststratify(
+    frame: pd.DataFrame,
+    cells: Mapping[Code | tuple, float],
+    by: Sequence[str],
+    weight: str | pd.Series | None = None,
+    as_share: bool | None = None,
+    missing: Missing = "raise",
+) -> WeightResult:
     """Cell weighting: scale the weights in each cell of `by` to its population figure.
 
     `cells` is keyed by code when `by` names one variable and by tuples of codes (in the order
@@ -133,8 +144,7 @@ def poststratify(frame: pd.DataFrame, cells: Mapping[Code | tuple, float], by: S
     rows = frame.loc[complete, by]
     keys = rows[by[0]].tolist() if len(by) == 1 else list(rows.itertuples(index=False, name=None))
     name = by[0] if len(by) == 1 else "(" + ", ".join(by) + ")"
-    return _fit(frame.index, start, complete, [_margin(name, keys, cells)], as_share,
-                cap=None, tol=1e-9, max_iter=1)
+    return _fit(frame.index, start, complete, [_margin(name, keys, cells)], as_share, cap=None, tol=1e-9, max_iter=1)
 
 
 def _start_weights(frame: pd.DataFrame, weight: str | pd.Series | None) -> np.ndarray:
@@ -149,8 +159,10 @@ def _start_weights(frame: pd.DataFrame, weight: str | pd.Series | None) -> np.nd
     w = values.to_numpy(dtype=float, na_value=np.nan)
     bad = ~(np.isfinite(w) & (w > 0))
     if bad.any():
-        raise OhmskError(f"starting weights must be positive numbers; {int(bad.sum())} "
-                         f"respondent(s) have a missing, zero or negative weight")
+        raise OhmskError(
+            f"starting weights must be positive numbers; {int(bad.sum())} "
+            f"respondent(s) have a missing, zero or negative weight"
+        )
     return w
 
 
@@ -164,9 +176,11 @@ def _complete(frame: pd.DataFrame, variables: list[str], missing: Missing) -> np
     na = frame[variables].isna()
     if missing == "raise" and na.to_numpy().any():
         counts = ", ".join(f"{v}: {int(k)}" for v, k in na.sum().items() if k)
-        raise OhmskError(f"{int(na.any(axis=1).sum())} respondent(s) have no value on a "
-                         f"weighting variable ({counts}); drop them or pass missing='keep' "
-                         f"to keep their starting weight")
+        raise OhmskError(
+            f"{int(na.any(axis=1).sum())} respondent(s) have no value on a "
+            f"weighting variable ({counts}); drop them or pass missing='keep' "
+            f"to keep their starting weight"
+        )
     return ~na.any(axis=1).to_numpy()
 
 
@@ -185,20 +199,19 @@ def _margin(name: str, values: Sequence | np.ndarray, targets: Mapping[Code, flo
     if (index < 0).any():
         stray = pd.Series([v for v, i in zip(values, index) if i < 0]).value_counts()
         listed = ", ".join(f"{name}={v!r} ({k})" for v, k in stray.items())
-        raise OhmskError(f"{int(stray.sum())} respondent(s) have a category the margins for "
-                         f"{name!r} lack: {listed}")
+        raise OhmskError(f"{int(stray.sum())} respondent(s) have a category the margins for {name!r} lack: {listed}")
     target = np.array([float(targets[c]) for c in codes])
     counts = np.bincount(index, minlength=len(codes))
     for code, t, k in zip(codes, target, counts):
         if not np.isfinite(t) or t < 0:
-            raise OhmskError(f"margin {name}={code!r} has target {t!r}; targets must be "
-                             f"non-negative numbers")
+            raise OhmskError(f"margin {name}={code!r} has target {t!r}; targets must be non-negative numbers")
         if t > 0 and k == 0:
-            raise OhmskError(f"margin {name}={code!r} (target {t:g}) has no respondents in the "
-                             f"sample; combine it with another category")
+            raise OhmskError(
+                f"margin {name}={code!r} (target {t:g}) has no respondents in the "
+                f"sample; combine it with another category"
+            )
         if t == 0 and k > 0:
-            raise OhmskError(f"margin {name}={code!r} has target 0 but {k} respondent(s); "
-                             f"weighting would discard them")
+            raise OhmskError(f"margin {name}={code!r} has target 0 but {k} respondent(s); weighting would discard them")
     return _Margin(name, codes, index, target)
 
 
@@ -207,22 +220,29 @@ def _is_share(target: np.ndarray) -> bool:
     return abs(total - 1) <= 1e-3 or abs(total - 100) <= 0.1
 
 
-def _scaled_targets(margins: list[_Margin], as_share: bool | None, sample_total: float,
-                    tol: float) -> tuple[list[np.ndarray], float]:
+def _scaled_targets(
+    margins: list[_Margin], as_share: bool | None, sample_total: float, tol: float
+) -> tuple[list[np.ndarray], float]:
     """Every margin as counts on one common total, or an error if count margins disagree."""
     shares = [as_share if as_share is not None else _is_share(m.target) for m in margins]
     count_totals = {m.name: m.target.sum() for m, s in zip(margins, shares) if not s}
     total = next(iter(count_totals.values()), sample_total)
     if any(abs(t - total) > tol * total for t in count_totals.values()):
         listed = ", ".join(f"{name} sums to {t:g}" for name, t in count_totals.items())
-        raise OhmskError(f"the count margins disagree on the population total ({listed}); "
-                         f"raking cannot meet them all")
-    return [m.target / m.target.sum() * total if s else m.target
-            for m, s in zip(margins, shares)], total
+        raise OhmskError(f"the count margins disagree on the population total ({listed}); raking cannot meet them all")
+    return [m.target / m.target.sum() * total if s else m.target for m, s in zip(margins, shares)], total
 
 
-def _fit(index: pd.Index, start: np.ndarray, complete: np.ndarray, margins: list[_Margin],
-         as_share: bool | None, cap: float | None, tol: float, max_iter: int) -> WeightResult:
+def _fit(
+    index: pd.Index,
+    start: np.ndarray,
+    complete: np.ndarray,
+    margins: list[_Margin],
+    as_share: bool | None,
+    cap: float | None,
+    tol: float,
+    max_iter: int,
+) -> WeightResult:
     if max_iter < 1:
         raise OhmskError("max_iter must be at least 1")
     if cap is not None and cap <= 1:
@@ -250,12 +270,13 @@ def _fit(index: pd.Index, start: np.ndarray, complete: np.ndarray, margins: list
         converged = bool(_worst_gap(w, margins, targets)[0] <= tol * total)
     weights = start.copy()
     weights[complete] = w
-    messages = _messages(w, margins, targets, total, converged, iterations, capped, limit,
-                         int((~complete).sum()))
+    messages = _messages(w, margins, targets, total, converged, iterations, capped, limit, int((~complete).sum()))
     if not converged:
         warnings.warn(messages[0], RuntimeWarning, stacklevel=3)
-    return WeightResult(pd.Series(weights, index=index, name="weight"),
-                        _diagnostics(weights, iterations, converged, int(capped.sum()), messages))
+    return WeightResult(
+        pd.Series(weights, index=index, name="weight"),
+        _diagnostics(weights, iterations, converged, int(capped.sum()), messages),
+    )
 
 
 # Raking cycles (iterative proportional fitting) converge fast in the usual case but can crawl
@@ -283,8 +304,8 @@ def _newton_step(w: np.ndarray, margins: list[_Margin], targets: list[np.ndarray
                 continue
             cross = np.bincount(a.index * len(tb) + b.index, weights=w, minlength=len(ta) * len(tb))
             block = cross.reshape(len(ta), len(tb))
-            hessian[offsets[i]:offsets[i + 1], offsets[j]:offsets[j + 1]] = block
-            hessian[offsets[j]:offsets[j + 1], offsets[i]:offsets[i + 1]] = block.T
+            hessian[offsets[i] : offsets[i + 1], offsets[j] : offsets[j + 1]] = block
+            hessian[offsets[j] : offsets[j + 1], offsets[i] : offsets[i + 1]] = block.T
     step = np.linalg.lstsq(hessian, gap, rcond=None)[0]
     before = np.abs(gap).max()
     for _ in range(12):
@@ -318,8 +339,9 @@ def _trim(w: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
         w[free] *= (total - limit * capped.sum()) / w[free].sum()
 
 
-def _worst_gap(w: np.ndarray, margins: list[_Margin],
-               targets: list[np.ndarray]) -> tuple[float, str, Code, float, float]:
+def _worst_gap(
+    w: np.ndarray, margins: list[_Margin], targets: list[np.ndarray]
+) -> tuple[float, str, Code, float, float]:
     """(gap, variable, code, achieved, target) for the margin furthest from its target."""
     worst: tuple[float, str, Code, float, float] = (0.0, "", None, 0.0, 0.0)
     for m, t in zip(margins, targets):
@@ -331,28 +353,46 @@ def _worst_gap(w: np.ndarray, margins: list[_Margin],
     return worst
 
 
-def _messages(w: np.ndarray, margins: list[_Margin], targets: list[np.ndarray], total: float,
-              converged: bool, iterations: int, capped: np.ndarray, limit: float | None,
-              kept: int) -> tuple[str, ...]:
+def _messages(
+    w: np.ndarray,
+    margins: list[_Margin],
+    targets: list[np.ndarray],
+    total: float,
+    converged: bool,
+    iterations: int,
+    capped: np.ndarray,
+    limit: float | None,
+    kept: int,
+) -> tuple[str, ...]:
     if converged:
         out = [f"converged after {iterations} iteration(s)"]
     else:
         gap, name, code, achieved, target = _worst_gap(w, margins, targets)
-        out = [f"weighting did not converge in {iterations} iteration(s): {name}={code!r} "
-               f"is weighted to {achieved:.6g} against a target of {target:.6g} "
-               f"({gap / total:.2%} of the total)"]
+        out = [
+            f"weighting did not converge in {iterations} iteration(s): {name}={code!r} "
+            f"is weighted to {achieved:.6g} against a target of {target:.6g} "
+            f"({gap / total:.2%} of the total)"
+        ]
     if limit is not None and capped.any():
         out.append(f"{int(capped.sum())} weight(s) capped at {limit:.6g}")
     if kept:
-        out.append(f"{kept} respondent(s) with a missing weighting variable keep their "
-                   f"starting weight")
+        out.append(f"{kept} respondent(s) with a missing weighting variable keep their starting weight")
     return tuple(out)
 
 
-def _diagnostics(weights: np.ndarray, iterations: int, converged: bool, capped: int,
-                 messages: tuple[str, ...]) -> WeightDiagnostics:
+def _diagnostics(
+    weights: np.ndarray, iterations: int, converged: bool, capped: int, messages: tuple[str, ...]
+) -> WeightDiagnostics:
     n_eff = kish_effective_n(weights)
     return WeightDiagnostics(
-        iterations=iterations, converged=converged, n=len(weights),
-        min=float(weights.min()), max=float(weights.max()), mean=float(weights.mean()),
-        efficiency=100.0 * n_eff / len(weights), n_eff=n_eff, capped=capped, messages=messages)
+        iterations=iterations,
+        converged=converged,
+        n=len(weights),
+        min=float(weights.min()),
+        max=float(weights.max()),
+        mean=float(weights.mean()),
+        efficiency=100.0 * n_eff / len(weights),
+        n_eff=n_eff,
+        capped=capped,
+        messages=messages,
+    )

@@ -9,6 +9,7 @@ Tests are two-sided. Proportions use the pooled two-proportion z-test on effecti
 when data are weighted, switching to Fisher's exact test when an expected count is small; means
 use Welch's t-test. Column letters follow the SPSS Custom Tables / Q convention.
 """
+
 from __future__ import annotations
 
 import math
@@ -79,9 +80,13 @@ class _Design:
     weighted: bool
 
 
-def estimate_proportion(x: ArrayLike, weights: ArrayLike | None = None,
-                        strata: ArrayLike | None = None, fpc: Fpc = None,
-                        level: float = 0.95) -> Estimate:
+def estimate_proportion(
+    x: ArrayLike,
+    weights: ArrayLike | None = None,
+    strata: ArrayLike | None = None,
+    fpc: Fpc = None,
+    level: float = 0.95,
+) -> Estimate:
     """Proportion of respondents for whom `x` is true, with its design-based standard error.
 
     Parameters
@@ -117,9 +122,13 @@ def estimate_proportion(x: ArrayLike, weights: ArrayLike | None = None,
     return Estimate("proportion", p, se, low, high, level, interval, len(design.y), n_eff)
 
 
-def estimate_mean(values: ArrayLike, weights: ArrayLike | None = None,
-                  strata: ArrayLike | None = None, fpc: Fpc = None,
-                  level: float = 0.95) -> Estimate:
+def estimate_mean(
+    values: ArrayLike,
+    weights: ArrayLike | None = None,
+    strata: ArrayLike | None = None,
+    fpc: Fpc = None,
+    level: float = 0.95,
+) -> Estimate:
     """Mean with its design-based standard error and a t interval on the design's n - H df.
 
     Arguments as for :func:`estimate_proportion`. The t interval (R's ``confint`` with
@@ -130,9 +139,13 @@ def estimate_mean(values: ArrayLike, weights: ArrayLike | None = None,
     return _t_estimate("mean", mean, se, design, level)
 
 
-def estimate_total(values: ArrayLike, weights: ArrayLike | None = None,
-                   strata: ArrayLike | None = None, fpc: Fpc = None,
-                   level: float = 0.95) -> Estimate:
+def estimate_total(
+    values: ArrayLike,
+    weights: ArrayLike | None = None,
+    strata: ArrayLike | None = None,
+    fpc: Fpc = None,
+    level: float = 0.95,
+) -> Estimate:
     """Population total (sum of weight x value) with its design-based standard error.
 
     Arguments as for :func:`estimate_proportion`; the interval as for :func:`estimate_mean`.
@@ -142,10 +155,18 @@ def estimate_total(values: ArrayLike, weights: ArrayLike | None = None,
     return _t_estimate("total", float(z.sum()), _linearised_se(z, design), design, level)
 
 
-def compare_proportions(k1: float, n1: float, k2: float, n2: float, *,
-                        n_eff1: float | None = None, n_eff2: float | None = None,
-                        sampling_fraction: float = 0.0, level: float = 0.95,
-                        min_expected: float = 5.0) -> Comparison:
+def compare_proportions(
+    k1: float,
+    n1: float,
+    k2: float,
+    n2: float,
+    *,
+    n_eff1: float | None = None,
+    n_eff2: float | None = None,
+    sampling_fraction: float = 0.0,
+    level: float = 0.95,
+    min_expected: float = 5.0,
+) -> Comparison:
     """Two-sided test that two proportions differ: pooled z-test, or Fisher's exact test.
 
     Parameters
@@ -186,8 +207,7 @@ def compare_proportions(k1: float, n1: float, k2: float, n2: float, *,
     return _comparison("two-proportion z-test", p1, p2, z, 2 * stats.norm.sf(abs(z)), level)
 
 
-def compare_means(a: MeanSummary | ArrayLike, b: MeanSummary | ArrayLike, *,
-                  level: float = 0.95) -> Comparison:
+def compare_means(a: MeanSummary | ArrayLike, b: MeanSummary | ArrayLike, *, level: float = 0.95) -> Comparison:
     """Welch's two-sided t-test that two means differ (no equal-variance assumption).
 
     Each group is an array of values or a :class:`MeanSummary`; for weighted data give the
@@ -195,11 +215,11 @@ def compare_means(a: MeanSummary | ArrayLike, b: MeanSummary | ArrayLike, *,
     Two groups with no spread at all give a p-value of NaN, never significant.
     """
     (m1, sd1, n1), (m2, sd2, n2) = _summary(a), _summary(b)
-    v1, v2 = sd1 ** 2 / n1, sd2 ** 2 / n2
+    v1, v2 = sd1**2 / n1, sd2**2 / n2
     if v1 + v2 == 0:
         return Comparison("Welch t-test", m1, m2, math.nan, math.nan, level, False)
     t = (m1 - m2) / math.sqrt(v1 + v2)
-    df = (v1 + v2) ** 2 / (v1 ** 2 / (n1 - 1) + v2 ** 2 / (n2 - 1))
+    df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
     return _comparison("Welch t-test", m1, m2, t, 2 * stats.t.sf(abs(t), df), level, df)
 
 
@@ -248,9 +268,9 @@ def column_letter(position: int) -> str:
     return letters
 
 
-def column_letters(columns: Sequence[Hashable],
-                   comparisons: Mapping[tuple[Hashable, Hashable], Comparison],
-                   alpha: float = 0.05) -> dict[Hashable, str]:
+def column_letters(
+    columns: Sequence[Hashable], comparisons: Mapping[tuple[Hashable, Hashable], Comparison], alpha: float = 0.05
+) -> dict[Hashable, str]:
     """For each column, the letters of the columns it is significantly higher than.
 
     Columns are lettered in order (see :func:`column_letter`). `comparisons` maps a pair of
@@ -275,15 +295,13 @@ def column_letters(columns: Sequence[Hashable],
     return {col: "".join(label[c] for c in columns if c in beats[col]) for col in columns}
 
 
-def _design(values: ArrayLike, weights: ArrayLike | None, strata: ArrayLike | None,
-            fpc: Fpc) -> _Design:
+def _design(values: ArrayLike, weights: ArrayLike | None, strata: ArrayLike | None, fpc: Fpc) -> _Design:
     y = np.asarray(values, dtype=float)
     n = len(y)
     if n == 0:
         raise OhmskError("no respondents to estimate from")
     if np.isnan(y).any():
-        raise OhmskError(f"{int(np.isnan(y).sum())} missing value(s); estimate on the "
-                         f"respondents in the base only")
+        raise OhmskError(f"{int(np.isnan(y).sum())} missing value(s); estimate on the respondents in the base only")
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     if len(w) != n or not (np.isfinite(w) & (w > 0)).all():
         raise OhmskError("weights must be one positive number per respondent")
@@ -296,10 +314,11 @@ def _design(values: ArrayLike, weights: ArrayLike | None, strata: ArrayLike | No
     n_h = np.bincount(stratum)
     if (n_h < 2).any():
         lone = [labels[h] for h in np.flatnonzero(n_h < 2)]
-        raise OhmskError(f"stratum {lone[0]!r} has a single respondent; its variance cannot "
-                         f"be estimated (combine it with another stratum)")
-    return _Design(y, w, stratum, n_h, _fractions(fpc, stratum, list(labels), n_h),
-                   weighted=weights is not None)
+        raise OhmskError(
+            f"stratum {lone[0]!r} has a single respondent; its variance cannot "
+            f"be estimated (combine it with another stratum)"
+        )
+    return _Design(y, w, stratum, n_h, _fractions(fpc, stratum, list(labels), n_h), weighted=weights is not None)
 
 
 def _fractions(fpc: Fpc, stratum: np.ndarray, labels: list, n_h: np.ndarray) -> np.ndarray:
@@ -313,8 +332,7 @@ def _fractions(fpc: Fpc, stratum: np.ndarray, labels: list, n_h: np.ndarray) -> 
         per = np.array([float(fpc[s]) for s in labels])
     elif np.ndim(fpc) == 0:
         if len(n_h) > 1 and float(fpc) > 1:
-            raise OhmskError("a single population size needs an unstratified design; "
-                             "give fpc per stratum")
+            raise OhmskError("a single population size needs an unstratified design; give fpc per stratum")
         per = np.full(len(n_h), float(fpc))
     else:
         values = np.asarray(fpc, dtype=float)
@@ -343,12 +361,12 @@ def _linearised_se(z: np.ndarray, design: _Design) -> float:
     return math.sqrt(float(np.sum((1 - design.fraction) * n_h / (n_h - 1) * spread)))
 
 
-def _t_estimate(kind: str, value: float, se: float, design: _Design,
-                level: float) -> Estimate:
+def _t_estimate(kind: str, value: float, se: float, design: _Design, level: float) -> Estimate:
     df = len(design.y) - len(design.n_h)
     half = float(stats.t.isf((1 - level) / 2, df)) * se
-    return Estimate(kind, value, se, value - half, value + half, level, f"t, {df} df",
-                    len(design.y), kish_effective_n(design.w))
+    return Estimate(
+        kind, value, se, value - half, value + half, level, f"t, {df} df", len(design.y), kish_effective_n(design.w)
+    )
 
 
 def _wilson(p: float, n: float, level: float) -> tuple[float, float]:
@@ -379,7 +397,7 @@ def _summary(group: MeanSummary | ArrayLike) -> MeanSummary:
     return summary
 
 
-def _comparison(test: str, e1: float, e2: float, statistic: float, pvalue: float,
-                level: float, df: float | None = None) -> Comparison:
-    return Comparison(test, e1, e2, float(statistic), float(pvalue), level,
-                      bool(pvalue < 1 - level), df)
+def _comparison(
+    test: str, e1: float, e2: float, statistic: float, pvalue: float, level: float, df: float | None = None
+) -> Comparison:
+    return Comparison(test, e1, e2, float(statistic), float(pvalue), level, bool(pvalue < 1 - level), df)

@@ -7,6 +7,7 @@ Exit status: 0 when everything is present (after installing it, if we could); 2 
 naming the exact `apt-get install` line when something is missing and we may not install it.
 Set OHMSK_NO_APT=1 to never call apt-get (report only).
 """
+
 from __future__ import annotations
 
 import ctypes.util
@@ -74,8 +75,7 @@ def _version(cmd: list[str]) -> str:
 def _apt_install(packages: list[str]) -> bool:
     """apt-get update once, then install exactly `packages`; output streams to the terminal."""
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    steps = [["apt-get", "update"],
-             ["apt-get", "install", "-y", "--no-install-recommends", *packages]]
+    steps = [["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", *packages]]
     for cmd in steps:
         print("+ " + " ".join(cmd), flush=True)
         if subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, check=False).returncode != 0:
@@ -85,8 +85,7 @@ def _apt_install(packages: list[str]) -> bool:
 
 def _can_apt() -> bool:
     """Only root with apt-get may install, and not when the user opted out."""
-    return (os.geteuid() == 0 and shutil.which("apt-get") is not None
-            and os.environ.get("OHMSK_NO_APT", "") in ("", "0"))
+    return os.geteuid() == 0 and shutil.which("apt-get") is not None and os.environ.get("OHMSK_NO_APT", "") in ("", "0")
 
 
 def main() -> int:
@@ -96,10 +95,12 @@ def main() -> int:
         _apt_install(missing)
         missing = missing_packages()
     if missing:
-        print("OS prerequisites missing: " + ", ".join(missing) + "\n"
-              "Install them as root, then run make again:\n"
-              "  apt-get update && apt-get install -y --no-install-recommends "
-              + " ".join(missing), file=sys.stderr)
+        print(
+            "OS prerequisites missing: " + ", ".join(missing) + "\n"
+            "Install them as root, then run make again:\n"
+            "  apt-get update && apt-get install -y --no-install-recommends " + " ".join(missing),
+            file=sys.stderr,
+        )
         return 2
     chromium = _version([CHROMIUM, "--version"]).removeprefix("Chromium ").split()[0]
     pdftoppm = _version(["pdftoppm", "-v"]).removeprefix("pdftoppm version ")

@@ -18,6 +18,7 @@ specs, never from the report's sentences, and never from the published targets.
 This module is a tool beside the report stages: it reads a data folder and the specs, and
 writes a data folder (`python -m pipeline.cli stress-wave --seed N --out DIR`).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,29 +33,38 @@ import pandas as pd
 import pyreadstat
 import yaml
 
-from pipeline.spec import schema
 from pipeline.build.data import prepare
-from pipeline.stages.derive import Dataset
 from pipeline.errors import OhmskError
+from pipeline.present.words import PHRASES
+from pipeline.spec import schema
 from pipeline.spec.expressions import mask
 from pipeline.spec.folders import EDITION_FILE, SPECS_DIR, WAVE_FILE, read_edition
-from pipeline.tools.reconstruct.sav import write_sav
-from pipeline.spec.schema.reading import read_valid
 from pipeline.spec.objects import Codebook, Series, TableSpec, load_codebook, load_tables
+from pipeline.spec.schema.reading import read_valid
+from pipeline.stages.derive import Dataset
 from pipeline.stages.tabulate import TOTAL
-from pipeline.present.words import PHRASES
+from pipeline.tools.reconstruct.sav import write_sav
 
 SHIFT = (15.0, 40.0)  # a large shift, in percentage points (the issue's range)
 SIZE = (0.85, 1.2)  # a new wave's sample size, as a multiple of the given wave's
 MARGIN = 3.0  # points by which a reversed difference, a new leader or a crossed median must clear
-EDGE_KINDS = ("zero", "all_one", "tie_first", "word_boundary", "under_min_base", "under_caution_base",
-              "equal_shares", "mean_equals_median")
+EDGE_KINDS = (
+    "zero",
+    "all_one",
+    "tie_first",
+    "word_boundary",
+    "under_min_base",
+    "under_caution_base",
+    "equal_shares",
+    "mean_equals_median",
+)
 RANDOM_KINDS = {"shift": 3, "reversal": 1, "new_leader": 1, "mean_median": 1}  # at least this many each
 ATTEMPTS = 40  # sets of tilts tried before a seed is given up
 DRAWS = 10  # draws tried under one set of tilts
 
 
 # -- what a wave is made from -----------------------------------------------------------------
+
 
 @dataclass
 class Specs:
@@ -71,8 +81,7 @@ def load_specs(specs_dir: Path = SPECS_DIR) -> Specs:
     published targets are not read: stress waves must not be tuned to the 2020 report)."""
     report = read_valid(specs_dir / "report.yaml", schema.Report)
     books = {name: load_codebook(name, specs_dir) for name in report.surveys}
-    tables = [t for ch in report.chapters if ch.tables
-              for t in load_tables(specs_dir / ch.tables, report.conventions)]
+    tables = [t for ch in report.chapters if ch.tables for t in load_tables(specs_dir / ch.tables, report.conventions)]
     return Specs(books, tables, {})
 
 
@@ -129,15 +138,21 @@ def _families(books: dict[str, Codebook], raw: dict[str, pd.DataFrame]) -> list[
             if der.kind != "link" or der.source in families[name].surveys:
                 continue
             if der.key != book.id:
-                raise OhmskError(f"stress waves: {name}: link {der.name!r} joins on {der.key!r}; only a link "
-                                 f"on the survey's own id ({book.id!r}) can be resampled as one unit")
+                raise OhmskError(
+                    f"stress waves: {name}: link {der.name!r} joins on {der.key!r}; only a link "
+                    f"on the survey's own id ({book.id!r}) can be resampled as one unit"
+                )
             ids = {_key(v): i for i, v in enumerate(raw[name][book.id])}
             other = raw[der.source][der.key].map(_key)
             orphans = ~other.isin(ids)
             units = other.map(ids).to_numpy(dtype=float)
             units[orphans.to_numpy()] = len(ids) + np.arange(int(orphans.sum()))
-            fam = Family([der.source, name], len(ids) + int(orphans.sum()),
-                         {der.source: units.astype(int), name: np.arange(len(ids))}, [(name, der.source, der.key)])
+            fam = Family(
+                [der.source, name],
+                len(ids) + int(orphans.sum()),
+                {der.source: units.astype(int), name: np.arange(len(ids))},
+                [(name, der.source, der.key)],
+            )
             families[der.source] = families[name] = fam
     return list({id(f): f for f in families.values()}.values())
 
@@ -147,6 +162,7 @@ def _key(value: object) -> str:
 
 
 # -- cells, measured on any resampling --------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -232,6 +248,7 @@ def _hits(ds: Dataset, var: str, category: object) -> np.ndarray:
 
 # -- the record --------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Perturbation:
     """One change the wave contains, with its cells' values before (given wave) and after."""
@@ -263,11 +280,16 @@ class StressWave:
 
     def summary(self) -> str:
         sizes = ", ".join(f"{name} {a} -> {b}" for name, (a, b) in self.sizes.items())
-        return "\n".join([f"stress wave seed {self.seed}: {self.folder} (from {self.source}); respondents: {sizes}",
-                          *(f"  {p.line()}" for p in self.perturbations)])
+        return "\n".join(
+            [
+                f"stress wave seed {self.seed}: {self.folder} (from {self.source}); respondents: {sizes}",
+                *(f"  {p.line()}" for p in self.perturbations),
+            ]
+        )
 
 
 # -- choosing what to perturb -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Share:
@@ -304,8 +326,12 @@ def _codes(book: Codebook, var: str) -> list[int]:
 
 def _numeric_series(source: Source) -> list[Cell]:
     """Series shown with both a mean and a median: where a mean can cross (or meet) its median."""
-    return [Cell(t.id, s.key, None, TOTAL, "mean") for t in source.specs.tables for s in t.series
-            if "mean" in s.stats and "median" in s.stats]
+    return [
+        Cell(t.id, s.key, None, TOTAL, "mean")
+        for t in source.specs.tables
+        for s in t.series
+        if "mean" in s.stats and "median" in s.stats
+    ]
 
 
 class _Wave:
@@ -365,6 +391,7 @@ def _odds(p: float) -> float:
 
 # -- the random perturbations: tilts, then a draw ------------------------------------------------
 
+
 def _aim_shift(w: _Wave, c: _Share) -> bool:
     """Tilt the category's respondents so its share moves 15-40 points, in a feasible direction."""
     code = c.codes[w.rng.integers(len(c.codes))]
@@ -385,6 +412,7 @@ def _aim_shift(w: _Wave, c: _Share) -> bool:
         moved = abs(after - p0)
         ok = SHIFT[0] <= moved <= SHIFT[1] and (after > p0) == up
         return Perturbation("shift", c.survey, (cell,), (p0,), (after,), f"{after - p0:+.1f} points") if ok else None
+
     w.aims.append(("shift", check))
     return True
 
@@ -419,6 +447,7 @@ def _aim_reversal(w: _Wave, c: _Share) -> bool:
         qa, qb = w.value(ca), w.value(cb)
         ok = (qa - qb) * (pa - pb) < 0 and abs(qa - qb) >= MARGIN
         return Perturbation("reversal", c.survey, (ca, cb), (pa, pb), (qa, qb)) if ok else None
+
     w.aims.append(("reversal", check))
     return True
 
@@ -444,8 +473,19 @@ def _aim_leader(w: _Wave, c: _Share) -> bool:
     def check() -> Perturbation | None:
         now = _ranked(w, c, w.value)
         ok = now[0][1] == code and now[0][0] - now[1][0] >= MARGIN
-        return Perturbation("new_leader", c.survey, (lead, cell), (p1, pc), (w.value(lead), now[0][0]),
-                            f"code {code} leads instead of code {leader}") if ok else None
+        return (
+            Perturbation(
+                "new_leader",
+                c.survey,
+                (lead, cell),
+                (p1, pc),
+                (w.value(lead), now[0][0]),
+                f"code {code} leads instead of code {leader}",
+            )
+            if ok
+            else None
+        )
+
     w.aims.append(("new_leader", check))
     return True
 
@@ -473,11 +513,13 @@ def _aim_mean_median(w: _Wave, mean: Cell) -> bool:
         m1, d1 = w.value(mean), w.value(median)
         crossed = (m1 - d1) * (m0 - d0) < 0 and abs(m1 - d1) >= 0.05 * max(abs(m0 - d0), 1e-9)
         return Perturbation("mean_median", t.survey, (mean, median), (m0, d0), (m1, d1)) if crossed else None
+
     w.aims.append(("mean_median", check))
     return True
 
 
 # -- the edge cases: whole respondents kept, dropped or repeated after the draw -------------------
+
 
 class _Edit:
     """Exact changes to one survey's drawn copies, through units holding exactly one row of it
@@ -562,8 +604,9 @@ def _edge_all_one(w: _Wave, c: _Share) -> Callable[[], Perturbation | None] | No
     if w.meter.base(cell, w.rows(c.survey)) < 10:
         return None
     e.pad(size, ~(t.base & ~t.hit))
-    return lambda: _exact("all_one", w, c.survey, (cell,), (p0,), lambda v: v[0] == 100,
-                          "every respondent in the base gives this answer")
+    return lambda: _exact(
+        "all_one", w, c.survey, (cell,), (p0,), lambda v: v[0] == 100, "every respondent in the base gives this answer"
+    )
 
 
 def _edge_tie(w: _Wave, c: _Share) -> Callable[[], Perturbation | None] | None:
@@ -588,8 +631,10 @@ def _edge_tie(w: _Wave, c: _Share) -> Callable[[], Perturbation | None] | None:
     def holds(v: tuple[float, ...]) -> bool:
         top = _ranked(w, c, w.value)
         return v[0] == v[1] == top[0][0] and v[0] > 0
-    return lambda: _exact("tie_first", w, c.survey, cells, tuple(map(w.before, cells)), holds,
-                          "two categories share first place")
+
+    return lambda: _exact(
+        "tie_first", w, c.survey, cells, tuple(map(w.before, cells)), holds, "two categories share first place"
+    )
 
 
 def _edge_boundary(w: _Wave, c: _Share) -> Callable[[], Perturbation | None] | None:
@@ -607,8 +652,15 @@ def _edge_boundary(w: _Wave, c: _Share) -> Callable[[], Perturbation | None] | N
     n1 = max(q, round(n / q) * q)
     if not _set_share(e, t, b * n1 // 100, n1):
         return None
-    return lambda: _exact("word_boundary", w, c.survey, (cell,), (w.before(cell),), lambda v: v[0] == b,
-                          f"exactly {b}%: the lowest share worded {dict(PHRASES)[b]!r}")
+    return lambda: _exact(
+        "word_boundary",
+        w,
+        c.survey,
+        (cell,),
+        (w.before(cell),),
+        lambda v: v[0] == b,
+        f"exactly {b}%: the lowest share worded {dict(PHRASES)[b]!r}",
+    )
 
 
 def _edge_base(w: _Wave, c: _Share, caution: bool) -> Callable[[], Perturbation | None] | None:
@@ -657,8 +709,15 @@ def _edge_equal(w: _Wave, c: _Share) -> Callable[[], Perturbation | None] | None
     if n1 > 2 * nb + 20 or not _set_share(_Edit(w, c.survey), tb, p * n1 // q, n1):
         return None
     cells = (ca, cb)
-    return lambda: _exact("equal_shares", w, c.survey, cells, tuple(map(w.before, cells)),
-                          lambda v: v[0] == v[1], "the same share in two compared columns")
+    return lambda: _exact(
+        "equal_shares",
+        w,
+        c.survey,
+        cells,
+        tuple(map(w.before, cells)),
+        lambda v: v[0] == v[1],
+        "the same share in two compared columns",
+    )
 
 
 def _edge_mean_median(w: _Wave, mean: Cell) -> Callable[[], Perturbation | None] | None:
@@ -686,12 +745,26 @@ def _edge_mean_median(w: _Wave, mean: Cell) -> Callable[[], Perturbation | None]
     if e.size() < size:
         e.add(~ok | (v == m), size - e.size())
     cells = (mean, Cell(mean.table, mean.series, None, mean.column, "median"))
-    return lambda: _exact("mean_equals_median", w, t.survey, cells, tuple(map(w.before, cells)),
-                          lambda x: abs(x[0] - x[1]) < 1e-9, f"values at {m:g} and {m:g} +/- {d:g}")
+    return lambda: _exact(
+        "mean_equals_median",
+        w,
+        t.survey,
+        cells,
+        tuple(map(w.before, cells)),
+        lambda x: abs(x[0] - x[1]) < 1e-9,
+        f"values at {m:g} and {m:g} +/- {d:g}",
+    )
 
 
-def _exact(kind: str, w: _Wave, survey: str, cells: tuple[Cell, ...], before: tuple[float, ...],
-           holds: Callable[[tuple[float, ...]], bool], note: str = "") -> Perturbation | None:
+def _exact(
+    kind: str,
+    w: _Wave,
+    survey: str,
+    cells: tuple[Cell, ...],
+    before: tuple[float, ...],
+    holds: Callable[[tuple[float, ...]], bool],
+    note: str = "",
+) -> Perturbation | None:
     after = tuple(w.value(c) for c in cells)
     if any(math.isnan(x) for x in after) or not holds(after):
         return None
@@ -703,12 +776,19 @@ def _based(kind: str, w: _Wave, survey: str, cell: Cell, lo: int, hi: int) -> Pe
     ones = np.ones(len(w.source.raw[survey]), dtype=int)
     if not lo <= base <= hi:
         return None
-    return Perturbation(kind, survey, (cell,), (float(w.meter.base(cell, ones)),), (float(base),),
-                        f"base {base} (the table's bases: minimum {w.meter.tables[cell.table].min_base}, "
-                        f"caution {w.meter.tables[cell.table].caution_base})")
+    return Perturbation(
+        kind,
+        survey,
+        (cell,),
+        (float(w.meter.base(cell, ones)),),
+        (float(base),),
+        f"base {base} (the table's bases: minimum {w.meter.tables[cell.table].min_base}, "
+        f"caution {w.meter.tables[cell.table].caution_base})",
+    )
 
 
 # -- putting a wave together ---------------------------------------------------------------------
+
 
 def _edge_kinds(seed: int, rng: np.random.Generator) -> list[str]:
     """Three edge cases in rotation (20 seeds cover every one), and one more at random."""
@@ -731,16 +811,22 @@ def _aim_random(w: _Wave, shares: list[_Share], numeric: list[Cell]) -> None:
             var = w.meter.series(c).var if kind == "mean_median" else c.var
             if done == count or not w.free(survey, var):
                 continue
-            if (_aim_mean_median(w, c) if kind == "mean_median" else aim[kind](w, c)):
+            if _aim_mean_median(w, c) if kind == "mean_median" else aim[kind](w, c):
                 w.used.add((survey, var))
                 done += 1
 
 
 def _apply_edges(w: _Wave, kinds: list[str], shares: list[_Share], numeric: list[Cell]) -> list:
     checks = []
-    edge = {"zero": _edge_zero, "all_one": _edge_all_one, "tie_first": _edge_tie, "word_boundary": _edge_boundary,
-            "under_min_base": lambda w_, c: _edge_base(w_, c, False),
-            "under_caution_base": lambda w_, c: _edge_base(w_, c, True), "equal_shares": _edge_equal}
+    edge = {
+        "zero": _edge_zero,
+        "all_one": _edge_all_one,
+        "tie_first": _edge_tie,
+        "word_boundary": _edge_boundary,
+        "under_min_base": lambda w_, c: _edge_base(w_, c, False),
+        "under_caution_base": lambda w_, c: _edge_base(w_, c, True),
+        "equal_shares": _edge_equal,
+    }
     surveys_done: set[str] = set()
     for kind in kinds:
         pool = numeric if kind == "mean_equals_median" else shares
@@ -773,8 +859,14 @@ def _margins_kept(w: _Wave) -> bool:
     return True
 
 
-def stress_wave(data_dir: Path, out_dir: Path, seed: int, source: Source | None = None,
-                specs_dir: Path = SPECS_DIR, previous: bool = True) -> StressWave:
+def stress_wave(
+    data_dir: Path,
+    out_dir: Path,
+    seed: int,
+    source: Source | None = None,
+    specs_dir: Path = SPECS_DIR,
+    previous: bool = True,
+) -> StressWave:
     """Write a plausible new wave of every survey in `data_dir` to `out_dir`, under `seed`.
 
     `source` is the given wave already read (`load_source`), for callers making many waves.
@@ -789,8 +881,9 @@ def stress_wave(data_dir: Path, out_dir: Path, seed: int, source: Source | None 
         found = _try(w, seed)
         if found is not None:
             return _write(w, found, seed, Path(data_dir), Path(out_dir), previous)
-    raise OhmskError(f"stress wave seed {seed}: no wave with every kind of perturbation found in "
-                     f"{ATTEMPTS} attempts from {data_dir}")
+    raise OhmskError(
+        f"stress wave seed {seed}: no wave with every kind of perturbation found in {ATTEMPTS} attempts from {data_dir}"
+    )
 
 
 def _try(w: _Wave, seed: int) -> list[Perturbation] | None:
@@ -815,6 +908,7 @@ def _try(w: _Wave, seed: int) -> list[Perturbation] | None:
 
 # -- writing the folder ---------------------------------------------------------------------------
 
+
 def _write_edition(data_dir: Path, out_dir: Path, seed: int) -> None:
     """The stress wave's edition.yaml: generated data that reproduce no published report (so
     no remark about the 2020 report appears), each survey labelled as the stress wave and
@@ -825,23 +919,27 @@ def _write_edition(data_dir: Path, out_dir: Path, seed: int) -> None:
         "name": f"Stress wave {seed} of {given.name}",
         "data_as_of": given.data_as_of,
         "provenance": {
-            "kind": "synthetic", "label": label,
+            "kind": "synthetic",
+            "label": label,
             "summary": f"The respondent data behind this edition are {label}: a plausible new wave "
-                       f"generated from the respondents of {given.name.lower()} (ohmsk stress-wave --seed {seed}).",
+            f"generated from the respondents of {given.name.lower()} (ohmsk stress-wave --seed {seed}).",
             "statement": f"The files this edition is built from are {label}, generated by the project's "
-                         f"own code (pipeline/tools/stress.py) by resampling the respondents of "
-                         f"{given.name.lower()} so that shares move, differences reverse and rankings "
-                         f"change; they describe no real survey."},
+            f"own code (pipeline/tools/stress.py) by resampling the respondents of "
+            f"{given.name.lower()} so that shares move, differences reverse and rankings "
+            f"change; they describe no real survey.",
+        },
         "reproduces_published": False,
-        "surveys": {name: {"wave": label, "fieldwork": s.fieldwork.model_dump(exclude_none=True)}
-                    for name, s in given.surveys.items()},
+        "surveys": {
+            name: {"wave": label, "fieldwork": s.fieldwork.model_dump(exclude_none=True)}
+            for name, s in given.surveys.items()
+        },
     }
-    (out_dir / EDITION_FILE).write_text(yaml.safe_dump(edition, sort_keys=False, allow_unicode=True, width=100),
-                                        encoding="utf-8")
+    (out_dir / EDITION_FILE).write_text(
+        yaml.safe_dump(edition, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8"
+    )
 
 
-def _write(w: _Wave, found: list[Perturbation], seed: int, data_dir: Path, out_dir: Path,
-           previous: bool) -> StressWave:
+def _write(w: _Wave, found: list[Perturbation], seed: int, data_dir: Path, out_dir: Path, previous: bool) -> StressWave:
     source = w.source
     out_dir.mkdir(parents=True, exist_ok=True)
     books = source.specs.codebooks

@@ -1,4 +1,5 @@
 """Schema of bench.yaml: what `make bench` builds and measures, and the budgets it is held to."""
+
 from __future__ import annotations
 
 from pydantic import Field

@@ -7,21 +7,32 @@ bench.yaml, and `check_data_folder` for a data folder's edition.yaml, wave.yaml,
 and frames.
 Any problem raises `SpecProblems` listing every one found, each at its file and line.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from pipeline.spec.folders import EDITION_FILE, RENAME_FILE, WAVE_FILE
 from pipeline.spec.schema.bench import Bench
 from pipeline.spec.schema.codebook import Codebook
 from pipeline.spec.schema.data_folder import Edition, Frame, Rename, Wave
 from pipeline.spec.schema.glossary import Glossary
 from pipeline.spec.schema.problems import Findings, SpecProblem, SpecProblems, suggest
 from pipeline.spec.schema.published import Published
-from pipeline.spec.schema.reconstruct import Reconstruction
-from pipeline.spec.schema.references import (Survey, check_codebook, check_frame, check_published, check_rename, check_report, check_tables, survey_names)
-from pipeline.spec.schema.report import Report
-from pipeline.spec.folders import EDITION_FILE, RENAME_FILE, WAVE_FILE
 from pipeline.spec.schema.reading import read_checked
+from pipeline.spec.schema.reconstruct import Reconstruction
+from pipeline.spec.schema.references import (
+    Survey,
+    check_codebook,
+    check_frame,
+    check_published,
+    check_rename,
+    check_report,
+    check_tables,
+    survey_names,
+)
+from pipeline.spec.schema.report import Report
 from pipeline.spec.schema.source import Source
 from pipeline.spec.schema.tables import Table, TablesFile
 from pipeline.spec.schema.tools import check_bench, check_reconstruction
@@ -89,12 +100,10 @@ def check_specs(specs_dir: Path, templates_dir: Path = TEMPLATES_DIR) -> Checked
                 published[name] = spec
                 check_published(source, spec, name, tables, surveys, ids, pending, problems)
     if report is not None:
-        check_report(report_source, report, specs_dir, templates_dir, table_files, surveys, tables,
-                     pending, problems)
+        check_report(report_source, report, specs_dir, templates_dir, table_files, surveys, tables, pending, problems)
     if problems:
         raise SpecProblems(problems)
-    return CheckedSpecs(specs_dir, report, codebooks, table_files, tables, glossary or Glossary(),
-                        published, surveys)
+    return CheckedSpecs(specs_dir, report, codebooks, table_files, tables, glossary or Glossary(), published, surveys)
 
 
 def _listed(source: Source | None, key: str, field: str | None = None) -> list[str]:
@@ -149,8 +158,14 @@ def check_data_folder(specs: CheckedSpecs, data_dir: Path, previous: bool = Fals
     if (data_dir / WAVE_FILE).is_file():
         wave, _ = read_checked(data_dir / WAVE_FILE, Wave, problems)
         if wave is not None and not (data_dir / wave.previous).is_dir():
-            problems.append(SpecProblem(str(data_dir / WAVE_FILE), 1, "previous",
-                                        f"previous wave folder {(data_dir / wave.previous).resolve()} not found"))
+            problems.append(
+                SpecProblem(
+                    str(data_dir / WAVE_FILE),
+                    1,
+                    "previous",
+                    f"previous wave folder {(data_dir / wave.previous).resolve()} not found",
+                )
+            )
     if (data_dir / RENAME_FILE).is_file():
         spec, source = read_checked(data_dir / RENAME_FILE, Rename, problems)
         if spec is not None:
@@ -161,8 +176,15 @@ def check_data_folder(specs: CheckedSpecs, data_dir: Path, previous: bool = Fals
             continue
         path = data_dir / entry.frame
         if not path.is_file():
-            problems.append(SpecProblem(str(path), 1, "", f"population frame for weighting survey {name!r} "
-                                                          f"not found (report.yaml weighting > {name} > frame)"))
+            problems.append(
+                SpecProblem(
+                    str(path),
+                    1,
+                    "",
+                    f"population frame for weighting survey {name!r} "
+                    f"not found (report.yaml weighting > {name} > frame)",
+                )
+            )
             continue
         frame, source = read_checked(path, Frame, problems)
         if frame is not None and name in specs.surveys:
@@ -173,8 +195,7 @@ def check_data_folder(specs: CheckedSpecs, data_dir: Path, previous: bool = Fals
     return DataFolder(frames, edition)
 
 
-def _check_edition(specs: CheckedSpecs, data_dir: Path, previous: bool,
-                   problems: list[SpecProblem]) -> Edition | None:
+def _check_edition(specs: CheckedSpecs, data_dir: Path, previous: bool, problems: list[SpecProblem]) -> Edition | None:
     """The folder's edition.yaml, naming every survey of report.yaml and no other.
 
     A missing file is an error, not a default: whether data are synthetic or real, and whether
@@ -201,14 +222,17 @@ def _check_edition(specs: CheckedSpecs, data_dir: Path, previous: bool,
 
 def edition_missing(surveys: list[str]) -> str:
     """What to write in a data folder that has no edition.yaml, with an example."""
-    lines = "\n".join(f"          {name}: {{wave: '2026', fieldwork: {{start: 2026-01-12, end: 2026-02-27}}}}"
-                      for name in surveys)
-    return ("no edition file: every data folder declares what its data are and when each survey was in the "
-            f"field in {EDITION_FILE} (raw/{EDITION_FILE} is a complete example), e.g.\n"
-            "        name: Survey of OH provision, 2026 wave\n"
-            "        data_as_of: 2026-02-27\n"
-            "        provenance: {kind: real, label: survey data, summary: 'The respondent data are the survey "
-            "files as delivered.', statement: 'The respondent data are the survey files as delivered.'}\n"
-            "        reproduces_published: false   # true only for the data of the published 2020 report\n"
-            f"        surveys:\n{lines}\n"
-            "      (for a survey whose dates are not known: fieldwork: {year: 2026, note: '2026 (dates not known)'})")
+    lines = "\n".join(
+        f"          {name}: {{wave: '2026', fieldwork: {{start: 2026-01-12, end: 2026-02-27}}}}" for name in surveys
+    )
+    return (
+        "no edition file: every data folder declares what its data are and when each survey was in the "
+        f"field in {EDITION_FILE} (raw/{EDITION_FILE} is a complete example), e.g.\n"
+        "        name: Survey of OH provision, 2026 wave\n"
+        "        data_as_of: 2026-02-27\n"
+        "        provenance: {kind: real, label: survey data, summary: 'The respondent data are the survey "
+        "files as delivered.', statement: 'The respondent data are the survey files as delivered.'}\n"
+        "        reproduces_published: false   # true only for the data of the published 2020 report\n"
+        f"        surveys:\n{lines}\n"
+        "      (for a survey whose dates are not known: fieldwork: {year: 2026, note: '2026 (dates not known)'})"
+    )

@@ -1,5 +1,6 @@
 """Schema of a codebook, `survey_specs/<survey>.yaml`: the questions as asked, and the
 variables derived from them."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -87,8 +88,14 @@ class Derived(Spec):
     @model_validator(mode="after")
     def _kind_has_what_it_needs(self) -> Derived:
         needs = {"count": ("of",), "bands": ("of", "bands"), "expr": ("expr",), "link": ("from", "key", "agg")}
-        given = {"of": self.of, "bands": self.bands, "expr": self.expr, "from": self.source,
-                 "key": self.key, "agg": self.agg}
+        given = {
+            "of": self.of,
+            "bands": self.bands,
+            "expr": self.expr,
+            "from": self.source,
+            "key": self.key,
+            "agg": self.agg,
+        }
         lacking = [key for key in needs[self.kind] if not given[key]]
         if lacking:
             raise ValueError(f"kind {self.kind!r} needs {' and '.join(repr(k) for k in lacking)}")
@@ -118,5 +125,6 @@ class Codebook(Spec):
     missing: MissingCodes = MissingCodes()
     variables: list[Variable] = Field(min_length=1)
     derived: list[Derived] = []
-    roles: dict[Name, Role] = Field({}, description="Roles asked about per role (key: the variables' suffix), in questionnaire order")
-
+    roles: dict[Name, Role] = Field(
+        {}, description="Roles asked about per role (key: the variables' suffix), in questionnaire order"
+    )

@@ -1,5 +1,6 @@
 """Schemas of the YAML files a data folder holds beside its respondent files: `edition.yaml`
 (required), `wave.yaml`, `rename.yaml` and the population frames under `frames/`."""
+
 from __future__ import annotations
 
 import datetime
@@ -16,7 +17,9 @@ class Fieldwork(Spec):
     start: datetime.date | None = None
     end: datetime.date | None = None
     year: int | None = Field(None, ge=1900, le=2999, description="The fieldwork year, where the dates are not known")
-    note: str | None = Field(None, description="Said instead of dates where they are not known, e.g. '2019 (dates not published)'")
+    note: str | None = Field(
+        None, description="Said instead of dates where they are not known, e.g. '2019 (dates not published)'"
+    )
 
     @model_validator(mode="after")
     def _dates_or_year(self) -> Fieldwork:
@@ -48,7 +51,9 @@ class Provenance(Spec):
     """Where the respondent data come from, in the words the report prints."""
 
     kind: Literal["synthetic", "real"] = Field(description="synthetic: generated data; real: survey data as delivered")
-    label: str = Field(min_length=1, description="A short name, e.g. 'synthetic reconstruction' (cover, workbook sources)")
+    label: str = Field(
+        min_length=1, description="A short name, e.g. 'synthetic reconstruction' (cover, workbook sources)"
+    )
     summary: str = Field(min_length=1, description="One or two sentences for the cover and the workbook")
     statement: str = Field(min_length=1, description="The paragraph on the data behind this edition (section 2.6)")
 
@@ -61,8 +66,9 @@ class Edition(Spec):
     provenance: Provenance
     reproduces_published: StrictBool = Field(
         description="Whether these are the data of the published report, so that every statistic it prints "
-                    "must be reproduced: only then the reproduction audit and remarks on what the report said "
-                    "appear; otherwise the published figures are compared with this edition's")
+        "must be reproduced: only then the reproduction audit and remarks on what the report said "
+        "appear; otherwise the published figures are compared with this edition's"
+    )
     surveys: dict[Name, SurveyEdition] = Field(min_length=1, description="Every survey of report.yaml")
 
 
@@ -73,8 +79,9 @@ class Wave(Spec):
 
     wave: str = Field(description="This wave's name, e.g. '2026'")
     previous: str = Field(description="The previous wave's folder, relative to this one")
-    previous_wave: str | None = Field(None, description="The previous wave's name where its folder has no edition.yaml "
-                                                        "(default: its folder's name)")
+    previous_wave: str | None = Field(
+        None, description="The previous wave's name where its folder has no edition.yaml (default: its folder's name)"
+    )
 
 
 class Rename(RootModel[dict[Name, dict[str, Name]]]):

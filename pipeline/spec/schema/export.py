@@ -4,6 +4,7 @@ Each spec file names its schema in its first line (`# yaml-language-server: $sch
 the YAML language server (VS Code's YAML extension, and others built on it) reads.
 `ohmsk schema` rewrites the files from the models; a test keeps them in step.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Schema of glossary.yaml: terms and abbreviations, printed after the executive summary."""
+
 from __future__ import annotations
 
 from pydantic import model_validator

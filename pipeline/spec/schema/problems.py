@@ -3,6 +3,7 @@
 Every check of the specs (the schema's, and those across files) reports here, so that all the
 problems in all the files are listed at once, each as `file:line: where: message`.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -72,8 +73,14 @@ class Findings:
 
     def add(self, loc: Loc, message: str, at: Loc | None = None) -> None:
         """A problem at `loc` (where it is described); reported at the line of `at` if given."""
-        self.found.append(SpecProblem(str(self.source.path), self.source.line(loc if at is None else at),
-                                      describe(self.source.data, loc), message))
+        self.found.append(
+            SpecProblem(
+                str(self.source.path),
+                self.source.line(loc if at is None else at),
+                describe(self.source.data, loc),
+                message,
+            )
+        )
 
 
 def _data_loc(data: Any, loc: tuple) -> tuple[Loc, bool]:
@@ -98,8 +105,11 @@ def _unwrap(annotation: Any) -> Any:
         annotation = typing.get_args(annotation)[0]
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         members = [a for a in typing.get_args(annotation) if a is not type(None)]
-        structured = [a for a in map(_unwrap, members)
-                      if (isinstance(a, type) and issubclass(a, BaseModel)) or typing.get_origin(a) in (list, dict)]
+        structured = [
+            a
+            for a in map(_unwrap, members)
+            if (isinstance(a, type) and issubclass(a, BaseModel)) or typing.get_origin(a) in (list, dict)
+        ]
         return structured[0] if structured else members[0]
     return annotation
 
@@ -126,10 +136,18 @@ def _keys_at(model: type[BaseModel], loc: Loc) -> list[str]:
     return []
 
 
-_TYPES = {"string_type": "text", "int_type": "a whole number", "int_from_float": "a whole number",
-          "float_type": "a number", "bool_type": "true or false", "dict_type": "a mapping (key: value)",
-          "list_type": "a list", "date_type": "a date (YYYY-MM-DD)", "model_type": "a mapping (key: value)",
-          "model_attributes_type": "a mapping (key: value)"}
+_TYPES = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "dict_type": "a mapping (key: value)",
+    "list_type": "a list",
+    "date_type": "a date (YYYY-MM-DD)",
+    "model_type": "a mapping (key: value)",
+    "model_attributes_type": "a mapping (key: value)",
+}
 
 
 def _shown(value: Any) -> str:
@@ -150,8 +168,10 @@ def _message(error: dict, model: type[BaseModel], data_loc: Loc) -> str:
         expected = [e.strip().strip("'") for e in error["ctx"]["expected"].replace(" or ", ", ").split(",")]
         return f"{_shown(value)} is not one of {', '.join(repr(e) for e in expected)}{suggest(value, expected)}"
     if kind == "string_type" and isinstance(value, bool):
-        return (f"expected text, got {str(value).lower()}: YAML reads unquoted yes, no, on, off, true "
-                f"and false as true or false; put the text in quotes")
+        return (
+            f"expected text, got {str(value).lower()}: YAML reads unquoted yes, no, on, off, true "
+            f"and false as true or false; put the text in quotes"
+        )
     if kind == "string_type" and isinstance(value, (int, float)):
         return f"expected text, got the number {value!r}: put it in quotes"
     if kind == "string_pattern_mismatch" and "A-Za-z_" in error["ctx"].get("pattern", ""):
@@ -173,8 +193,9 @@ def schema_problems(source: Source, model: type[BaseModel], exc: ValidationError
     for e in errors:  # a misspelled required key is one mistake: keep 'unknown key … did you mean'
         if e["type"] == "extra_forbidden":
             parent = tuple(e["loc"][:-1])
-            meant = difflib.get_close_matches(str(e["loc"][-1]), [str(m[-1]) for m in missing if m[:-1] == parent],
-                                              n=1, cutoff=0.6)
+            meant = difflib.get_close_matches(
+                str(e["loc"][-1]), [str(m[-1]) for m in missing if m[:-1] == parent], n=1, cutoff=0.6
+            )
             missing -= {(*parent, meant[0])} if meant else set()
     errors = [e for e in errors if e["type"] != "missing" or tuple(e["loc"]) in missing]
     for error in errors:
@@ -200,9 +221,16 @@ def schema_problems(source: Source, model: type[BaseModel], exc: ValidationError
 
 def repeated_keys(source: Source) -> list[SpecProblem]:
     """Keys written twice in one mapping (YAML readers keep only the last)."""
-    return [SpecProblem(str(source.path), line + 1, "", f"key {key!r} is written twice in one mapping; "
-                        f"YAML keeps only the last, so one of them would be silently ignored")
-            for key, line in source.repeated]
+    return [
+        SpecProblem(
+            str(source.path),
+            line + 1,
+            "",
+            f"key {key!r} is written twice in one mapping; "
+            f"YAML keeps only the last, so one of them would be silently ignored",
+        )
+        for key, line in source.repeated
+    ]
 
 
 def file_problem(path: Path | str, message: str, line: int = 1) -> SpecProblem:

@@ -1,5 +1,6 @@
 """Schema of `survey_specs/published/<survey>.yaml`: the statistics and significance claims the
 2020 report prints (the audit's targets; only the audit and the reconstruction read them)."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -19,7 +20,9 @@ class Target(Spec):
     category: int | str | None = None
     column: str = "total"
     stat: Literal["pct", "mean", "median", "ratio", "base", "n"] = "pct"
-    published: str = Field(pattern=r"^<?-?[0-9][0-9,]*(\.[0-9]+)?%?$", description="As printed, e.g. '56%', '9.5', '<1%'")
+    published: str = Field(
+        pattern=r"^<?-?[0-9][0-9,]*(\.[0-9]+)?%?$", description="As printed, e.g. '56%', '9.5', '<1%'"
+    )
     compare: Literal["eq", "le", "ge"] = "eq"
     note: str = ""
     contradiction: str = Field("", description="Why the source contradicts itself here")
@@ -39,8 +42,10 @@ class Claim(Spec):
     stat: Literal["pct", "mean"] = "pct"
     claim: Literal["significant", "not_significant", "stated"]
     direction: Literal["higher", "lower"] | None = Field(
-        None, description="Whether the source says the first column's figure is higher or lower than the second's "
-                          "(by default read from its printed figures of both cells, where it prints them)")
+        None,
+        description="Whether the source says the first column's figure is higher or lower than the second's "
+        "(by default read from its printed figures of both cells, where it prints them)",
+    )
     note: str = ""
     contradiction: str = ""
     quote: str | None = None

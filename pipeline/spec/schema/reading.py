@@ -3,6 +3,7 @@
 Kept apart from the checks across files (which need the expression parser and pandas), so
 that `make report`'s up-to-date check can read a data folder's wave.yaml without them.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

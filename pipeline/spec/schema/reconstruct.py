@@ -1,5 +1,6 @@
 """Schema of `survey_specs/reconstruct/<survey>.yaml`: how the synthetic respondents are made
 (read by `pipeline/tools/reconstruct` only)."""
+
 from __future__ import annotations
 
 from pydantic import Field, StrictBool, model_validator

@@ -6,6 +6,7 @@ target's table, series, column and category exist, every table file is listed by
 it belongs to, and every routing rule, filter and derived expression names only variables its
 survey has (see `pipeline.spec.expressions.expression_problems`). Each finding is located at its key.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,9 +61,15 @@ def survey_names(book: Codebook) -> Survey:
     missing_default = {"categorical": book.missing.categorical, "numeric": book.missing.numeric}
     for var in book.variables:
         codes = _codes_of(var, book)
-        missing = var.missing if var.missing is not None else (
-            missing_default["numeric" if var.type == "numeric" else "categorical"] if var.type in (
-                "single", "scale", "numeric") else {})
+        missing = (
+            var.missing
+            if var.missing is not None
+            else (
+                missing_default["numeric" if var.type == "numeric" else "categorical"]
+                if var.type in ("single", "scale", "numeric")
+                else {}
+            )
+        )
         if var.type == "multi":
             multi[var.name] = codes
             groups[var.name] = [f"{var.name}_{c}" for c in codes]
@@ -78,8 +85,13 @@ def survey_names(book: Codebook) -> Survey:
     for der in book.derived:
         if der.kind == "bands":
             source = next((v for v in book.variables if v.name == der.of), None)
-            source_missing = (source.missing if source and source.missing is not None
-                              else book.missing.numeric if source and source.type == "numeric" else {})
+            source_missing = (
+                source.missing
+                if source and source.missing is not None
+                else book.missing.numeric
+                if source and source.type == "numeric"
+                else {}
+            )
             codes = {**{b.code: b.label for b in der.bands}, **source_missing}
         else:
             codes = dict(der.codes)
@@ -92,8 +104,9 @@ def survey_names(book: Codebook) -> Survey:
     return Survey(book, known, groups, labels, numeric, multi)
 
 
-def check_expression(findings: Findings, loc: Loc, expr: str | None, survey: Survey,
-                known: dict[str, Known] | None = None) -> None:
+def check_expression(
+    findings: Findings, loc: Loc, expr: str | None, survey: Survey, known: dict[str, Known] | None = None
+) -> None:
     if expr:
         for message in expression_problems(expr, survey.known if known is None else known, survey.groups):
             findings.add(loc, message)
@@ -101,8 +114,16 @@ def check_expression(findings: Findings, loc: Loc, expr: str | None, survey: Sur
 
 # -- codebooks ------------------------------------------------------------------------------
 
-def check_codebook(source: Source, book: Codebook, stem: str, surveys: dict[str, Survey],
-                   order: list[str], pending: set[str], findings: list) -> None:
+
+def check_codebook(
+    source: Source,
+    book: Codebook,
+    stem: str,
+    surveys: dict[str, Survey],
+    order: list[str],
+    pending: set[str],
+    findings: list,
+) -> None:
     """Names defined once, references to earlier questions, links, and every expression.
 
     `pending` names surveys and tables whose own file failed its schema: references to them
@@ -111,8 +132,11 @@ def check_codebook(source: Source, book: Codebook, stem: str, surveys: dict[str,
     f = Findings(source, findings)
     me = surveys[book.survey]
     if book.survey != stem:
-        f.add(("survey",), f"survey {book.survey!r} is defined in {stem}.yaml: the file must be named "
-                           f"after its survey ({book.survey}.yaml), or `survey` changed to {stem!r}")
+        f.add(
+            ("survey",),
+            f"survey {book.survey!r} is defined in {stem}.yaml: the file must be named "
+            f"after its survey ({book.survey}.yaml), or `survey` changed to {stem!r}",
+        )
     seen: dict[str, int] = {}
     for i, var in enumerate(book.variables):
         where = ("variables", i)
@@ -127,7 +151,9 @@ def check_codebook(source: Source, book: Codebook, stem: str, surveys: dict[str,
                 f.add((*where, key), f"{ref!r} is not {what}{suggest(ref, list(earlier))}")
         for j, other in enumerate(var.differs_from):
             if other not in earlier:
-                f.add((*where, "differs_from", j), f"{other!r} is not an earlier question{suggest(other, list(earlier))}")
+                f.add(
+                    (*where, "differs_from", j), f"{other!r} is not an earlier question{suggest(other, list(earlier))}"
+                )
         check_expression(f, (*where, "asked"), var.asked, me)
     ids = [v.name for v in book.variables if v.type == "id"]
     if book.id not in ids:
@@ -140,8 +166,11 @@ def check_codebook(source: Source, book: Codebook, stem: str, surveys: dict[str,
         later = {d.name for d in book.derived[i:]}
         before = {k: v for k, v in me.known.items() if k not in later}  # each may use those before it
         if der.of and der.of not in defined:
-            f.add((*where, "of"), me.lacks(der.of) or f"{der.of!r} is defined after {der.name!r}: "
-                                                     f"a derived variable may use only those before it")
+            f.add(
+                (*where, "of"),
+                me.lacks(der.of)
+                or f"{der.of!r} is defined after {der.name!r}: a derived variable may use only those before it",
+            )
         elif der.kind == "count" and der.of not in me.multi:
             f.add((*where, "of"), f"kind 'count' counts the items of a multi-code question; {der.of!r} is not one")
         elif der.kind == "bands" and der.of not in me.numeric:
@@ -154,15 +183,17 @@ def check_codebook(source: Source, book: Codebook, stem: str, surveys: dict[str,
             check_expression(f, (*where, "expr"), der.expr, me, before)
 
 
-def _check_link(f: Findings, where: Loc, der, book: Codebook, surveys: dict[str, Survey],
-                order: list[str]) -> None:
+def _check_link(f: Findings, where: Loc, der, book: Codebook, surveys: dict[str, Survey], order: list[str]) -> None:
     other = surveys.get(der.source)
     if other is None:
         f.add((*where, "from"), f"{der.source!r} is not a survey listed in report.yaml{suggest(der.source, order)}")
         return
     if book.survey in order and der.source in order and order.index(der.source) > order.index(book.survey):
-        f.add((*where, "from"), f"survey {der.source!r} must be listed before {book.survey!r} in report.yaml's "
-                                f"`surveys`, so that it is prepared first and can be linked")
+        f.add(
+            (*where, "from"),
+            f"survey {der.source!r} must be listed before {book.survey!r} in report.yaml's "
+            f"`surveys`, so that it is prepared first and can be linked",
+        )
     for survey in (surveys[book.survey], other):
         if der.key != survey.book.id and survey.lacks(der.key):
             f.add((*where, "key"), f"link key {der.key!r} is not a variable of {survey.book.survey!r}")
@@ -184,9 +215,18 @@ def check_margins(f: Findings, where: Loc, margins: dict[str, dict[int, float]],
 
 # -- report.yaml ----------------------------------------------------------------------------
 
-def check_report(source: Source, report: Report, specs_dir: Path, templates_dir: Path,
-                 table_files: dict[str, TablesFile], surveys: dict[str, Survey],
-                 tables: dict[str, Table], pending: set[str], findings: list) -> None:
+
+def check_report(
+    source: Source,
+    report: Report,
+    specs_dir: Path,
+    templates_dir: Path,
+    table_files: dict[str, TablesFile],
+    surveys: dict[str, Survey],
+    tables: dict[str, Table],
+    pending: set[str],
+    findings: list,
+) -> None:
     """Surveys, chapters, templates, table files, weighting and fpc entries all exist."""
     f = Findings(source, findings)
     for i, name in enumerate(report.surveys):
@@ -201,20 +241,27 @@ def check_report(source: Source, report: Report, specs_dir: Path, templates_dir:
         if ch.tables and not (specs_dir / ch.tables).is_file():
             f.add(("chapters", i, "tables"), f"table file {ch.tables!r} not found under {specs_dir}")
         elif ch.tables and ch.tables in table_files and table_files[ch.tables].chapter != ch.number:
-            f.add(("chapters", i, "tables"), f"{ch.tables} says `chapter: {table_files[ch.tables].chapter}` "
-                                             f"but chapter {ch.number} lists it")
+            f.add(
+                ("chapters", i, "tables"),
+                f"{ch.tables} says `chapter: {table_files[ch.tables].chapter}` but chapter {ch.number} lists it",
+            )
     for key, entries in (("front", report.front), ("chapters", report.chapters)):
         for i, entry in enumerate(entries):
             if not (templates_dir / entry.template).is_file():
                 found = [str(p.relative_to(templates_dir)) for p in templates_dir.rglob("*.j2")]
-                f.add((key, i, "template"), f"template {entry.template!r} not found under templates/"
-                                            f"{suggest(entry.template, found)}")
+                f.add(
+                    (key, i, "template"),
+                    f"template {entry.template!r} not found under templates/{suggest(entry.template, found)}",
+                )
     listed = {ch.tables for ch in report.chapters if ch.tables}
     for path in sorted((specs_dir / "tables").glob("*.yaml")) if (specs_dir / "tables").is_dir() else []:
         rel = f"tables/{path.name}"
         if rel not in listed:
-            f.add(("chapters",), f"{rel} is listed by no chapter, so none of its tables would be built: "
-                                 f"add `tables: {rel}` to its chapter, or delete the file")
+            f.add(
+                ("chapters",),
+                f"{rel} is listed by no chapter, so none of its tables would be built: "
+                f"add `tables: {rel}` to its chapter, or delete the file",
+            )
     if not (specs_dir / report.glossary).is_file():
         f.add(("glossary",), f"glossary file {report.glossary!r} not found under {specs_dir}")
     for section in ("weighting", "fpc"):
@@ -235,14 +282,23 @@ def check_report(source: Source, report: Report, specs_dir: Path, templates_dir:
     for name, entry in report.fpc.items():
         book = surveys[name].book if name in surveys else None
         if entry.apply and book is not None and not (book.population and book.population.size):
-            f.add(("fpc", name, "apply"), f"the correction needs the population size: add `population: "
-                                          f"{{size: …}}` to {name}.yaml")
+            f.add(
+                ("fpc", name, "apply"),
+                f"the correction needs the population size: add `population: {{size: …}}` to {name}.yaml",
+            )
 
 
 # -- tables ---------------------------------------------------------------------------------
 
-def check_tables(source: Source, spec: TablesFile, surveys: dict[str, Survey],
-                 seen: dict[str, str], pending: set[str], findings: list) -> None:
+
+def check_tables(
+    source: Source,
+    spec: TablesFile,
+    surveys: dict[str, Survey],
+    seen: dict[str, str],
+    pending: set[str],
+    findings: list,
+) -> None:
     """Each table's survey, variables, subgroups, nets, statistics and filters; ids once."""
     f = Findings(source, findings)
     for i, table in enumerate(spec.tables):
@@ -256,8 +312,12 @@ def check_tables(source: Source, spec: TablesFile, surveys: dict[str, Survey],
             continue
         if survey is None:
             key = (*where, "survey") if table.survey else ("survey",)
-            f.add(key, f"unknown survey {name!r}{suggest(name or '', surveys)}" if name
-                  else "no `survey` for this table (give one here or for the whole file)")
+            f.add(
+                key,
+                f"unknown survey {name!r}{suggest(name or '', surveys)}"
+                if name
+                else "no `survey` for this table (give one here or for the whole file)",
+            )
             continue
         for j, by in enumerate(table.by):
             if survey.lacks(by):
@@ -290,8 +350,11 @@ def _check_series(f: Findings, where: Loc, s: Series, table: Table, survey: Surv
             lacking = sorted(set(net.codes) - set(codes or {}))
             if numeric or lacking:
                 loc = (*where, "nets", k, "codes") if key == "nets" else where
-                f.add(loc, f"net {net.label!r} uses codes {lacking or net.codes} that {s.var!r} does not have"
-                           + (f" (its codes: {', '.join(map(str, codes))})" if codes else ""))
+                f.add(
+                    loc,
+                    f"net {net.label!r} uses codes {lacking or net.codes} that {s.var!r} does not have"
+                    + (f" (its codes: {', '.join(map(str, codes))})" if codes else ""),
+                )
 
 
 def _table_ref(f: Findings, loc: Loc, table_id: str, tables: dict[str, Table]) -> Table | None:
@@ -301,8 +364,16 @@ def _table_ref(f: Findings, loc: Loc, table_id: str, tables: dict[str, Table]) -
     return table
 
 
-def _cell_ref(f: Findings, where: Loc, table: Table, survey: Survey, series: str | None,
-              category: int | str | None, column: str, stat: str) -> None:
+def _cell_ref(
+    f: Findings,
+    where: Loc,
+    table: Table,
+    survey: Survey,
+    series: str | None,
+    category: int | str | None,
+    column: str,
+    stat: str,
+) -> None:
     """A cell a target, claim or sensitivity entry names: its series, column and category exist."""
     keys = {(s.key or s.var): s for s in table.series}
     s = keys.get(series) if series else table.series[0]
@@ -312,8 +383,11 @@ def _cell_ref(f: Findings, where: Loc, table: Table, survey: Survey, series: str
     if column != "total":
         var, _, code = column.partition("=")
         if var not in table.by:
-            f.add((*where, "column"), f"column {column!r}: table {table.id!r} has no subgroup {var!r} "
-                                      f"(its `by`: {', '.join(table.by) or 'none'})")
+            f.add(
+                (*where, "column"),
+                f"column {column!r}: table {table.id!r} has no subgroup {var!r} "
+                f"(its `by`: {', '.join(table.by) or 'none'})",
+            )
         elif not code.lstrip("-").isdigit() or int(code) not in survey.labels.get(var, {}):
             f.add((*where, "column"), f"column {column!r}: {code!r} is not a code of {var!r}")
     if stat in ("base", "n") or category is None:
@@ -324,15 +398,26 @@ def _cell_ref(f: Findings, where: Loc, table: Table, survey: Survey, series: str
         if int(category) not in codes:
             f.add((*where, "category"), f"{category!r} is not a code of {s.var!r}")
     elif category not in nets and category not in codes.values():
-        f.add((*where, "category"), f"{category!r} is neither a net nor a category of series "
-                                    f"{s.key or s.var!r}{suggest(category, [*nets, *codes.values()])}")
+        f.add(
+            (*where, "category"),
+            f"{category!r} is neither a net nor a category of series "
+            f"{s.key or s.var!r}{suggest(category, [*nets, *codes.values()])}",
+        )
 
 
 # -- published targets and claims -----------------------------------------------------------
 
-def check_published(source: Source, spec: Published, stem: str, tables: dict[str, Table],
-                    surveys: dict[str, Survey], ids: dict[str, str], pending: set[str],
-                    findings: list) -> None:
+
+def check_published(
+    source: Source,
+    spec: Published,
+    stem: str,
+    tables: dict[str, Table],
+    surveys: dict[str, Survey],
+    ids: dict[str, str],
+    pending: set[str],
+    findings: list,
+) -> None:
     f = Findings(source, findings)
     if spec.survey != stem:
         f.add(("survey",), f"the targets of survey {spec.survey!r} are in published/{stem}.yaml")
@@ -375,6 +460,5 @@ def check_rename(source: Source, spec: Rename, surveys: dict[str, Survey], findi
 def check_frame(source: Source, frame: Frame, survey: Survey, findings: list) -> None:
     f = Findings(source, findings)
     if frame.survey != survey.book.survey:
-        f.add(("survey",), f"this frame is for {frame.survey!r}, but report.yaml weights "
-                           f"{survey.book.survey!r} to it")
+        f.add(("survey",), f"this frame is for {frame.survey!r}, but report.yaml weights {survey.book.survey!r} to it")
     check_margins(f, ("margins",), frame.margins, survey)

@@ -1,4 +1,5 @@
 """Schema of `survey_specs/report.yaml`: the report's structure and the house conventions."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -29,9 +30,15 @@ class Chapter(Spec):
 class Conventions(Spec):
     """The house style every output follows."""
 
-    decimals_pct: int = Field(Formats.decimals_pct, ge=0, le=3,
-                              description="Decimal places of percentages in charts, tables, text and the workbook")
-    below_one: str = Field(Formats.below_one, min_length=1, description="Shown for a share above zero that rounds to zero")
+    decimals_pct: int = Field(
+        Formats.decimals_pct,
+        ge=0,
+        le=3,
+        description="Decimal places of percentages in charts, tables, text and the workbook",
+    )
+    below_one: str = Field(
+        Formats.below_one, min_length=1, description="Shown for a share above zero that rounds to zero"
+    )
     zero_chart: str = Field(Formats.zero_chart, min_length=1, description="A share of exactly zero in charts and text")
     zero_table: str = Field(Formats.zero_table, min_length=1, description="A share of exactly zero in tables and CSVs")
     min_base: Count = Field(30, description="Suppress a cell below this base (a table may override it)")
@@ -63,13 +70,20 @@ class Weighting(Spec):
     none. The methodology prints the setting and `reason`, so a reader learns per survey
     whether its figures are weighted and why."""
 
-    use: Literal["none", "rim"] = Field(description="rim: applied to every table; none: the figures are "
-                                                    "unweighted (with a frame, rim weights are still computed "
-                                                    "for the diagnostics and the sensitivity table)")
-    reason: str = Field(min_length=1, description="Why the survey is (or is not) weighted, as the methodology "
-                                                  "prints it: change it with `use`")
-    frame: str | None = Field(None, description="The population frame, in the data folder (e.g. "
-                                                "frames/providers.yaml); a survey without one cannot be weighted")
+    use: Literal["none", "rim"] = Field(
+        description="rim: applied to every table; none: the figures are "
+        "unweighted (with a frame, rim weights are still computed "
+        "for the diagnostics and the sensitivity table)"
+    )
+    reason: str = Field(
+        min_length=1,
+        description="Why the survey is (or is not) weighted, as the methodology prints it: change it with `use`",
+    )
+    frame: str | None = Field(
+        None,
+        description="The population frame, in the data folder (e.g. "
+        "frames/providers.yaml); a survey without one cannot be weighted",
+    )
     cap: Number | None = Field(None, gt=1, description="Trim weights at this multiple of the mean weight")
     tol: Number = Field(1e-6, gt=0)
     max_iter: int = Field(100, ge=1)
@@ -80,11 +94,15 @@ class Weighting(Spec):
         if self.frame is None:
             for key in ("cap", "sensitivity"):
                 if getattr(self, key) is not None:
-                    raise ValueError(f"`{key}` needs weights, and weights need a `frame`: add the population "
-                                     f"frame, or remove `{key}`")
+                    raise ValueError(
+                        f"`{key}` needs weights, and weights need a `frame`: add the population "
+                        f"frame, or remove `{key}`"
+                    )
             if self.use != "none":
-                raise ValueError(f"`use: {self.use}` needs a `frame` to weight to: add the population frame "
-                                 f"(e.g. frame: frames/<survey>.yaml), or set `use: none`")
+                raise ValueError(
+                    f"`use: {self.use}` needs a `frame` to weight to: add the population frame "
+                    f"(e.g. frame: frames/<survey>.yaml), or set `use: none`"
+                )
         return self
 
 
@@ -92,10 +110,15 @@ class WaveComparison(Spec):
     """Which changes since the previous wave the report prints (changes.csv and the workbook
     hold every one)."""
 
-    show_points: Number = Field(5, gt=0, description="Print a share's change of at least this many points, "
-                                                     "significant or not")
-    show_percent: Number = Field(10, gt=0, description="Print a mean's, median's or ratio's change of at least "
-                                                       "this percentage of its previous value, significant or not")
+    show_points: Number = Field(
+        5, gt=0, description="Print a share's change of at least this many points, significant or not"
+    )
+    show_percent: Number = Field(
+        10,
+        gt=0,
+        description="Print a mean's, median's or ratio's change of at least "
+        "this percentage of its previous value, significant or not",
+    )
 
 
 class FiniteCorrection(Spec):

@@ -5,6 +5,7 @@ keeps one filter); a spec must not. And every problem found later, by the schema
 across files, is reported at its line, so the reader records where each mapping key and list
 item begins while the file is constructed (one pass, with libyaml's C parser when available).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ class UnreadableSpec(SpecError):
     def __init__(self, path: Path, line: int, reason: str):
         self.path, self.line, self.reason = path, line, reason
         super().__init__(f"{path}:{line}: {reason}")
+
+
 _SELF = "\0self"  # where a container itself begins, among its keys' lines (no key holds a NUL)
 
 Loc = tuple[str | int, ...]  # a key path into a file: ("tables", 3, "series", 0, "filter")
@@ -55,8 +58,10 @@ class _Loader(_BASE):  # type: ignore[misc, valid-type]
         items: list = []
         yield items
         items.extend(self.construct_sequence(node))
-        self.positions[id(items)] = {_SELF: node.start_mark.line,
-                                     **{i: child.start_mark.line for i, child in enumerate(node.value)}}
+        self.positions[id(items)] = {
+            _SELF: node.start_mark.line,
+            **{i: child.start_mark.line for i, child in enumerate(node.value)},
+        }
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
@@ -105,6 +110,7 @@ def read_source(path: Path) -> Source:
         raise UnreadableSpec(path, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise UnreadableSpec(path, mark.line + 1 if mark is not None else 1,
-                             f"not valid YAML: {getattr(exc, 'problem', None) or exc}") from exc
+        raise UnreadableSpec(
+            path, mark.line + 1 if mark is not None else 1, f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
+        ) from exc
     return Source(path, data, loader.positions, loader.repeated)

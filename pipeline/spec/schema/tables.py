@@ -1,5 +1,6 @@
 """Schema of a chapter's table specs, `survey_specs/tables/<chapter>.yaml`: every figure, table
 and quoted tabulation, what it counts, over whom, split by what."""
+
 from __future__ import annotations
 
 from typing import Literal

@@ -1,5 +1,6 @@
 """Checks across files for the tools' specs: the reconstruction steps (`make raw`) and the
 benchmark's settings (`make bench`) name questions, codes and tables that exist."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,8 +13,9 @@ from pipeline.spec.schema.source import Loc, Source
 from pipeline.spec.schema.tables import TablesFile
 
 
-def check_reconstruction(source: Source, spec: Reconstruction, stem: str, surveys: dict[str, Survey],
-                         findings: list) -> None:
+def check_reconstruction(
+    source: Source, spec: Reconstruction, stem: str, surveys: dict[str, Survey], findings: list
+) -> None:
     """Each step's question, codes and expressions belong to the survey it reconstructs."""
     f = Findings(source, findings)
     survey = surveys.get(spec.survey)
@@ -48,8 +50,9 @@ def _check_step(f: Findings, where: Loc, step: Step, survey: Survey) -> None:
             check_expression(f, (*where, "groups", "within", j, "where"), rule.where, survey)
     codes = survey.labels.get(step.var or "") or survey.multi.get(step.var or "")
     if codes is not None:
-        blocks = [((*where, "counts"), step.counts)] + [((*where, "cells", j, "counts"), c.counts)
-                                                       for j, c in enumerate(step.cells)]
+        blocks = [((*where, "counts"), step.counts)] + [
+            ((*where, "cells", j, "counts"), c.counts) for j, c in enumerate(step.cells)
+        ]
         for loc, counts in blocks:
             for code in counts:
                 if code not in codes:
@@ -58,19 +61,29 @@ def _check_step(f: Findings, where: Loc, step: Step, survey: Survey) -> None:
         f.add((*where, "verbatim", "codes"), f"{step.verbatim.codes!r} is not a multi-code question")
 
 
-def check_bench(source: Source, bench: Bench, specs_dir: Path, table_files: dict[str, TablesFile],
-                surveys: dict[str, Survey], findings: list) -> None:
+def check_bench(
+    source: Source,
+    bench: Bench,
+    specs_dir: Path,
+    table_files: dict[str, TablesFile],
+    surveys: dict[str, Survey],
+    findings: list,
+) -> None:
     """The table the benchmark edits exists in the file it names; the scale survey and its
     raking margins are the codebook's."""
     f = Findings(source, findings)
     change = bench.builds.change
     spec = table_files.get(change.file)
     if spec is None:
-        f.add(("builds", "change", "file"), f"{change.file!r} is not a table file listed in report.yaml"
-                                            f"{suggest(change.file, table_files)}")
+        f.add(
+            ("builds", "change", "file"),
+            f"{change.file!r} is not a table file listed in report.yaml{suggest(change.file, table_files)}",
+        )
     elif change.table not in {t.id for t in spec.tables}:
-        f.add(("builds", "change", "table"), f"{change.file} has no table {change.table!r}"
-                                             f"{suggest(change.table, [t.id for t in spec.tables])}")
+        f.add(
+            ("builds", "change", "table"),
+            f"{change.file} has no table {change.table!r}{suggest(change.table, [t.id for t in spec.tables])}",
+        )
     survey = surveys.get(bench.scale.survey)
     if survey is None:
         f.add(("scale", "survey"), f"unknown survey {bench.scale.survey!r}{suggest(bench.scale.survey, surveys)}")

@@ -4,6 +4,7 @@ and again after one table's spec changed (survey_specs/bench.yaml names the tabl
 Each build is a real `make report` in a subprocess, into a fresh output folder, reading a copy
 of the specs so that one table can be edited without touching the project's own.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,9 +44,11 @@ def run_builds(data_dir: Path, specs_dir: Path, config: dict, progress) -> list[
         specs, out = Path(tmp) / "specs", Path(tmp) / "outputs"
         shutil.copytree(specs_dir, specs)
         runs = []
-        for name, budget, change in (("full make report from a clean outputs/", budgets["full"], False),
-                                     ("make report again, nothing changed", budgets["unchanged"], False),
-                                     ("make report after one table's spec changed", budgets["one_table"], True)):
+        for name, budget, change in (
+            ("full make report from a clean outputs/", budgets["full"], False),
+            ("make report again, nothing changed", budgets["unchanged"], False),
+            ("make report after one table's spec changed", budgets["one_table"], True),
+        ):
             if change:
                 _edit_table(specs, config["change"])
             runs.append(_timed(name, budget, data_dir, specs, out))

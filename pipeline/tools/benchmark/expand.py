@@ -6,14 +6,15 @@ log-normal factor, kept in the codebook's range, whole numbers kept whole, zero 
 positive kept positive) so the copies are not identical. Variables that any routing depends on,
 directly or through derived variables, are left as they are, so that who was asked what holds.
 """
+
 from __future__ import annotations
 
 import re
 
 import numpy as np
 
-from pipeline.stages.load import RawData
 from pipeline.spec.objects import Codebook
+from pipeline.stages.load import RawData
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -43,14 +44,19 @@ def expand(raw: RawData, book: Codebook, n: int, jitter: float = 0.1, seed: int 
     fixed = routing_names(book)
     for var in book.variables.values():
         if var.type == "numeric" and var.name not in fixed and var.name in frame.columns:
-            frame[var.name] = _jittered(frame[var.name].to_numpy(dtype=float), var.missing, var.range,
-                                        jitter, rng)
-    return RawData(path=raw.path, frame=frame, variable_labels=raw.variable_labels,
-                   value_labels=raw.value_labels, missing_ranges=raw.missing_ranges)
+            frame[var.name] = _jittered(frame[var.name].to_numpy(dtype=float), var.missing, var.range, jitter, rng)
+    return RawData(
+        path=raw.path,
+        frame=frame,
+        variable_labels=raw.variable_labels,
+        value_labels=raw.value_labels,
+        missing_ranges=raw.missing_ranges,
+    )
 
 
-def _jittered(values: np.ndarray, missing: dict, bounds: tuple[float, float] | None, jitter: float,
-              rng: np.random.Generator) -> np.ndarray:
+def _jittered(
+    values: np.ndarray, missing: dict, bounds: tuple[float, float] | None, jitter: float, rng: np.random.Generator
+) -> np.ndarray:
     """Scale the substantive positive answers by exp(N(0, jitter)); codes and blanks stay."""
     out = values.copy()
     movable = np.isfinite(values) & (values > 0) & ~np.isin(values, list(missing))

@@ -6,20 +6,25 @@ medians and ratios likewise. No labels, nets beyond one pass each, flags, letter
 the least work that yields the table's numbers, so `engine time / floor time` is the overhead
 the engine's bookkeeping costs. Bases are the same routing masks and filters the engine uses.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from pipeline.stages.derive import Dataset
 from pipeline.spec.expressions import mask
 from pipeline.spec.objects import Series, TableSpec
+from pipeline.stages.derive import Dataset
 
 
 def _groups(ds: Dataset, spec: TableSpec) -> list[tuple[np.ndarray, int]]:
     """(group index per respondent, -1 for none; number of groups): total, then each `by`."""
     out = [(np.zeros(len(ds.frame), dtype=np.intp), 1)]
     for by in spec.by:
-        codes = list(ds.codebook.variables[by].codes) if by in ds.codebook.variables else list(ds.codebook.derived[by].labels)
+        codes = (
+            list(ds.codebook.variables[by].codes)
+            if by in ds.codebook.variables
+            else list(ds.codebook.derived[by].labels)
+        )
         out.append((_lookup(ds.frame[by].to_numpy(dtype=float, na_value=np.nan), codes), len(codes)))
     return out
 
@@ -51,18 +56,22 @@ def _series(ds: Dataset, spec: TableSpec, s: Series) -> list[dict]:
         found: dict = {"bases": np.bincount(g, minlength=size)}
         kind = book.kind(s.var)
         if kind == "multi":
-            found["items"] = [np.bincount(g, weights=frame[f"{s.var}_{code}"].to_numpy()[inside] == 1, minlength=size)
-                              for code in book.variables[s.var].codes]
+            found["items"] = [
+                np.bincount(g, weights=frame[f"{s.var}_{code}"].to_numpy()[inside] == 1, minlength=size)
+                for code in book.variables[s.var].codes
+            ]
         elif kind == "numeric":
             v = frame[s.var].to_numpy(dtype=float)[inside]
             ok = ~np.isnan(v)
-            found["mean"] = (np.bincount(g[ok], weights=v[ok], minlength=size)
-                             / np.maximum(np.bincount(g[ok], minlength=size), 1))
+            found["mean"] = np.bincount(g[ok], weights=v[ok], minlength=size) / np.maximum(
+                np.bincount(g[ok], minlength=size), 1
+            )
             if "ratio" in s.stats:
                 d = frame[s.denominator].to_numpy(dtype=float)[inside]
                 both = ok & ~np.isnan(d)
-                found["ratio"] = (np.bincount(g[both], weights=v[both], minlength=size)
-                                  / np.bincount(g[both], weights=d[both], minlength=size))
+                found["ratio"] = np.bincount(g[both], weights=v[both], minlength=size) / np.bincount(
+                    g[both], weights=d[both], minlength=size
+                )
             if "median" in s.stats:
                 found["median"] = [np.median(v[ok][g[ok] == j]) if (g[ok] == j).any() else np.nan for j in range(size)]
         else:

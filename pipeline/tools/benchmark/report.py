@@ -1,4 +1,5 @@
 """`ohmsk bench`: run the build and scale benchmarks and print every figure beside its budget."""
+
 from __future__ import annotations
 
 import os
@@ -51,9 +52,11 @@ def summary(builds: list[Build], steps: Steps, budgets: dict) -> list[str]:
     lines += [
         "Budgets at scale",
         f"  raking vs weightipy: {ours.seconds:.2f} s vs {theirs.seconds:.2f} s "
-        f"({theirs.seconds / ours.seconds:.1f}x as fast)   budget: at least as fast   {_verdict(ours.seconds <= theirs.seconds)}",
+        f"({theirs.seconds / ours.seconds:.1f}x as fast)   budget: at least as fast   "
+        f"{_verdict(ours.seconds <= theirs.seconds)}",
         f"  tabulation vs bincount floor: {ratio:.2f}x ({with_tests:.2f}x with the significance tests)"
         f"   budget {budgets['tabulation_vs_floor']:g}x   {_verdict(ratio <= budgets['tabulation_vs_floor'])}",
-        f"  peak memory: {peak:.2f} GB   budget under {budgets['memory_gb']:g} GB   {_verdict(peak < budgets['memory_gb'])}",
+        f"  peak memory: {peak:.2f} GB   budget under {budgets['memory_gb']:g} GB   "
+        f"{_verdict(peak < budgets['memory_gb'])}",
     ]
     return lines

@@ -6,6 +6,7 @@ bare numpy bincount floor for the same tables; and it is raked to four margins, 
 weightipy's rim weighting on the same margins. Each step's time and peak memory (the process's
 resident high-water mark during the step, data included) is recorded.
 """
+
 from __future__ import annotations
 
 import resource
@@ -53,10 +54,10 @@ def _peak_gb() -> float:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024 ** 2
+                return int(line.split()[1]) / 1024**2
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
 class Steps(list):
@@ -111,13 +112,17 @@ def run_scale(spec: ReportSpec, data_dir: Path, config: dict, progress: Callable
     with steps("rake", f"rim weighting, {len(margins)} margins (ohmsk)") as step:
         ours = rake(frame, margins, tol=1e-6, max_iter=200)
         d = ours.diagnostics
-        step.note = (f"({d.iterations} iterations, {'converged' if d.converged else 'NOT converged'}, "
-                     f"worst margin off by {_worst_margin(frame, margins, ours.weights.to_numpy()):.1e})")
+        step.note = (
+            f"({d.iterations} iterations, {'converged' if d.converged else 'NOT converged'}, "
+            f"worst margin off by {_worst_margin(frame, margins, ours.weights.to_numpy()):.1e})"
+        )
     with steps("weightipy", f"rim weighting, {len(margins)} margins (weightipy)") as step:
         theirs = _weightipy(frame, margins)
         mine = ours.weights.to_numpy() / ours.weights.mean()  # both scaled to a mean weight of 1
-        step.note = (f"(worst margin off by {_worst_margin(frame, margins, theirs):.1e}; weights differ from "
-                     f"ohmsk's by at most {np.max(np.abs(theirs - mine)):.1e})")
+        step.note = (
+            f"(worst margin off by {_worst_margin(frame, margins, theirs):.1e}; weights differ from "
+            f"ohmsk's by at most {np.max(np.abs(theirs - mine)):.1e})"
+        )
     return steps
 
 
@@ -129,7 +134,7 @@ def agreement(tested: dict, floor: dict[tuple[str, str], list[dict]]) -> tuple[i
         cells = tested[tid].cells
         cells = cells[(cells["series"] == key) & (cells["stat"] == "pct") & ~cells["is_net"].astype(bool)]
         columns = list(dict.fromkeys(cells["column"]))
-        for j, column in enumerate(columns):
+        for column in columns:
             at = cells[cells["column"] == column]
             grouping, position = _grouping_of(column, columns)
             found = groupings[grouping]
@@ -168,8 +173,12 @@ def _weightipy(frame: pd.DataFrame, margins: dict) -> np.ndarray:
     import weightipy
 
     scheme = weightipy.scheme_from_dict(
-        {var: {code: 100 * v / sum(targets.values()) for code, v in targets.items()} for var, targets in margins.items()},
-        name="bench")
+        {
+            var: {code: 100 * v / sum(targets.values()) for code, v in targets.items()}
+            for var, targets in margins.items()
+        },
+        name="bench",
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         weights = weightipy.weight(frame.reset_index(drop=True), scheme).to_numpy(dtype=float)

@@ -5,6 +5,7 @@ with exact counts, possibly in several overlapping subgroups at once (e.g. by si
 whether a provider sells packages). A 0/1 programme solves all those counts together; random
 costs make the choice among feasible answers look natural rather than sorted.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -106,12 +107,18 @@ def solve(problem: Problem, rng: np.random.Generator) -> np.ndarray:
     upper[: n * k] = np.repeat(~out_of_scope, k).astype(float)
     if problem.forbidden is not None:
         upper[: n * k][problem.forbidden.reshape(-1)] = 0
-    res = milp(rng.random(prog.n), constraints=LinearConstraint(prog.matrix(), prog.lo, prog.hi),
-               integrality=np.ones(prog.n), bounds=Bounds(np.zeros(prog.n), upper),
-               options={"time_limit": 60})
+    res = milp(
+        rng.random(prog.n),
+        constraints=LinearConstraint(prog.matrix(), prog.lo, prog.hi),
+        integrality=np.ones(prog.n),
+        bounds=Bounds(np.zeros(prog.n), upper),
+        options={"time_limit": 60},
+    )
     if res.x is None:
-        raise OhmskError(f"reconstruction of {problem.name}: the declared counts cannot all hold "
-                         f"together ({res.message}); check its rules in the reconstruction spec")
+        raise OhmskError(
+            f"reconstruction of {problem.name}: the declared counts cannot all hold "
+            f"together ({res.message}); check its rules in the reconstruction spec"
+        )
     return np.rint(res.x[: n * k]).reshape(n, k).astype(bool)
 
 
@@ -133,8 +140,7 @@ def _row_totals(prog: _Programme, problem: Problem, who: np.ndarray, x) -> None:
     for rule in problem.total_rules:
         picked = [t for t, tot in enumerate(totals) if tot in rule.codes]
         members = [r for r in np.flatnonzero(rule.members) if r in position]
-        prog.add({start + position[r] * len(totals) + t: 1.0 for r in members for t in picked},
-                 rule.low, rule.high)
+        prog.add({start + position[r] * len(totals) + t: 1.0 for r in members for t in picked}, rule.low, rule.high)
 
 
 def _any_of(prog: _Programme, members: np.ndarray, cols: list[int], x, low: int, high: int) -> None:

@@ -6,6 +6,7 @@ counts implied by the report's percentages, and declared assumptions for everyth
 does not publish. Steps run in order, so later questions can be split by earlier answers.
 Routing comes from the codebook: only respondents asked a question get an answer.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,14 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.stages.derive import derive_column
 from pipeline.errors import OhmskError, SpecError
 from pipeline.spec.expressions import evaluate, mask
 from pipeline.spec.folders import EDITION_FILE
+from pipeline.spec.objects import SPECS_DIR, Codebook, Variable, load_codebook
 from pipeline.spec.schema import Reconstruction
 from pipeline.spec.schema.data_folder import Edition
 from pipeline.spec.schema.reading import read_valid
-from pipeline.spec.objects import SPECS_DIR, Codebook, Variable, load_codebook
+from pipeline.stages.derive import derive_column
 from pipeline.tools.reconstruct import values as numeric
 from pipeline.tools.reconstruct.allocate import CountRule, Problem, solve
 from pipeline.tools.reconstruct.sav import write_sav
@@ -142,12 +143,26 @@ class Generator:
                 if col in self.frame:
                     forbidden[:, j] |= self.frame[col].to_numpy() != 1
         totals = {int(k): int(v) for k, v in step["row_totals"].items()} if "row_totals" in step else None
-        total_rules = [CountRule(self._mask(rule["where"], where), tuple(int(t) for t in rule["totals"]),
-                                 *_count_range(rule["count"], where), str(rule["where"]))
-                       for rule in step.get("row_total_cells", [])]
-        problem = Problem(var.name, codes, eligible, self._rules(step, where), forbidden,
-                          multi=True, row_totals=totals, min_items=int(step.get("min_items", 0)),
-                          total_rules=total_rules)
+        total_rules = [
+            CountRule(
+                self._mask(rule["where"], where),
+                tuple(int(t) for t in rule["totals"]),
+                *_count_range(rule["count"], where),
+                str(rule["where"]),
+            )
+            for rule in step.get("row_total_cells", [])
+        ]
+        problem = Problem(
+            var.name,
+            codes,
+            eligible,
+            self._rules(step, where),
+            forbidden,
+            multi=True,
+            row_totals=totals,
+            min_items=int(step.get("min_items", 0)),
+            total_rules=total_rules,
+        )
         chosen = solve(problem, self.rng)
         for j, code in enumerate(codes):
             self.frame[f"{var.name}_{code}"] = np.where(eligible, chosen[:, j].astype(float), np.nan)
@@ -173,8 +188,9 @@ class Generator:
         for j, b in enumerate(bands.values()):  # a band wholly outside a respondent's bounds
             if "min" in b or "max" in b:
                 forbidden[:, j] = (float(b.get("min", -np.inf)) > high) | (float(b.get("max", np.inf)) < low)
-        problem = Problem(var.name, list(bands), eligible, self._rules(step, where),
-                          forbidden if forbidden.any() else None)
+        problem = Problem(
+            var.name, list(bands), eligible, self._rules(step, where), forbidden if forbidden.any() else None
+        )
         chosen = solve(problem, self.rng)
         band = np.full(len(self.frame), -1)
         rows, cols = np.nonzero(chosen)
@@ -194,8 +210,9 @@ class Generator:
         self.missing[var.name] = pd.Series(np.where(eligible & is_missing, band, np.nan))
         self.frame[var.name] = np.where(valid, vals, np.nan)
 
-    def _fit_means(self, step: dict, vals: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                   valid: np.ndarray, integer: bool, where: str) -> None:
+    def _fit_means(
+        self, step: dict, vals: np.ndarray, lo: np.ndarray, hi: np.ndarray, valid: np.ndarray, integer: bool, where: str
+    ) -> None:
         """Move values to each `mean` / `weighted_mean` rule in turn.
 
         Rules over overlapping subgroups (e.g. by sector and by size) can undo one another, so
@@ -209,8 +226,9 @@ class Generator:
                 rules.append((key, rule, members, weights))
         for key, rule, members, weights in rules:
             try:
-                numeric.adjust_mean(vals, lo, hi, members, float(rule["value"]),
-                                    float(rule.get("tol", 0.25)), integer, weights)
+                numeric.adjust_mean(
+                    vals, lo, hi, members, float(rule["value"]), float(rule.get("tol", 0.25)), integer, weights
+                )
             except OhmskError as exc:
                 if len(rules) < 2:
                     raise OhmskError(f"{where}, {key} {rule}: {exc}") from exc
@@ -222,8 +240,13 @@ class Generator:
 
         if len(rules) > 1 and any(off(m, w, r) for _, r, m, w in rules):
             try:
-                numeric.fit_means_jointly(vals, lo, hi, [(m, float(r["value"]), float(r.get("tol", 0.25)), w)
-                                                         for _, r, m, w in rules], integer)
+                numeric.fit_means_jointly(
+                    vals,
+                    lo,
+                    hi,
+                    [(m, float(r["value"]), float(r.get("tol", 0.25)), w) for _, r, m, w in rules],
+                    integer,
+                )
             except OhmskError as exc:
                 raise OhmskError(f"{where}: {exc}") from exc
 
@@ -238,8 +261,9 @@ class Generator:
         sizes = [int(size) for size, k in sorted(spec["sizes"].items()) for _ in range(int(k))]
         sizes = [sizes[i] for i in self.rng.permutation(len(sizes))]
         if sum(sizes) != int(eligible.sum()):
-            raise SpecError(f"{where}: group sizes add to {sum(sizes)}, not the {int(eligible.sum())} "
-                            f"respondents asked")
+            raise SpecError(
+                f"{where}: group sizes add to {sum(sizes)}, not the {int(eligible.sum())} respondents asked"
+            )
         start = int(spec.get("start", 1))
         ids = list(range(start, start + len(sizes)))
         everyone = np.ones(len(self.frame), dtype=bool)
@@ -248,8 +272,11 @@ class Generator:
             members = self._mask(rule["where"], where)
             applies = {int(x) for x in rule.get("sizes", sizes)}
             low, high = _count_range(rule["count"], f"{where}, within {rule['where']!r}")
-            rules += [CountRule(members, (g,), low, high, f"{where}, within {rule['where']!r}")
-                      for g, size in zip(ids, sizes) if size in applies]
+            rules += [
+                CountRule(members, (g,), low, high, f"{where}, within {rule['where']!r}")
+                for g, size in zip(ids, sizes)
+                if size in applies
+            ]
         chosen = solve(Problem(var.name, ids, eligible, rules), self.rng)
         values = np.full(len(self.frame), np.nan)
         rows, cols = np.nonzero(chosen)
@@ -279,17 +306,24 @@ class Generator:
         chosen = np.sort(self.rng.choice(who, size=answered, replace=False))
         targets = np.floor(np.array(means) * answered + 0.5).astype(int)
         try:
-            matrix = numeric.compose(targets, answered, total, self.rng,
-                                     float(step.get("concentration", 6)))
+            matrix = numeric.compose(targets, answered, total, self.rng, float(step.get("concentration", 6)))
         except OhmskError as exc:
             raise OhmskError(f"{where}: {exc}") from exc
         code = float(step.get("missing_code", 99998))
         not_given = np.setdiff1d(who, chosen)
         for j, name in enumerate(names):  # rows outside `among` keep any earlier step's shares
-            values = self.frame[name].to_numpy(dtype=float).copy() if name in self.frame else np.full(len(self.frame), np.nan)
+            values = (
+                self.frame[name].to_numpy(dtype=float).copy()
+                if name in self.frame
+                else np.full(len(self.frame), np.nan)
+            )
             values[who] = np.nan
             values[chosen] = matrix[:, j]
-            missing = self.missing[name].to_numpy(dtype=float).copy() if name in self.missing else np.full(len(self.frame), np.nan)
+            missing = (
+                self.missing[name].to_numpy(dtype=float).copy()
+                if name in self.missing
+                else np.full(len(self.frame), np.nan)
+            )
             missing[who] = np.nan
             missing[not_given] = code
             self.frame[name] = values
@@ -312,8 +346,9 @@ class Generator:
         out = np.full(len(self.frame), "", dtype=object)
         for r in np.flatnonzero(eligible):
             said = [c for c in coded.codes if self.frame.at[r, f"{coded.name}_{c}"] == 1]
-            parts = [phrases[said[i]][self.rng.integers(len(phrases[said[i]]))]
-                     for i in self.rng.permutation(len(said))]
+            parts = [
+                phrases[said[i]][self.rng.integers(len(phrases[said[i]]))] for i in self.rng.permutation(len(said))
+            ]
             text = "; ".join(parts)
             out[r] = text[:1].upper() + text[1:] + ("" if not text or text[-1] in ".!?" else ".")
         self.frame[var.name] = out
@@ -352,7 +387,8 @@ def reconstruct(survey: str, out_dir: Path, specs_dir: Path = SPECS_DIR) -> Path
     """
     book = load_codebook(survey, specs_dir)
     spec = read_valid(specs_dir / "reconstruct" / f"{survey}.yaml", Reconstruction).model_dump(
-        exclude_none=True, by_alias=True)
+        exclude_none=True, by_alias=True
+    )
     frame = Generator(book, spec, _linked(book, out_dir, specs_dir)).run()
     path = out_dir / book.file
     write_sav(frame, book, path, stamp=str(spec.get("file_date", "")))

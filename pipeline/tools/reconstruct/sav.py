@@ -3,6 +3,7 @@
 SPSS stamps the file header with the time of writing; we overwrite that stamp with a fixed
 date so the same spec always yields byte-identical files.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -43,14 +44,20 @@ def write_sav(frame: pd.DataFrame, book: Codebook, path: Path, stamp: str = "") 
     """Write `frame` with the codebook's metadata; `stamp` is 'dd Mon yy' for the header date."""
     labels, values, missing, measure = _metadata(book)
     path.parent.mkdir(parents=True, exist_ok=True)
-    pyreadstat.write_sav(frame, str(path), file_label=book.title, column_labels=labels,
-                         variable_value_labels=values, missing_ranges=missing,
-                         variable_measure=measure)
+    pyreadstat.write_sav(
+        frame,
+        str(path),
+        file_label=book.title,
+        column_labels=labels,
+        variable_value_labels=values,
+        missing_ranges=missing,
+        variable_measure=measure,
+    )
     _fix_header_stamp(path, stamp or "01 Jan 00")
 
 
 def _fix_header_stamp(path: Path, date: str) -> None:
     data = bytearray(path.read_bytes())
-    data[_DATE_AT:_DATE_AT + 9] = date.encode("ascii")[:9].ljust(9)
-    data[_TIME_AT:_TIME_AT + 8] = b"00:00:00"
+    data[_DATE_AT : _DATE_AT + 9] = date.encode("ascii")[:9].ljust(9)
+    data[_TIME_AT : _TIME_AT + 8] = b"00:00:00"
     path.write_bytes(bytes(data))

@@ -1,4 +1,5 @@
 """Numeric answers inside allocated bands, nudged to hit published means and medians."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,7 @@ def draw(lo: np.ndarray, hi: np.ndarray, rng: np.random.Generator, integer: bool
     return np.round(lo + u * (hi - lo), 1)
 
 
-def pin_median(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, members: np.ndarray,
-               median: float) -> None:
+def pin_median(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, members: np.ndarray, median: float) -> None:
     """Make the members' median exactly `median`, and fence the bounds so later moves keep it.
 
     The middle value(s) in sorted order are set to the median; members below may not rise above
@@ -26,21 +26,31 @@ def pin_median(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, members: np.n
     m = len(order)
     if m == 0:
         raise OhmskError("cannot set a median over no respondents")
-    middle = order[(m - 1) // 2: m // 2 + 1]
+    middle = order[(m - 1) // 2 : m // 2 + 1]
     for i in middle:
         if not lo[i] <= median <= hi[i]:
-            raise OhmskError(f"median {median} falls outside the band of the middle respondent "
-                             f"({lo[i]:g}-{hi[i]:g}); adjust the band counts")
+            raise OhmskError(
+                f"median {median} falls outside the band of the middle respondent "
+                f"({lo[i]:g}-{hi[i]:g}); adjust the band counts"
+            )
         values[i] = lo[i] = hi[i] = median
-    below, above = order[: (m - 1) // 2], order[m // 2 + 1:]
+    below, above = order[: (m - 1) // 2], order[m // 2 + 1 :]
     hi[below] = np.minimum(hi[below], median)
     values[below] = np.minimum(values[below], median)
     lo[above] = np.maximum(lo[above], median)
     values[above] = np.maximum(values[above], median)
 
 
-def adjust_mean(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, members: np.ndarray,
-                target: float, tol: float, integer: bool, weights: np.ndarray | None = None) -> None:
+def adjust_mean(
+    values: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    members: np.ndarray,
+    target: float,
+    tol: float,
+    integer: bool,
+    weights: np.ndarray | None = None,
+) -> None:
     """Move members' values within their bounds until the (weighted) mean is within `tol`.
 
     Spreads the gap in proportion to each value's room to move, then (for whole numbers)
@@ -77,8 +87,9 @@ def adjust_mean(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, members: np.
         raise OhmskError(f"cannot reach mean {target} (off by {gap():.3f}) within the band limits")
 
 
-def compose(targets: np.ndarray, rows: int, total: int, rng: np.random.Generator,
-            concentration: float = 6.0) -> np.ndarray:
+def compose(
+    targets: np.ndarray, rows: int, total: int, rng: np.random.Generator, concentration: float = 6.0
+) -> np.ndarray:
     """Whole-number shares of `total` for `rows` respondents whose column sums are `targets`.
 
     Each row adds to at most `total` (the rest of the whole is left unattributed). Rows are
@@ -115,9 +126,13 @@ def compose(targets: np.ndarray, rows: int, total: int, rng: np.random.Generator
     raise OhmskError("could not settle the shares on their targets")
 
 
-def fit_means_jointly(values: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                      rules: list[tuple[np.ndarray, float, float, np.ndarray | None]],
-                      integer: bool) -> None:
+def fit_means_jointly(
+    values: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    rules: list[tuple[np.ndarray, float, float, np.ndarray | None]],
+    integer: bool,
+) -> None:
     """Meet several (weighted) mean rules over overlapping groups at once, in place.
 
     Each rule is (members, target, tolerance, weights). One integer programme keeps every value
@@ -148,10 +163,14 @@ def fit_means_jointly(values: np.ndarray, lo: np.ndarray, hi: np.ndarray,
             highs.append(sign * values[r])
     cost = np.concatenate([np.zeros(k), np.ones(k)])
     integrality = np.concatenate([np.full(k, 1 if integer else 0), np.zeros(k)])
-    bounds = Bounds(np.concatenate([lo[idx], np.zeros(k)]),
-                    np.concatenate([hi[idx], np.full(k, np.inf)]))
-    res = milp(cost, constraints=LinearConstraint(np.array(rows), lows, highs),
-               integrality=integrality, bounds=bounds, options={"time_limit": 60})
+    bounds = Bounds(np.concatenate([lo[idx], np.zeros(k)]), np.concatenate([hi[idx], np.full(k, np.inf)]))
+    res = milp(
+        cost,
+        constraints=LinearConstraint(np.array(rows), lows, highs),
+        integrality=integrality,
+        bounds=bounds,
+        options={"time_limit": 60},
+    )
     if res.x is None:
         raise OhmskError(f"the mean rules cannot all hold together within the band limits ({res.message})")
     values[idx] = np.round(res.x[:k]) if integer else res.x[:k]
