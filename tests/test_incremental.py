@@ -7,7 +7,8 @@ import pikepdf
 import pytest
 from conftest import RAW, ROOT
 
-import pipeline.output.pdf as pdf
+import pipeline.build.pdf_parts as pdf_parts
+import pipeline.output.pdf_render as pdf
 from pipeline.build.schedule import build_report
 from pipeline.tools.benchmark.builds import _edit_table
 
@@ -32,8 +33,8 @@ def test_one_changed_table_rebuilds_its_part_and_matches_a_clean_build(built, tm
     shutil.copytree(built, out)  # the session's clean build, cache included, from identical specs
     _edit_table(specs, {"file": "tables/ch4.yaml", "table": "services_count"})
     rendered = []
-    real = pdf._render
-    monkeypatch.setattr(pdf, "_render", lambda job: (rendered.append(job[0]), real(job)))
+    real = pdf_parts.render_part
+    monkeypatch.setattr(pdf_parts, "render_part", lambda job: (rendered.append(job[0]), real(job)))
     stages = build_report(RAW, out, lambda m: None, specs_dir=specs, workers=1)  # one process: we see every render
     assert "data" in stages and len(rendered) == 1 and "4 Private providers" in rendered[0]
     monkeypatch.undo()

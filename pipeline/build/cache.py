@@ -1,41 +1,16 @@
-"""Build cache: results kept under the hash of everything they were made from.
+"""Build cache: results kept under the key of everything they were made from (build/keys.py).
 
 A rebuild after a small change (one table's spec, one chart) redoes only what depends on it: each
-survey's cleaned data, each table, each chart's SVG and each PDF part is looked up by a key that
-digests its inputs and the pipeline's own code, so editing the code invalidates everything. The
-cache lives in `outputs/.cache/`; `make clean` removes it, so a clean build computes everything.
+survey's cleaned data, each table, each chart and its SVG and each PDF part is looked up by its
+key, which covers its inputs, the pipeline's code and the libraries' versions. The cache lives in
+`outputs/.cache/`; `make clean` removes it, so a clean build computes everything.
 """
 
 from __future__ import annotations
 
-import hashlib
 import pickle
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-PIPELINE = Path(__file__).resolve().parents[1]
-
-
-def digest(*parts: bytes | str) -> str:
-    """A short, stable hash of `parts` (each length-prefixed, so boundaries count)."""
-    h = hashlib.sha256()
-    for part in parts:
-        data = part.encode() if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
-    return h.hexdigest()[:32]
-
-
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """The hash of the pipeline's source: results made by other code are never reused."""
-    return digest(*(p.read_bytes() for p in sorted(PIPELINE.rglob("*.py"))))
-
-
-def file_digest(*paths: Path) -> str:
-    """Contents of the files that exist among `paths` (with their names), for keys."""
-    return digest(*(part for p in paths if p.is_file() for part in (p.name, p.read_bytes())))
 
 
 class Store:

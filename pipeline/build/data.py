@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.build.cache import Store, code_version, digest, file_digest
+from pipeline.build.cache import Store
+from pipeline.build.keys import digest, file_digest, key
 from pipeline.errors import OhmskError, Problem, ValidationError
 from pipeline.spec.folders import wave_spec
 from pipeline.spec.objects import Codebook, TableSpec
@@ -111,8 +112,8 @@ def _data_key(book: Codebook, data_dir: Path, linked: list[str], previous: bool 
     """What one survey's prepared data depend on: codebook, data file, rename map, linked
     surveys, and whether it is read as a previous wave."""
     sav = data_dir / book.file
-    return digest(
-        code_version(),
+    return key(
+        "prepared data",
         repr(book),
         str(data_dir.resolve()),  # the cleaning log names the files
         file_digest(sav, sav.with_suffix(".csv"), data_dir / RENAME_FILE),
@@ -159,8 +160,8 @@ def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None, previo
 
     def table(t: TableSpec, sw: SurveyWeights | None) -> tuple[str, Table]:
         """One table, weighted by `sw` or unweighted, from the cache when nothing it rests on changed."""
-        key = digest(
-            code_version(),
+        table_key = key(
+            "table",
             repr(t),
             data_keys[t.survey],
             str(level),
@@ -168,14 +169,14 @@ def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None, previo
             repr(fractions.get(t.survey, 0.0)),
             weight_keys[t.survey] if sw else "",
         )
-        found = cache.load(key)
+        found = cache.load(table_key)
         if found is None:
             found = tabulate(datasets[t.survey], t, sw.result.weights if sw else None)
             found.fraction = fractions.get(t.survey, 0.0)
             found = add_letters(found, level, adjust)
-            cache.save(key, found)
+            cache.save(table_key, found)
         found.weighting = describe(sw, datasets[t.survey]) if sw else ""  # words, not cached: always current
-        return key, found
+        return table_key, found
 
     tables, unweighted, keys = {}, {}, {}
     for t in spec.tables:

@@ -2,14 +2,14 @@
 
 Checked before anything heavy is imported, so that `make report` with nothing changed returns
 at once: the build's fingerprint hashes the raw data (and a previous wave's), the specs, the
-templates and the pipeline's code, and is recorded beside the outputs when a build completes.
+templates, the pipeline's code and the libraries' versions, and is recorded beside the outputs when a build completes.
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
+from pipeline.build.keys import digest, folder_parts, library_versions
 from pipeline.spec.folders import ROOT, wave_spec
 
 STAMP = ".build-fingerprint"
@@ -17,16 +17,13 @@ OUTPUT_FILES = ("report.html", "report.pdf", "tables.xlsx")
 
 
 def fingerprint(data_dir: Path, specs_dir: Path, restricted: bool = False, draft: bool = False) -> str:
-    """Hash of the raw data, specs, templates and pipeline code: the build's inputs (and
-    whether the restricted, unsuppressed copy or a draft was asked for)."""
-    h = hashlib.sha256((b"restricted" if restricted else b"") + (b"draft" if draft else b""))
+    """The key of the build's inputs: the raw data (and a previous wave's), specs, templates,
+    pipeline code and library versions, and whether the restricted, unsuppressed copy or a
+    draft was asked for."""
     waves = wave_spec(data_dir)
     sources = [data_dir, specs_dir, ROOT / "templates", ROOT / "pipeline"] + ([waves.previous_dir] if waves else [])
-    for folder in sources:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            h.update(str(path.relative_to(folder)).encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()
+    flags = ("restricted" if restricted else "") + ("draft" if draft else "")
+    return digest("build", flags, library_versions(), *(part for folder in sources for part in folder_parts(folder)))
 
 
 def is_current(out_dir: Path, key: str) -> bool:

@@ -20,7 +20,7 @@ import plotly.io
 from markupsafe import Markup
 
 from pipeline.errors import OhmskError, SpecError
-from pipeline.output.pdf import PART_BREAK, PLACEHOLDER_PAGE
+from pipeline.output.pdf_render import PART_BREAK, PLACEHOLDER_PAGE
 from pipeline.output.safe_csv import Writer
 from pipeline.present.claims import ClaimExtension, ClaimLog, Condition, Fact
 from pipeline.present.figures import alt_text, chart_cells

@@ -4,9 +4,9 @@ The HTML report draws its charts with plotly.js in the reader's browser; the PDF
 charts as vector images. kaleido 1.x renders one figure per call and reloads its page (and all of
 plotly.js) after each, some 0.3 s a chart; here one page holds every figure not already cached,
 draws them one after another with `Plotly.toImage` and hands the SVG text back through the page
-Chromium prints with --dump-dom: about 0.1 s a chart. Each SVG is tidied for print (svg_tidy)
-and cached by the hash of its figure, so a rebuild draws only the charts whose data or spec
-changed.
+Chromium prints with --dump-dom: about 0.1 s a chart. Each SVG is tidied for print (svg_tidy).
+The build caches each by its figure (pipeline/build/report_steps.py), so a rebuild draws only
+the charts whose data or spec changed.
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 
-import plotly
-
-from pipeline.build.cache import Store, code_version, digest
 from pipeline.errors import OhmskError
 from pipeline.output.svg_tidy import tidy_svg
 
@@ -79,23 +77,23 @@ def find_browser() -> str:
     )
 
 
-def figure_key(fid: str, figure: Mapping) -> str:
-    """What a chart's SVG depends on: its id (its SVG ids derive from it), figure, plotly.js and
-    the code that tidies it."""
-    return digest("svg", plotly.__version__, code_version(), fid, json.dumps(figure, sort_keys=True))
+def draw_svgs(figures: Mapping[str, Mapping], plotly_js: Path) -> dict[str, bytes]:
+    """Every figure (plotly figure dicts by id) as SVG tidied for print, drawn with the
+    plotly.js at `plotly_js` (the copy the HTML report uses) in one Chromium run."""
+    if not figures:
+        return {}
+    return {fid: tidy_svg(_stable_ids(svg.encode("utf-8"), fid)) for fid, svg in _draw(figures, plotly_js).items()}
 
 
-def export_svgs(figures: Mapping[str, Mapping], cache: Store, plotly_js: Path) -> dict[str, bytes]:
-    """Every figure (plotly figure dicts by id) as SVG, drawing only those not in `cache` with
-    the plotly.js at `plotly_js` (the copy the HTML report uses)."""
-    keys = {fid: figure_key(fid, fig) for fid, fig in figures.items()}
-    found = {fid: cache.load(key) for fid, key in keys.items()}
-    missing = {fid: figures[fid] for fid, svg in found.items() if svg is None}
-    if missing:
-        for fid, svg in _draw(missing, plotly_js).items():
-            found[fid] = tidy_svg(_stable_ids(svg.encode("utf-8"), fid))
-            cache.save(keys[fid], found[fid])
-    return found
+@lru_cache(maxsize=1)
+def browser_version() -> str:
+    """The Chromium that draws the charts and its version, which a chart's SVG depends on."""
+    browser = find_browser()
+    try:
+        run = subprocess.run([browser, "--version"], capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise OhmskError(f"{browser}: could not run it ({exc})") from exc
+    return f"{browser} {run.stdout.strip()}"
 
 
 def _draw(figures: Mapping[str, Mapping], plotly_js: Path) -> dict[str, str]:

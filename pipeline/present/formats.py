@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from pipeline.spec.schema.report import Conventions
+
 
 def round_half_up(value: float, decimals: int = 0) -> float:
     """Round as survey reports do (2.5 -> 3), not as Python's banker's rounding (2.5 -> 2).
@@ -41,15 +43,19 @@ def fmt_pct(value: float, zero: str = "0%", below_one: str = "<1%", decimals: in
     return f"{rounded:.{decimals}f}%"
 
 
+_DEFAULTS = Conventions.model_fields
+
+
 @dataclass(frozen=True)
 class Formats:
     """The house conventions for printing shares, from report.yaml's `conventions`: every
     chart, table, CSV, workbook and sentence prints a share through one of these."""
 
-    decimals_pct: int = 0
-    below_one: str = "<1%"
-    zero_chart: str = "0%"  # charts and text
-    zero_table: str = "-"
+    # report.yaml's defaults (pipeline/spec/schema/report.py), for callers that pass none
+    decimals_pct: int = _DEFAULTS["decimals_pct"].default
+    below_one: str = _DEFAULTS["below_one"].default
+    zero_chart: str = _DEFAULTS["zero_chart"].default  # charts and text
+    zero_table: str = _DEFAULTS["zero_table"].default
 
     @classmethod
     def of(cls, conventions: Mapping) -> Formats:

@@ -6,7 +6,6 @@ from typing import Literal
 
 from pydantic import Field, StrictBool, model_validator
 
-from pipeline.present.formats import Formats
 from pipeline.spec.schema.base import Count, Name, Number, Spec
 
 
@@ -31,16 +30,14 @@ class Conventions(Spec):
     """The house style every output follows."""
 
     decimals_pct: int = Field(
-        Formats.decimals_pct,
+        0,
         ge=0,
         le=3,
         description="Decimal places of percentages in charts, tables, text and the workbook",
     )
-    below_one: str = Field(
-        Formats.below_one, min_length=1, description="Shown for a share above zero that rounds to zero"
-    )
-    zero_chart: str = Field(Formats.zero_chart, min_length=1, description="A share of exactly zero in charts and text")
-    zero_table: str = Field(Formats.zero_table, min_length=1, description="A share of exactly zero in tables and CSVs")
+    below_one: str = Field("<1%", min_length=1, description="Shown for a share above zero that rounds to zero")
+    zero_chart: str = Field("0%", min_length=1, description="A share of exactly zero in charts and text")
+    zero_table: str = Field("-", min_length=1, description="A share of exactly zero in tables and CSVs")
     min_base: Count = Field(30, description="Suppress a cell below this base (a table may override it)")
     caution_base: Count = Field(50, description="Mark a cell below this base (a table may override it)")
     significance_level: Number = Field(0.05, gt=0, lt=1)

@@ -1,0 +1,281 @@
+"""The steps of a whole report's build, each declaring what it needs (pipeline/build/graph.py).
+
+The data stages first; then the workbook (in a worker process), the charts (their figures, then
+their SVG, drawn by Chromium in a thread), the audit, the print document and its PDF parts (in
+the worker processes, those with charts once their SVGs are written), the CSVs and the HTML in
+this process meanwhile, and last the PDF's join. The graph's scheduler decides the order.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import plotly.offline
+
+from pipeline.build.cache import Store
+from pipeline.build.data import Results, compute
+from pipeline.build.graph import Step
+from pipeline.build.keys import key
+from pipeline.build.pdf_parts import Batch, PrintDocument, Renderer, start_parts, write_pdf
+from pipeline.build.report_data import template_meta, wave_data
+from pipeline.build.workers import Workers
+from pipeline.output.pdf_render import split_document
+from pipeline.output.render import (
+    ReportContext,
+    environment,
+    figure_markup,
+    number_exhibits,
+    render_bodies,
+    render_document,
+    write_csv,
+)
+from pipeline.output.safe_csv import Writer
+from pipeline.output.svg import browser_version, draw_svgs
+from pipeline.output.workbook import write_workbook
+from pipeline.present.claims import ClaimLog, write_claims
+from pipeline.present.figures import figure_spec
+from pipeline.present.formats import Formats
+from pipeline.spec.folders import ROOT, read_edition
+from pipeline.spec.report_spec import ReportSpec
+from pipeline.stages.audit import run_audit, write_audit
+from pipeline.stages.disclosure import reset_restricted
+from pipeline.stages.waves import changes_frame
+
+
+@dataclass
+class ReportBuild:
+    """What every step of one report's build shares: where it reads and writes, its cache, and
+    where work runs besides this process."""
+
+    spec: ReportSpec
+    data_dir: Path
+    out_dir: Path
+    cache: Store
+    workers: Workers
+    chromium: Executor  # one thread, which runs Chromium while this process writes
+    restricted: bool
+    draft: bool
+    progress: Callable[[str], None]
+
+    @property
+    def formats(self) -> Formats:
+        return Formats.of(self.spec.config["conventions"])
+
+    @property
+    def figures_dir(self) -> Path:
+        return self.out_dir / "figures"
+
+    def steps(self) -> list[Step]:
+        """Every step, in the order this process prefers to run them when several are ready."""
+        return [
+            Step("data", self.data, message="loading, validating and deriving survey data …"),
+            Step("assets", self.assets),
+            Step("restricted", self.restricted_dir),
+            Step("exhibits", self.exhibits, ("data",), stage="data"),
+            Step("waves", self.waves, ("data",), stage="data"),
+            Step("workbook", self.workbook, ("data", "exhibits", "waves"), stage="xlsx (waiting for its worker)"),
+            Step("figures", self.figures, ("data", "exhibits")),
+            Step("svgs", self.svgs, ("figures", "assets"), stage="figures"),
+            Step("audit", self.audit, ("data", "restricted"), message="checking every published statistic (audit) …"),
+            Step("environment", self.environment, stage="print document"),
+            Step("meta", self.meta, ("data", "exhibits", "audit", "waves"), stage="print document"),
+            Step(
+                "print",
+                self.print_document,
+                ("data", "exhibits", "environment", "figures", "meta"),
+                stage="print document",
+            ),
+            Step("pdf parts", self.plain_parts, ("print", "figures"), stage="pdf"),
+            Step("charts", self.charts, ("svgs",), stage="charts (waiting for Chromium)"),
+            Step("pdf chart parts", self.chart_parts, ("print", "figures", "charts"), stage="pdf"),
+            Step("csv", self.csvs, ("data", "restricted"), message="writing CSVs …"),
+            Step("html", self.html, ("data", "exhibits", "environment", "figures", "meta"), message="rendering HTML …"),
+            Step("xlsx", lambda written: written, ("workbook",), stage="xlsx (waiting for its worker)"),
+            Step("pdf", self.pdf, ("print", "figures", "pdf parts", "pdf chart parts"), message="joining the PDF …"),
+        ]
+
+    def data(self) -> Results:
+        results = compute(self.spec, self.data_dir, self.cache)
+        for name, c in results.cleaned.items():
+            self.progress(f"{name}: {c.counts['read']} respondents read, {c.counts['kept']} kept")
+        return results
+
+    def assets(self) -> Path:
+        """The stylesheet (which the PDF's parts read too) and plotly.js, beside the report."""
+        assets = self.out_dir / "assets"
+        assets.mkdir(parents=True, exist_ok=True)
+        (assets / "plotly.min.js").write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
+        shutil.copy(ROOT / "templates" / "static" / "report.css", assets / "report.css")
+        return assets
+
+    def restricted_dir(self) -> Path | None:
+        return reset_restricted(self.out_dir, self.restricted)
+
+    def exhibits(self, results: Results) -> dict:
+        return number_exhibits(results.tables, self.spec.tables)
+
+    def waves(self, results: Results) -> dict | None:
+        return wave_data(self.spec, self.data_dir, results, self.out_dir, self.cache, self.progress)
+
+    def workbook(self, results: Results, exhibits: dict, waves: dict | None) -> Future:
+        edition = read_edition(self.data_dir)  # validated with the data folder by `compute`
+        as_of = datetime.combine(edition.data_as_of, datetime.min.time())  # a fixed date: two builds are identical
+        self.progress("writing tables.xlsx (in a worker) …")
+        changed = changes_frame(waves["changes"], waves["questions"], exhibits, self.formats) if waves else None
+        config, books = self.spec.config, self.spec.codebooks
+        target = self.out_dir / "tables.xlsx"
+        return self.workers.submit(
+            write_workbook,
+            results.tables,
+            exhibits,
+            config,
+            books,
+            target,
+            as_of,
+            changed,
+            self.formats,
+            edition.provenance,
+        )
+
+    def figures(self, results: Results, exhibits: dict) -> dict[str, dict]:
+        """Every chart as a plotly figure dict, built only for tables whose cells or spec changed
+        (or the house formats its labels follow)."""
+        out = {}
+        for tid, ex in exhibits.items():
+            if ex.spec.kind != "figure":
+                continue
+            figure_key = key("figure", results.table_keys[tid], repr(self.formats))  # the table's key covers its cells
+            out[tid] = self.cache.load(figure_key)
+            if out[tid] is None:
+                out[tid] = figure_spec(ex.table, self.formats)
+                self.cache.save(figure_key, out[tid])
+        return out
+
+    def svgs(self, figures: dict[str, dict], assets: Path) -> Future:
+        """Every chart's SVG, from the cache or drawn by Chromium (in its thread)."""
+        keys = {
+            fid: key("svg", browser_version(), fid, json.dumps(fig, sort_keys=True)) for fid, fig in figures.items()
+        }
+        found = {fid: self.cache.load(k) for fid, k in keys.items()}
+        missing = {fid: figures[fid] for fid, svg in found.items() if svg is None}
+        self.progress(f"{len(figures)} charts; drawing the {len(missing)} not cached …")
+        return self.chromium.submit(self._draw, missing, keys, found, assets / "plotly.min.js")
+
+    def _draw(self, missing: Mapping[str, dict], keys: dict[str, str], found: dict, plotly_js: Path) -> dict:
+        for fid, svg in draw_svgs(missing, plotly_js).items():
+            found[fid] = svg
+            self.cache.save(keys[fid], svg)
+        return found
+
+    def charts(self, svgs: dict[str, bytes]) -> list[str]:
+        """Each chart's SVG written to figures/ (only if changed); their paths as the HTML cites them."""
+        self.figures_dir.mkdir(parents=True, exist_ok=True)
+        for tid, svg in svgs.items():
+            path = self.figures_dir / f"{tid}.svg"
+            if not path.exists() or path.read_bytes() != svg:
+                path.write_bytes(svg)
+        return sorted(self._chart_refs(svgs))
+
+    def _chart_refs(self, figures: Mapping[str, Any]) -> set[str]:
+        return {f"{self.figures_dir.name}/{tid}.svg" for tid in figures}
+
+    def audit(self, results: Results, restricted_dir: Path | None) -> tuple[list, list]:
+        """Every published figure and claim checked; the 2020 figures are unweighted, so a weighted
+        survey's are checked on its unweighted tables."""
+        spec = self.spec
+        audit_rows, claim_rows = run_audit(
+            spec.config["surveys"], results.unweighted, results.level, spec.folder, spec.checked.published
+        )
+        write_audit([*audit_rows, *claim_rows], self.out_dir / "audit.csv")
+        if restricted_dir:
+            write_audit([*audit_rows, *claim_rows], restricted_dir / "audit.csv", published=False)
+        return audit_rows, claim_rows
+
+    def environment(self) -> Any:
+        return environment(self.out_dir / ".cache" / "templates", self.formats)
+
+    def meta(self, results: Results, exhibits: dict, audit: tuple[list, list], waves: dict | None) -> dict:
+        return template_meta(self.spec, results, exhibits, *audit, waves, read_edition(self.data_dir))
+
+    def _context(self, mode: str, results: Results, exhibits: dict, env: Any, figures: dict) -> ReportContext:
+        markup = figure_markup(figures, exhibits, mode, self.figures_dir, self.formats)
+        return ReportContext(results.tables, exhibits, mode, env, markup, results.level, self.formats, self.draft)
+
+    def print_document(self, results: Results, exhibits: dict, env: Any, figures: dict, meta: dict) -> PrintDocument:
+        """The print edition's parts (one per front section and chapter), how the contents reads
+        once the pages are known, and one numbered page."""
+        config = self.spec.config
+        ctx = self._context("pdf", results, exhibits, env, figures)
+        front, chapters = render_bodies(config, ctx, meta)
+
+        def document(pages: Mapping[str, int]) -> str:
+            return render_document(config, ctx, meta, front, chapters, pages)
+
+        levels = [1] + [2] * len(front) + [ch["level"] for ch in chapters]  # the cover holds the h1
+        numbering = ctx.env.get_template("print/page_numbers.html.j2").render(config=config)
+        return PrintDocument(
+            split_document(document({}), levels), lambda pages: split_document(document(pages))[0], numbering
+        )
+
+    def _renderer(self) -> Renderer:
+        return Renderer(self.cache, self.out_dir, self.workers)
+
+    def plain_parts(self, document: PrintDocument, figures: dict) -> Batch:
+        """The parts that draw no chart, started at once."""
+        batch = start_parts(document, self._renderer(), self._chart_refs(figures), with_charts=False)
+        self.progress(f"rendering {batch.todo} PDF parts without charts in {self.workers.processes} processes …")
+        return batch
+
+    def chart_parts(self, document: PrintDocument, figures: dict, charts: list[str]) -> Batch:
+        """The parts that draw a chart, started once the charts' SVGs are written."""
+        batch = start_parts(document, self._renderer(), self._chart_refs(figures), with_charts=True)
+        self.progress(f"rendering {batch.todo} PDF parts with charts …")
+        return batch
+
+    def csvs(self, results: Results, restricted_dir: Path | None) -> None:
+        _write_csvs(results, self.out_dir, self.formats)
+        if restricted_dir:
+            self.progress(f"writing the unsuppressed figures to {restricted_dir} (restricted: not for publication) …")
+            _write_csvs(results, restricted_dir, self.formats, restricted=True)
+
+    def html(self, results: Results, exhibits: dict, env: Any, figures: dict, meta: dict) -> ClaimLog:
+        ctx = self._context("html", results, exhibits, env, figures)
+        write_html(self.spec.config, ctx, meta, self.out_dir)
+        write_claims(ctx.claims, self.out_dir / "claims.csv")
+        return ctx.claims
+
+    def pdf(self, document: PrintDocument, figures: dict, plain: Batch, charted: Batch) -> None:
+        write_pdf(document, self._renderer(), self._chart_refs(figures), plain, charted, self.out_dir / "report.pdf")
+
+
+def write_html(config: dict, ctx: ReportContext, meta: dict, out_dir: Path) -> None:
+    document = render_document(config, ctx, meta, *render_bodies(config, ctx, meta))
+    (out_dir / "report.html").write_text(document, encoding="utf-8")
+
+
+def _write_csvs(results: Results, out_dir: Path, formats: Formats, restricted: bool = False) -> None:
+    """Every table's CSV (withheld cells without their figures, unless `restricted`) and, for
+    the published outputs, the cleaning log."""
+    for tid, table in results.tables.items():
+        write_csv(table, out_dir / "csv" / f"{tid}.csv", results.level, restricted, formats)
+    if not restricted:
+        _write_cleaning_log(results.cleaned, out_dir / "cleaning_log.csv")
+
+
+def _write_cleaning_log(cleaned: dict, path: Path) -> None:
+    """Every respondent in and out, and every warning raised while cleaning."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = Writer(fh)
+        w.writerow(["survey", "severity", "file", "variable", "respondent", "value", "rule"])
+        for name, c in cleaned.items():
+            w.writerow([name, "info", c.file, "", "", c.counts["read"], "respondents read"])
+            w.writerow([name, "info", c.file, "", "", c.counts["kept"], "respondents kept for analysis"])
+            for p in c.log:
+                w.writerow([name, p.severity, p.file, p.variable, p.respondent, p.value, p.rule])
