@@ -14,6 +14,7 @@ RESTRICTED ?=
 # DRAFT=1: report marks (and lists) claims whose condition fails on the data instead of stopping
 DRAFT  ?=
 SEED   ?=
+UPGRADE ?=
 
 # Charts are drawn to SVG by the Chromium named by BROWSER_PATH, else the chromium on PATH
 # (pipeline/output/svg.py). Pin Debian's when present; on the very first run of a fresh machine setup
@@ -26,7 +27,7 @@ FROM = $(if $(DATA),--data $(DATA)) $(if $(SPECS),--specs $(SPECS))
 TO   = $(if $(OUT),--out $(OUT))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup os-deps raw validate report audit test bench schema stress-wave clean
+.PHONY: help setup os-deps raw validate report audit test lint lock bench schema stress-wave clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,7 +36,7 @@ help: ## list the targets
 	@echo "           DRAFT=1 (report: mark claims that do not hold on the data, and list them, instead of stopping)"
 	@echo "           SEED=n (stress-wave: which wave; OUT= is where it is written, default stress-wave-SEED/)"
 
-setup: os-deps $(STAMP) $(AXE) ## OS packages (as root), .venv, the Python packages in pyproject.toml, axe-core
+setup: os-deps $(STAMP) $(AXE) ## OS packages (as root), .venv, the Python packages in requirements.lock, axe-core
 
 os-deps:
 	@$(PYTHON) pipeline/tools/bootstrap.py
@@ -43,8 +44,11 @@ os-deps:
 $(VENV)/pyvenv.cfg: | os-deps
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml $(VENV)/pyvenv.cfg | os-deps
-	$(PY) -m pip install --disable-pip-version-check -e '.[test,bench]'
+# every Python package at the version in requirements.lock (so two machines build byte-identical
+# outputs), then ohmsk itself without resolving anything again
+$(STAMP): requirements.lock pyproject.toml $(VENV)/pyvenv.cfg | os-deps
+	$(PY) -m pip install --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 # axe-core (pinned in tests/a11y/package-lock.json) for the accessibility test
@@ -66,6 +70,16 @@ audit: setup ## recompute every published statistic; writes outputs/audit.csv
 
 test: setup ## run the test suite (pytest)
 	$(PY) -m pytest -q
+
+lint: setup ## ruff (lint and format), mypy and the layers' import contract, as CI runs them
+	$(VENV)/bin/ruff check pipeline tests
+	$(VENV)/bin/ruff format --check pipeline tests
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+lock: setup ## pin a dependency added to pyproject.toml in requirements.lock (UPGRADE=1: move all to their newest)
+	$(VENV)/bin/pip-compile --quiet --extra test --extra bench --extra lint --strip-extras --no-emit-index-url \
+		--no-emit-find-links $(if $(UPGRADE),--upgrade) -o requirements.lock pyproject.toml
 
 bench: setup ## time full, unchanged and one-table builds, and the engine at 1,000,000 respondents
 	$(RUN) bench $(FROM)
