@@ -22,16 +22,12 @@ from pipeline.spec.schema.problems import Findings, SpecProblem, SpecProblems, s
 from pipeline.spec.schema.published import Published
 from pipeline.spec.schema.reading import read_checked
 from pipeline.spec.schema.reconstruct import Reconstruction
-from pipeline.spec.schema.references import (
-    Survey,
-    check_codebook,
-    check_frame,
-    check_published,
-    check_rename,
-    check_report,
-    check_tables,
-    survey_names,
-)
+from pipeline.spec.schema.references.codebooks import check_codebook
+from pipeline.spec.schema.references.data_folder import check_frame, check_rename
+from pipeline.spec.schema.references.names import Survey, survey_names
+from pipeline.spec.schema.references.published import check_published
+from pipeline.spec.schema.references.report import check_report
+from pipeline.spec.schema.references.tables import check_tables
 from pipeline.spec.schema.report import Report
 from pipeline.spec.schema.source import Source
 from pipeline.spec.schema.tables import Table, TablesFile

@@ -8,7 +8,7 @@ from pathlib import Path
 from pipeline.spec.schema.bench import Bench
 from pipeline.spec.schema.problems import Findings, suggest
 from pipeline.spec.schema.reconstruct import Reconstruction, Step
-from pipeline.spec.schema.references import Survey, check_expression, check_margins
+from pipeline.spec.schema.references.names import Survey, check_expression, check_margins
 from pipeline.spec.schema.source import Loc, Source
 from pipeline.spec.schema.tables import TablesFile
 
