@@ -26,7 +26,8 @@ def cmd_raw(args: argparse.Namespace) -> None:
     """Regenerate the synthetic respondent files in raw/ from the reconstruction specs."""
     from pipeline.spec.report_spec import load_report_spec
     from pipeline.spec.schema.checked import check_tool_specs
-    from pipeline.tools.reconstruct.generate import reconstruct, write_edition
+    from pipeline.tools.reconstruct.edition import write_edition
+    from pipeline.tools.reconstruct.generate import reconstruct
 
     specs = Path(args.specs)
     spec = load_report_spec(specs)

@@ -7,7 +7,8 @@ import pyreadstat
 from conftest import RAW
 
 from pipeline.spec.objects import load_codebook
-from pipeline.tools.reconstruct.generate import reconstruct, write_edition
+from pipeline.tools.reconstruct.edition import write_edition
+from pipeline.tools.reconstruct.generate import reconstruct
 
 
 def test_regenerated_file_is_byte_identical(tmp_path: Path):

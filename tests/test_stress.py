@@ -1,4 +1,4 @@
-"""Stress waves (pipeline/tools/stress.py): 20 seeded new waves are valid, really contain what their
+"""Stress waves (pipeline/tools/stress/): 20 seeded new waves are valid, really contain what their
 record says (recomputed by the pipeline's own data stages), and the report's prose builds on
 each of them."""
 

@@ -22,16 +22,12 @@ from pipeline.spec.schema.problems import Findings, SpecProblem, SpecProblems, s
 from pipeline.spec.schema.published import Published
 from pipeline.spec.schema.reading import read_checked
 from pipeline.spec.schema.reconstruct import Reconstruction
-from pipeline.spec.schema.references import (
-    Survey,
-    check_codebook,
-    check_frame,
-    check_published,
-    check_rename,
-    check_report,
-    check_tables,
-    survey_names,
-)
+from pipeline.spec.schema.references.codebooks import check_codebook
+from pipeline.spec.schema.references.data_folder import check_frame, check_rename
+from pipeline.spec.schema.references.names import Survey, survey_names
+from pipeline.spec.schema.references.published import check_published
+from pipeline.spec.schema.references.report import check_report
+from pipeline.spec.schema.references.tables import check_tables
 from pipeline.spec.schema.report import Report
 from pipeline.spec.schema.source import Source
 from pipeline.spec.schema.tables import Table, TablesFile
@@ -59,8 +55,34 @@ def check_specs(specs_dir: Path, templates_dir: Path = TEMPLATES_DIR) -> Checked
     problems: list[SpecProblem] = []
     report, report_source = read_checked(specs_dir / "report.yaml", Report, problems)
     listed = report.surveys if report else _listed(report_source, "surveys")
-    codebooks, sources = {}, {}
     pending: set[str] = set()  # surveys and tables whose file failed its schema: not referred to yet
+    codebooks, sources = _read_codebooks(specs_dir, listed, pending, problems)
+    surveys = {book.survey: survey_names(book) for book in codebooks.values()}
+    for name, book in codebooks.items():
+        check_codebook(sources[name], book, name, surveys, list(listed), pending, problems)
+    paths = [ch.tables for ch in report.chapters] if report else _listed(report_source, "chapters", "tables")
+    table_files, table_sources = _read_table_files(specs_dir, paths, pending, problems)
+    tables = _tables_by_id(table_files)
+    seen: dict[str, str] = {}
+    for key, spec in table_files.items():
+        check_tables(table_sources[key], spec, surveys, seen, pending, problems)
+    glossary = None
+    if report and (specs_dir / report.glossary).is_file():
+        glossary, _ = read_checked(specs_dir / report.glossary, Glossary, problems)
+    published = _read_published(specs_dir, listed, tables, surveys, pending, problems)
+    if report is not None:
+        check_report(report_source, report, specs_dir, templates_dir, table_files, surveys, tables, pending, problems)
+    if problems:
+        raise SpecProblems(problems)
+    return CheckedSpecs(specs_dir, report, codebooks, table_files, tables, glossary or Glossary(), published, surveys)
+
+
+def _read_codebooks(
+    specs_dir: Path, listed: list[str], pending: set[str], problems: list[SpecProblem]
+) -> tuple[dict[str, Codebook], dict[str, Source]]:
+    """The listed surveys' codebooks that exist, each checked against its schema, with their
+    sources; a survey whose codebook fails its schema is added to `pending`."""
+    codebooks, sources = {}, {}
     for name in listed:
         path = specs_dir / f"{name}.yaml"
         if path.is_file():
@@ -69,27 +91,44 @@ def check_specs(specs_dir: Path, templates_dir: Path = TEMPLATES_DIR) -> Checked
                 codebooks[name] = book
             else:
                 pending.add(name)
-    surveys = {book.survey: survey_names(book) for book in codebooks.values()}
-    for name, book in codebooks.items():
-        check_codebook(sources[name], book, name, surveys, list(listed), pending, problems)
+    return codebooks, sources
+
+
+def _read_table_files(
+    specs_dir: Path, paths: list[str | None], pending: set[str], problems: list[SpecProblem]
+) -> tuple[dict[str, TablesFile], dict[str, Source]]:
+    """The chapters' table files that exist, each checked against its schema, with their
+    sources; the table ids a failing file still names are added to `pending`."""
     table_files, table_sources = {}, {}
-    for path in [ch.tables for ch in report.chapters] if report else _listed(report_source, "chapters", "tables"):
+    for path in paths:
         if path and (specs_dir / path).is_file():
             spec, table_sources[path] = read_checked(specs_dir / path, TablesFile, problems)
             if spec is not None:
                 table_files[path] = spec
             else:
                 pending.update(_listed(table_sources[path], "tables", "id"))
+    return table_files, table_sources
+
+
+def _tables_by_id(table_files: dict[str, TablesFile]) -> dict[str, Table]:
+    """Every table by id, its survey filled in from its file."""
     tables: dict[str, Table] = {}  # the first of two tables with one id is the one others mean
     for spec in table_files.values():
         for t in spec.tables:
             tables.setdefault(t.id, t.model_copy(update={"survey": t.survey or spec.survey}))
-    seen: dict[str, str] = {}
-    for key, spec in table_files.items():
-        check_tables(table_sources[key], spec, surveys, seen, pending, problems)
-    glossary = None
-    if report and (specs_dir / report.glossary).is_file():
-        glossary, _ = read_checked(specs_dir / report.glossary, Glossary, problems)
+    return tables
+
+
+def _read_published(
+    specs_dir: Path,
+    listed: list[str],
+    tables: dict[str, Table],
+    surveys: dict[str, Survey],
+    pending: set[str],
+    problems: list[SpecProblem],
+) -> dict[str, Published]:
+    """Each listed survey's published targets and claims, if it has a file, checked alone and
+    against the tables and codebooks."""
     published: dict[str, Published] = {}
     ids: dict[str, str] = {}
     for name in listed:
@@ -99,11 +138,7 @@ def check_specs(specs_dir: Path, templates_dir: Path = TEMPLATES_DIR) -> Checked
             if spec is not None:
                 published[name] = spec
                 check_published(source, spec, name, tables, surveys, ids, pending, problems)
-    if report is not None:
-        check_report(report_source, report, specs_dir, templates_dir, table_files, surveys, tables, pending, problems)
-    if problems:
-        raise SpecProblems(problems)
-    return CheckedSpecs(specs_dir, report, codebooks, table_files, tables, glossary or Glossary(), published, surveys)
+    return published
 
 
 def _listed(source: Source | None, key: str, field: str | None = None) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from pipeline.spec.schema.bench import Bench
 from pipeline.spec.schema.problems import Findings, suggest
 from pipeline.spec.schema.reconstruct import Reconstruction, Step
-from pipeline.spec.schema.references import Survey, check_expression, check_margins
+from pipeline.spec.schema.references.names import Survey, check_expression, check_margins
 from pipeline.spec.schema.source import Loc, Source
 from pipeline.spec.schema.tables import TablesFile
 
@@ -27,6 +27,16 @@ def check_reconstruction(
 
 
 def _check_step(f: Findings, where: Loc, step: Step, survey: Survey) -> None:
+    """One step: its question, expressions, counted codes and verbatim source are the survey's."""
+    _check_step_questions(f, where, step, survey)
+    _check_step_expressions(f, where, step, survey)
+    _check_step_codes(f, where, step, survey)
+    if step.verbatim and step.verbatim.codes not in survey.multi:
+        f.add((*where, "verbatim", "codes"), f"{step.verbatim.codes!r} is not a multi-code question")
+
+
+def _check_step_questions(f: Findings, where: Loc, step: Step, survey: Survey) -> None:
+    """The step's question (or its shares, each numeric) is the survey's."""
     questions = {v.name: v for v in survey.book.variables}
     for j, name in enumerate([step.var] if step.var else step.shares or []):
         key = (*where, "var") if step.var else (*where, "shares", j)
@@ -34,6 +44,11 @@ def _check_step(f: Findings, where: Loc, step: Step, survey: Survey) -> None:
             f.add(key, f"{name!r} is not a question of {survey.book.survey!r}{suggest(name, questions)}")
         elif step.shares and questions[name].type != "numeric":
             f.add(key, f"a share must be a numeric question; {name!r} is {questions[name].type}")
+
+
+def _check_step_expressions(f: Findings, where: Loc, step: Step, survey: Survey) -> None:
+    """Every expression of the step (eligibility, bounds, rules' and cells' subgroups) names
+    only what the survey defines."""
     for key in ("among", "at_least", "at_most"):
         check_expression(f, (*where, key), getattr(step, key), survey)
     for key in ("mean", "median", "weighted_mean"):
@@ -48,6 +63,10 @@ def _check_step(f: Findings, where: Loc, step: Step, survey: Survey) -> None:
     if step.groups:
         for j, rule in enumerate(step.groups.within):
             check_expression(f, (*where, "groups", "within", j, "where"), rule.where, survey)
+
+
+def _check_step_codes(f: Findings, where: Loc, step: Step, survey: Survey) -> None:
+    """The codes the step counts, overall and in each cell, are codes of its question."""
     codes = survey.labels.get(step.var or "") or survey.multi.get(step.var or "")
     if codes is not None:
         blocks = [((*where, "counts"), step.counts)] + [
@@ -57,8 +76,6 @@ def _check_step(f: Findings, where: Loc, step: Step, survey: Survey) -> None:
             for code in counts:
                 if code not in codes:
                     f.add((*loc, code), f"{code} is not a code of {step.var!r}")
-    if step.verbatim and step.verbatim.codes not in survey.multi:
-        f.add((*where, "verbatim", "codes"), f"{step.verbatim.codes!r} is not a multi-code question")
 
 
 def check_bench(

@@ -9,7 +9,6 @@ Routing comes from the codebook: only respondents asked a question get an answer
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,8 @@ import pandas as pd
 
 from pipeline.errors import OhmskError, SpecError
 from pipeline.spec.expressions import evaluate, mask
-from pipeline.spec.folders import EDITION_FILE
 from pipeline.spec.objects import SPECS_DIR, Codebook, Variable, load_codebook
 from pipeline.spec.schema import Reconstruction
-from pipeline.spec.schema.data_folder import Edition
 from pipeline.spec.schema.reading import read_valid
 from pipeline.stages.derive import derive_column
 from pipeline.tools.reconstruct import values as numeric
@@ -392,17 +389,4 @@ def reconstruct(survey: str, out_dir: Path, specs_dir: Path = SPECS_DIR) -> Path
     frame = Generator(book, spec, _linked(book, out_dir, specs_dir)).run()
     path = out_dir / book.file
     write_sav(frame, book, path, stamp=str(spec.get("file_date", "")))
-    return path
-
-
-def write_edition(out_dir: Path, specs_dir: Path = SPECS_DIR) -> Path:
-    """`<out_dir>/edition.yaml`: the edition the reconstruction declares for the folder it writes
-    (`reconstruct/edition.yaml`, validated), with its schema line pointing at the schema from
-    `out_dir`, so that `make raw` reproduces raw/ file for file."""
-    source = specs_dir / "reconstruct" / EDITION_FILE
-    read_valid(source, Edition)
-    _, rest = source.read_text(encoding="utf-8").split("\n", 1)
-    schema = os.path.relpath((specs_dir / "schemas" / "edition.schema.json").resolve(), out_dir.resolve())
-    path = out_dir / EDITION_FILE
-    path.write_text(f"# yaml-language-server: $schema={Path(schema).as_posix()}\n{rest}", encoding="utf-8")
     return path
