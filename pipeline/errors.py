@@ -40,3 +40,7 @@ class ValidationError(OhmskError):
         shown = "\n".join(p.line() for p in errors[:200])
         more = f"\n… and {len(errors) - 200} more" if len(errors) > 200 else ""
         super().__init__(f"{len(errors)} validation error(s):\n{shown}{more}")
+
+    def __reduce__(self) -> tuple[type[ValidationError], tuple[list[Problem]]]:
+        """Rebuilt from its problems, so that it can come back from a worker process."""
+        return (ValidationError, (self.problems,))

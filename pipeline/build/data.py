@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.build.cache import Store
-from pipeline.build.keys import digest, file_digest, key
+from pipeline.build.keys import DATA_LIBRARIES, digest, file_digest, key
 from pipeline.errors import OhmskError, Problem, ValidationError
 from pipeline.spec.folders import wave_spec
 from pipeline.spec.objects import Codebook, TableSpec
@@ -119,6 +119,7 @@ def _data_key(book: Codebook, data_dir: Path, linked: list[str], previous: bool 
         file_digest(sav, sav.with_suffix(".csv"), data_dir / RENAME_FILE),
         *linked,
         *(["previous wave"] if previous else []),
+        libraries=DATA_LIBRARIES,
     )
 
 
@@ -168,6 +169,7 @@ def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None, previo
             adjust,
             repr(fractions.get(t.survey, 0.0)),
             weight_keys[t.survey] if sw else "",
+            libraries=DATA_LIBRARIES,
         )
         found = cache.load(table_key)
         if found is None:

@@ -7,9 +7,10 @@ templates, the pipeline's code and the libraries' versions, and is recorded besi
 
 from __future__ import annotations
 
+from itertools import chain
 from pathlib import Path
 
-from pipeline.build.keys import digest, folder_parts, library_versions
+from pipeline.build.keys import digest_of, folder_parts, library_versions, system_versions
 from pipeline.spec.folders import ROOT, wave_spec
 
 STAMP = ".build-fingerprint"
@@ -18,12 +19,14 @@ OUTPUT_FILES = ("report.html", "report.pdf", "tables.xlsx")
 
 def fingerprint(data_dir: Path, specs_dir: Path, restricted: bool = False, draft: bool = False) -> str:
     """The key of the build's inputs: the raw data (and a previous wave's), specs, templates,
-    pipeline code and library versions, and whether the restricted, unsuppressed copy or a
-    draft was asked for."""
+    pipeline code, the versions of the libraries and of the system's text and drawing packages,
+    and whether the restricted, unsuppressed copy or a draft was asked for."""
     waves = wave_spec(data_dir)
     sources = [data_dir, specs_dir, ROOT / "templates", ROOT / "pipeline"] + ([waves.previous_dir] if waves else [])
     flags = ("restricted" if restricted else "") + ("draft" if draft else "")
-    return digest("build", flags, library_versions(), *(part for folder in sources for part in folder_parts(folder)))
+    settings = ("build", flags, library_versions(), system_versions())
+    # one file at a time: a data folder need not fit in memory twice
+    return digest_of(chain(settings, (part for folder in sources for part in folder_parts(folder))))
 
 
 def is_current(out_dir: Path, key: str) -> bool:

@@ -1,18 +1,21 @@
 """The build graph: steps that declare what they need, run by one scheduler.
 
 A step is a function of the results of the steps it names in `needs`. A step may hand its work
-to another process or thread and return the `Future` of it (the workbook in a worker, the charts
-in Chromium, the PDF's parts in the workers); the scheduler then counts that step as running
-elsewhere. It runs, in declared order, the first step whose inputs are all finished, so this
-process works on whatever is ready while the other cores render; when nothing is ready it waits
-for the first step still pending. Nothing outside this module decides when a step runs.
+to another process or thread and return something `Pending` (a Future, a batch of PDF parts:
+anything with `done()` and a blocking `result()`): the workbook in a worker, the charts in
+Chromium, the PDF's parts in the workers. The scheduler then counts that step as running
+elsewhere, and the steps that need it get its `result()`. It runs, in declared order, the first
+step whose inputs are all finished, so this process works on whatever is ready while the other
+cores render; when nothing is ready it waits for the inputs of the first step still pending (the
+steps are declared in the order this process prefers). Every pending result is waited for before
+the build ends, so an error in a worker is never lost. Nothing outside this module decides when
+a step runs.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -20,9 +23,11 @@ from typing import Any, Protocol, runtime_checkable
 
 @runtime_checkable
 class Pending(Protocol):
-    """Work handed elsewhere that can say whether it has finished (a Future, a batch of them)."""
+    """Work handed elsewhere: whether it has finished, and its outcome (waiting for it)."""
 
     def done(self) -> bool: ...
+
+    def result(self) -> Any: ...
 
 
 class StageTimes(dict[str, float]):
@@ -84,6 +89,6 @@ def _finished(result: Any) -> bool:
 
 
 def _value(result: Any) -> Any:
-    """A step's result as the steps that need it see it: a Future's outcome, waited for; work
-    pending elsewhere (a batch of PDF parts) as itself, once done."""
-    return result.result() if isinstance(result, Future) else result
+    """A step's result as the steps that need it see it: the outcome of work handed elsewhere,
+    waited for (its error raised here)."""
+    return result.result() if isinstance(result, Pending) else result

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.build.cache import Store
-from pipeline.build.keys import file_digest, key
+from pipeline.build.keys import PDF_LIBRARIES, file_digest, key
 from pipeline.build.workers import Workers
 from pipeline.output.pdf_join import anchor_pages, join, layout, number_pages, save
 from pipeline.output.pdf_render import VARIANT, Part, numbered_pages, refs, render_part
+
+RENDER_CODE = ("output/pdf_render.py",)
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ class PrintDocument:
 
 @dataclass
 class Batch:
-    """Documents being rendered: their files, once `files()` has waited for them."""
+    """Documents being rendered: their files, once `result()` has waited for them (a build step
+    may return a batch: the scheduler waits for it as for a Future)."""
 
     paths: list[Path]
     rendering: list[Future]
@@ -47,7 +50,8 @@ class Batch:
     def done(self) -> bool:
         return all(job.done() for job in self.rendering)
 
-    def files(self) -> list[Path]:
+    def result(self) -> list[Path]:
+        """The files, once every one is rendered (a rendering's error is raised here)."""
         for job in self.rendering:
             job.result()
         return self.paths
@@ -60,8 +64,10 @@ class Renderer:
         self.store, self.base_url, self.workers = store, base_url, workers
 
     def key(self, html: str, variant: str | None) -> str:
+        """A part's HTML and the files it draws are the whole of its input: its key counts only
+        the code that renders it and WeasyPrint's libraries."""
         drawn = (part for ref in sorted(refs(html)) for part in (ref, file_digest(self.base_url / ref)))
-        return key("pdf part", str(variant), html, *drawn)
+        return key("pdf part", str(variant), html, *drawn, code=RENDER_CODE, libraries=PDF_LIBRARIES)
 
     def start(self, documents: Sequence[str], variants: Sequence[str | None] | None = None) -> Batch:
         """Start rendering the documents not cached, each with its PDF variant (VARIANT unless
@@ -90,18 +96,26 @@ def start_parts(document: PrintDocument, renderer: Renderer, charts: Collection[
 
 
 def write_pdf(
-    document: PrintDocument, renderer: Renderer, charts: Collection[str], plain: Batch, charted: Batch, target: Path
+    document: PrintDocument,
+    renderer: Renderer,
+    charts: Collection[str],
+    plain: Sequence[Path],
+    charted: Sequence[Path],
+    target: Path,
 ) -> None:
-    """Once every part is rendered: the contents numbered (again, while its own length moves the
-    pages after it), the page numbers drawn, the parts joined into `target`."""
-    plain_files, chart_files = iter(plain.files()), iter(charted.files())
+    """From the rendered parts (`plain`: those that draw no chart, `charted`: the others, each in
+    document order): the contents numbered (again, while its own length moves the pages after
+    it), the page numbers drawn, the parts joined into `target`."""
+    plain_files, chart_files = iter(plain), iter(charted)
     files = [next(chart_files) if draws(p, charts) else next(plain_files) for p in document.parts]
     layouts = [layout(f) for f in files]
     counts = [count for count, _ in layouts]
     for _ in range(3):  # the contents and the numbers, together; the contents' length moves every page
         pages = anchor_pages(layouts[1:], offset=counts[0])
         numbering = numbered_pages(document.numbering, sum(counts))
-        files[0], numbers = renderer.start([document.contents(pages).html, numbering], variants=[VARIANT, None]).files()
+        files[0], numbers = renderer.start(
+            [document.contents(pages).html, numbering], variants=[VARIANT, None]
+        ).result()
         first_count = layout(files[0])[0]
         if first_count == counts[0]:
             break

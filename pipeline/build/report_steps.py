@@ -22,7 +22,7 @@ import plotly.offline
 from pipeline.build.cache import Store
 from pipeline.build.data import Results, compute
 from pipeline.build.graph import Step
-from pipeline.build.keys import key
+from pipeline.build.keys import CHART_LIBRARIES, DATA_LIBRARIES, key
 from pipeline.build.pdf_parts import Batch, PrintDocument, Renderer, start_parts, write_pdf
 from pipeline.build.report_data import template_meta, wave_data
 from pipeline.build.workers import Workers
@@ -47,6 +47,9 @@ from pipeline.spec.report_spec import ReportSpec
 from pipeline.stages.audit import run_audit, write_audit
 from pipeline.stages.disclosure import reset_restricted
 from pipeline.stages.waves import changes_frame
+
+FIGURE_LIBRARIES = DATA_LIBRARIES + CHART_LIBRARIES
+SVG_CODE = ("output/svg.py", "output/svg_tidy.py")
 
 
 @dataclass
@@ -76,14 +79,16 @@ class ReportBuild:
         """Every step, in the order this process prefers to run them when several are ready."""
         return [
             Step("data", self.data, message="loading, validating and deriving survey data …"),
-            Step("assets", self.assets),
-            Step("restricted", self.restricted_dir),
+            Step("assets", self.assets, stage="figures"),
+            Step("restricted dir", self.restricted_dir, stage="csv"),
             Step("exhibits", self.exhibits, ("data",), stage="data"),
             Step("waves", self.waves, ("data",), stage="data"),
-            Step("workbook", self.workbook, ("data", "exhibits", "waves"), stage="xlsx (waiting for its worker)"),
+            Step("workbook", self.workbook, ("data", "exhibits", "waves"), stage="xlsx"),
             Step("figures", self.figures, ("data", "exhibits")),
             Step("svgs", self.svgs, ("figures", "assets"), stage="figures"),
-            Step("audit", self.audit, ("data", "restricted"), message="checking every published statistic (audit) …"),
+            Step(
+                "audit", self.audit, ("data", "restricted dir"), message="checking every published statistic (audit) …"
+            ),
             Step("environment", self.environment, stage="print document"),
             Step("meta", self.meta, ("data", "exhibits", "audit", "waves"), stage="print document"),
             Step(
@@ -92,13 +97,19 @@ class ReportBuild:
                 ("data", "exhibits", "environment", "figures", "meta"),
                 stage="print document",
             ),
-            Step("pdf parts", self.plain_parts, ("print", "figures"), stage="pdf"),
+            Step("pdf parts", self.plain_parts, ("print", "figures", "assets"), stage="pdf"),
             Step("charts", self.charts, ("svgs",), stage="charts (waiting for Chromium)"),
-            Step("pdf chart parts", self.chart_parts, ("print", "figures", "charts"), stage="pdf"),
-            Step("csv", self.csvs, ("data", "restricted"), message="writing CSVs …"),
+            Step("pdf chart parts", self.chart_parts, ("print", "figures", "assets", "charts"), stage="pdf"),
+            Step("csv", self.csvs, ("data", "restricted dir"), message="writing CSVs …"),
             Step("html", self.html, ("data", "exhibits", "environment", "figures", "meta"), message="rendering HTML …"),
-            Step("xlsx", lambda written: written, ("workbook",), stage="xlsx (waiting for its worker)"),
-            Step("pdf", self.pdf, ("print", "figures", "pdf parts", "pdf chart parts"), message="joining the PDF …"),
+            Step("workbook written", lambda path: path, ("workbook",), stage="xlsx (waiting for its worker)"),
+            Step(
+                "pdf",
+                self.pdf,
+                ("print", "figures", "pdf parts", "pdf chart parts"),
+                stage="pdf (waiting for the workers, then the join)",
+                message="joining the PDF …",
+            ),
         ]
 
     def data(self) -> Results:
@@ -125,6 +136,7 @@ class ReportBuild:
         return wave_data(self.spec, self.data_dir, results, self.out_dir, self.cache, self.progress)
 
     def workbook(self, results: Results, exhibits: dict, waves: dict | None) -> Future:
+        """tables.xlsx, written in a worker; the Future of its path."""
         edition = read_edition(self.data_dir)  # validated with the data folder by `compute`
         as_of = datetime.combine(edition.data_as_of, datetime.min.time())  # a fixed date: two builds are identical
         self.progress("writing tables.xlsx (in a worker) …")
@@ -151,7 +163,8 @@ class ReportBuild:
         for tid, ex in exhibits.items():
             if ex.spec.kind != "figure":
                 continue
-            figure_key = key("figure", results.table_keys[tid], repr(self.formats))  # the table's key covers its cells
+            # the table's key covers its cells, spec and weights
+            figure_key = key("figure", results.table_keys[tid], repr(self.formats), libraries=FIGURE_LIBRARIES)
             out[tid] = self.cache.load(figure_key)
             if out[tid] is None:
                 out[tid] = figure_spec(ex.table, self.formats)
@@ -159,9 +172,12 @@ class ReportBuild:
         return out
 
     def svgs(self, figures: dict[str, dict], assets: Path) -> Future:
-        """Every chart's SVG, from the cache or drawn by Chromium (in its thread)."""
+        """Every chart's SVG, from the cache or drawn by Chromium (in its thread). A figure is the
+        whole of a chart's input, so its key counts only the code that draws and tidies it."""
+        version = browser_version()
         keys = {
-            fid: key("svg", browser_version(), fid, json.dumps(fig, sort_keys=True)) for fid, fig in figures.items()
+            fid: key("svg", version, fid, json.dumps(fig, sort_keys=True), code=SVG_CODE, libraries=CHART_LIBRARIES)
+            for fid, fig in figures.items()
         }
         found = {fid: self.cache.load(k) for fid, k in keys.items()}
         missing = {fid: figures[fid] for fid, svg in found.items() if svg is None}
@@ -227,16 +243,20 @@ class ReportBuild:
     def _renderer(self) -> Renderer:
         return Renderer(self.cache, self.out_dir, self.workers)
 
-    def plain_parts(self, document: PrintDocument, figures: dict) -> Batch:
-        """The parts that draw no chart, started at once."""
+    def plain_parts(self, document: PrintDocument, figures: dict, _assets: Path) -> Batch:
+        """The parts that draw no chart, started once the stylesheet they draw is written."""
         batch = start_parts(document, self._renderer(), self._chart_refs(figures), with_charts=False)
-        self.progress(f"rendering {batch.todo} PDF parts without charts in {self.workers.processes} processes …")
+        if batch.todo:
+            self.progress(f"rendering {batch.todo} PDF parts without charts in {self.workers.processes} processes …")
         return batch
 
-    def chart_parts(self, document: PrintDocument, figures: dict, charts: list[str]) -> Batch:
-        """The parts that draw a chart, started once the charts' SVGs are written."""
+    def chart_parts(self, document: PrintDocument, figures: dict, _assets: Path, _written: list[str]) -> Batch:
+        """The parts that draw a chart, started once the stylesheet and the charts' SVGs are
+        written (`_assets`, `_written`: needed for their order only, as a part's key reads the
+        files it draws)."""
         batch = start_parts(document, self._renderer(), self._chart_refs(figures), with_charts=True)
-        self.progress(f"rendering {batch.todo} PDF parts with charts …")
+        if batch.todo:
+            self.progress(f"rendering {batch.todo} PDF parts with charts …")
         return batch
 
     def csvs(self, results: Results, restricted_dir: Path | None) -> None:
@@ -251,7 +271,7 @@ class ReportBuild:
         write_claims(ctx.claims, self.out_dir / "claims.csv")
         return ctx.claims
 
-    def pdf(self, document: PrintDocument, figures: dict, plain: Batch, charted: Batch) -> None:
+    def pdf(self, document: PrintDocument, figures: dict, plain: list[Path], charted: list[Path]) -> None:
         write_pdf(document, self._renderer(), self._chart_refs(figures), plain, charted, self.out_dir / "report.pdf")
 
 

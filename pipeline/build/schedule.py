@@ -56,6 +56,7 @@ def build_report(
         progress("outputs are up to date (no input changed)")
         return stages
     t0 = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)  # every step may write here
     cache = Store(out_dir / ".cache")
     with stages("data", "checking the specs …"):  # every spec problem reported before any work starts
         spec = load_report_spec(specs_dir)

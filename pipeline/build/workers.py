@@ -80,6 +80,9 @@ class Workers:
     def _finished(self, outcome: Future, done: Future) -> None:
         with self._lock:
             self._busy -= 1
+        if done.cancelled():  # the pool is shutting down (the build failed elsewhere)
+            outcome.cancel()
+            return
         if done.exception() is not None:
             outcome.set_exception(done.exception())
         else:

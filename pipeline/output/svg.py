@@ -87,13 +87,16 @@ def draw_svgs(figures: Mapping[str, Mapping], plotly_js: Path) -> dict[str, byte
 
 @lru_cache(maxsize=1)
 def browser_version() -> str:
-    """The Chromium that draws the charts and its version, which a chart's SVG depends on."""
+    """The version of the Chromium that draws the charts (as it reports it), which a chart's SVG
+    depends on."""
     browser = find_browser()
     try:
         run = subprocess.run([browser, "--version"], capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise OhmskError(f"{browser}: could not run it ({exc})") from exc
-    return f"{browser} {run.stdout.strip()}"
+    if run.returncode != 0 or not run.stdout.strip():
+        raise OhmskError(f"{browser} --version failed (exit {run.returncode}): {run.stderr.strip()[-300:]}")
+    return run.stdout.strip()
 
 
 def _draw(figures: Mapping[str, Mapping], plotly_js: Path) -> dict[str, str]:
