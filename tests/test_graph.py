@@ -71,8 +71,41 @@ def test_keys_change_with_the_step_the_inputs_and_the_libraries(monkeypatch):
     assert base != keys.key("figure", "spec", "data")
     assert base != keys.key("table", "spec", "other data")
     assert keys.key("t", "ab", "c") != keys.key("t", "a", "bc")  # boundaries count
-    monkeypatch.setattr(keys, "library_versions", lambda: "pandas=0.0.0")
+    monkeypatch.setattr(keys, "library_versions", lambda libraries: "pandas=0.0.0")
     assert base != keys.key("table", "spec", "data")
+
+
+def test_a_step_keyed_by_its_own_code_ignores_the_rest_of_the_pipeline(tmp_path, monkeypatch):
+    """A PDF part is keyed by the module that renders it: editing another module keeps its key,
+    editing that one changes it; a whole-pipeline key changes with either."""
+    for name, text in {"output/pdf_render.py": "render", "stages/tabulate.py": "tabulate"}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.setattr(keys, "PIPELINE", tmp_path)
+
+    def keys_now() -> tuple[str, str]:
+        keys.code_version.cache_clear()
+        return keys.key("pdf part", "html", code=("output/pdf_render.py",)), keys.key("table", "spec")
+
+    part, table = keys_now()
+    (tmp_path / "stages/tabulate.py").write_text("tabulate, edited")
+    part_after_stage_edit, table_after_stage_edit = keys_now()
+    (tmp_path / "output/pdf_render.py").write_text("render, edited")
+    part_after_render_edit, _ = keys_now()
+    keys.code_version.cache_clear()
+    assert part_after_stage_edit == part and table_after_stage_edit != table
+    assert part_after_render_edit != part
+    with pytest.raises(ValueError, match="neither a module nor a package"):
+        keys.code_version(("output/no_such_module.py",))
+
+
+def test_dpkg_versions_are_read_for_installed_packages_only():
+    status = (
+        "Package: libpango-1.0-0\nStatus: install ok installed\nVersion: 1.50.12+ds-1\n\n"
+        "Package: chromium\nStatus: deinstall ok config-files\nVersion: 120.0-1\n\n"
+        "Package: fonts-dejavu-core\nStatus: install ok installed\nArchitecture: all\nVersion: 2.37-6\n"
+    )
+    assert keys._dpkg_versions(status) == {"libpango-1.0-0": "1.50.12+ds-1", "fonts-dejavu-core": "2.37-6"}
 
 
 def test_library_versions_name_every_library_that_shapes_the_outputs():
