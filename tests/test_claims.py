@@ -337,7 +337,8 @@ def test_the_build_writes_every_claim_to_claims_csv(built) -> None:
 
 
 def _context(tables):
-    from pipeline.output.render import ReportContext, environment
+    from pipeline.output.document import environment
+    from pipeline.output.template_api import ReportContext
 
     return ReportContext(tables, {}, "html", environment(), {})
 

@@ -90,8 +90,8 @@ def test_changes_sheet_in_the_workbook(two_waves, report_spec, tmp_path):
 
     import openpyxl
 
-    from pipeline.output.render import number_exhibits
     from pipeline.output.workbook import write_workbook
+    from pipeline.present.exhibits import number_exhibits
     from pipeline.stages.waves import changes_frame
 
     first, second = two_waves

@@ -23,18 +23,12 @@ from pipeline.build.data import compute
 from pipeline.build.fingerprint import fingerprint, is_current, record
 from pipeline.build.workers import Workers
 from pipeline.errors import OhmskError
+from pipeline.output.csv_files import write_csv
+from pipeline.output.document import environment, figure_markup, render_bodies, render_document
 from pipeline.output.pdf import Part, Renderer, load_weasyprint, split_document, write_pdf
-from pipeline.output.render import (
-    ReportContext,
-    environment,
-    figure_markup,
-    number_exhibits,
-    render_bodies,
-    render_document,
-    write_csv,
-)
 from pipeline.output.safe_csv import Writer
 from pipeline.output.svg import export_svgs
+from pipeline.output.template_api import ReportContext
 from pipeline.output.workbook import write_workbook
 from pipeline.present.appendices import (
     audit_groups,
@@ -47,6 +41,7 @@ from pipeline.present.appendices import (
     weight_spread,
 )
 from pipeline.present.claims import ClaimLog, write_claims
+from pipeline.present.exhibits import number_exhibits
 from pipeline.present.figures import figure_spec
 from pipeline.present.formats import Formats
 from pipeline.spec.folders import ROOT, read_edition, wave_spec

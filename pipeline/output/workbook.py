@@ -17,8 +17,10 @@ from pathlib import Path
 import gptables as gpt
 import pandas as pd
 
-from pipeline.output.render import Exhibit, base_line, data_rows, weight_notes
+from pipeline.present.exhibits import Exhibit
 from pipeline.present.formats import Formats, round_half_up
+from pipeline.present.layouts import data_rows
+from pipeline.present.notes import base_line, weight_notes
 from pipeline.spec.schema.data_folder import Provenance
 from pipeline.stages.disclosure import withheld
 from pipeline.stages.tabulate import Table

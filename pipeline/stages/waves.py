@@ -30,8 +30,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.output.render import exhibit_label
 from pipeline.output.safe_csv import Writer
+from pipeline.present.exhibits import exhibit_label
 from pipeline.present.formats import Formats, round_half_up
 from pipeline.spec.objects import Codebook
 from pipeline.stages.load import RawData, load

@@ -1,0 +1,92 @@
+"""CSV outputs: every CSV file the outputs hold is written here, through the safe writer.
+
+Each writer takes what a stage computed and writes it as it is published (pipeline/output/safe_csv.py
+keeps text from data files from reading as a spreadsheet formula). Keeping the files' columns
+here, in the output layer, leaves the stages computing rows and never writing them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.output.safe_csv import Writer
+from pipeline.present.formats import Formats
+from pipeline.present.layouts import cell_text
+from pipeline.stages.compare import TEST_NOTE
+from pipeline.stages.disclosure import withheld
+from pipeline.stages.tabulate import Table
+
+
+def write_csv(
+    table: Table, path: Path, level: float = 0.95, restricted: bool = False, formats: Formats = Formats()
+) -> None:
+    """The long cells of one table with everything needed to trace each number: its `weight`
+    column says what the figures are weighted to, or "unweighted".
+
+    A withheld cell keeps its labels, base, effective base and flag, with value, count and
+    letters empty, unless `restricted` (the unsuppressed copy for the restricted folder).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    spec = table.spec
+    bases = {s.key: s for s in spec.series}
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = Writer(fh)
+        w.writerow(
+            [
+                "table_id",
+                "source",
+                "title",
+                "survey",
+                "series",
+                "series_label",
+                "base_description",
+                "filter",
+                "weight",
+                "test",
+                "column",
+                "column_label",
+                "category",
+                "category_label",
+                "is_net",
+                "stat",
+                "value",
+                "shown",
+                "n",
+                "base",
+                "effective_base",
+                "flag",
+                "significantly_higher_than",
+            ]
+        )
+        test = TEST_NOTE.format(level=level) if spec.by else "none (no subgroup columns)"
+        weight = table.weighting or "unweighted"
+        for row in table.cells.to_dict("records"):
+            s = bases[row["series"]]
+            hidden = withheld(row) and not restricted
+            w.writerow(
+                [
+                    spec.id,
+                    spec.source,
+                    spec.title,
+                    spec.survey,
+                    row["series"],
+                    row["series_label"],
+                    s.base,
+                    s.filter or "",
+                    weight,
+                    test,
+                    row["column"],
+                    row["column_label"],
+                    "" if row["category"] is None else row["category"],
+                    row["category_label"],
+                    int(row["is_net"]),
+                    row["stat"],
+                    "" if hidden else f"{row['value']:.6f}",
+                    cell_text({**row, "letters": ""}, formats, in_table=False),
+                    "" if hidden else row["n"],
+                    row["base"],
+                    f"{row['n_eff']:.1f}",
+                    row["flag"],
+                    row["letters"],
+                ]
+            )
