@@ -19,7 +19,7 @@ from pipeline.present.formats import decimals_of, fmt_pct, round_half_up
 from pipeline.spec.objects import SPECS_DIR
 from pipeline.spec.schema import Published
 from pipeline.spec.schema.reading import read_valid
-from pipeline.stages.compare import difference, rest_of
+from pipeline.stages.compare import compare_columns, rest_of
 from pipeline.stages.disclosure import withheld
 from pipeline.stages.tabulate import TOTAL, Table
 from pipeline.stats.significance import compare_proportions
@@ -389,12 +389,13 @@ def audit_claims(
         if not _has_cells(table, c):
             rows.append(ClaimRow(c, MISSING_CELLS, None))
             continue
-        d = difference(table, c.category, c.columns[0], c.columns[1], c.series, c.stat, level, withhold=False)
+        d = compare_columns(table, c.category, c.columns[0], c.columns[1], c.series, c.stat, level, withhold=False)
         hidden = any(withheld(table.cell(c.series, c.category, col, c.stat)) for col in c.columns)
         if d.comparison is None:  # a compared group has no respondents in this wave
             rows.append(ClaimRow(c, f"n/a: {d.withheld}", None, hidden))
             continue
-        outcome = "significant" if d.significant else "not significant"
+        significant = d.comparison.significant
+        outcome = "significant" if significant else "not significant"
         computed = f"{outcome}: {d.comparison.test} p {_p(d.comparison.pvalue)} ({d.a:.1f} vs {d.b:.1f})"
         if tables[c.table].fraction:
             computed += f", finite population correction f = {tables[c.table].fraction:.3f}"
@@ -404,7 +405,7 @@ def audit_claims(
         reversed_ = direction != 0 and _sign(d.a - d.b) != direction
         if reversed_:
             computed += "; the difference goes the other way from the source's"
-        match = None if c.claim == "stated" else (d.significant == (c.claim == "significant") and not reversed_)
+        match = None if c.claim == "stated" else (significant == (c.claim == "significant") and not reversed_)
         rows.append(ClaimRow(c, computed, match, hidden))
     return rows
 
