@@ -23,7 +23,7 @@ from pipeline.build.data import compute
 from pipeline.build.fingerprint import fingerprint, is_current, record
 from pipeline.build.workers import Workers
 from pipeline.errors import OhmskError
-from pipeline.output.csv_files import write_csv
+from pipeline.output.csv_files import write_audit, write_csv
 from pipeline.output.document import environment, figure_markup, render_bodies, render_document
 from pipeline.output.pdf import Part, Renderer, load_weasyprint, split_document, write_pdf
 from pipeline.output.safe_csv import Writer
@@ -48,7 +48,7 @@ from pipeline.spec.folders import ROOT, read_edition, wave_spec
 from pipeline.spec.objects import SPECS_DIR
 from pipeline.spec.report_spec import ReportSpec, load_report_spec
 from pipeline.spec.schema.data_folder import Edition
-from pipeline.stages.audit import claims_summary, run_audit, summary, write_audit
+from pipeline.stages.audit import claims_summary, run_audit, summary
 from pipeline.stages.coverage import coverage
 from pipeline.stages.disclosure import reset_restricted
 from pipeline.stages.waves import (

@@ -12,6 +12,7 @@ from pathlib import Path
 from pipeline.output.safe_csv import Writer
 from pipeline.present.formats import Formats
 from pipeline.present.layouts import cell_text
+from pipeline.stages.audit import AUDIT_COLUMNS, AuditRow, ClaimRow
 from pipeline.stages.compare import TEST_NOTE
 from pipeline.stages.disclosure import withheld
 from pipeline.stages.tabulate import Table
@@ -90,3 +91,12 @@ def write_csv(
                     row["letters"],
                 ]
             )
+
+
+def write_audit(rows: list[AuditRow | ClaimRow], path: Path, published: bool = True) -> None:
+    """audit.csv; `published` False writes withheld cells' figures (the restricted copy)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = Writer(fh)
+        writer.writerow(AUDIT_COLUMNS)
+        writer.writerows([r.as_dict(published)[c] for c in AUDIT_COLUMNS] for r in rows)

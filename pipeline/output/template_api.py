@@ -22,13 +22,14 @@ from pipeline.present.claims import ClaimLog, Condition, Fact
 from pipeline.present.differences import Difference, difference
 from pipeline.present.exhibits import Exhibit, exhibit_label
 from pipeline.present.figures import alt_text, chart_cells
-from pipeline.present.formats import Formats, fmt_number, round_half_up
+from pipeline.present.formats import Formats, fmt_number
 from pipeline.present.layouts import cell_text, data_rows
 from pipeline.present.notes import base_line, base_notes, left_off_note, table_notes, weight_notes
 from pipeline.present.words import share_words
 from pipeline.spec.schema.problems import suggest
 from pipeline.stages.disclosure import Withheld, placeholder, refuse, withheld
 from pipeline.stages.tabulate import TOTAL, Table
+from pipeline.stats.rounding import round_half_up
 
 
 class ReportContext:

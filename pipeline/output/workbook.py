@@ -18,12 +18,13 @@ import gptables as gpt
 import pandas as pd
 
 from pipeline.present.exhibits import Exhibit
-from pipeline.present.formats import Formats, round_half_up
+from pipeline.present.formats import Formats
 from pipeline.present.layouts import data_rows
 from pipeline.present.notes import base_line, weight_notes
 from pipeline.spec.schema.data_folder import Provenance
 from pipeline.stages.disclosure import withheld
 from pipeline.stages.tabulate import Table
+from pipeline.stats.rounding import round_half_up
 
 
 def shorthand(formats: Formats) -> dict[str, str]:

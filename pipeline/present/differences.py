@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.present.claims import ClaimLog, Condition
-from pipeline.present.formats import round_half_up
 from pipeline.stages.compare import ColumnTest, compare_columns
 from pipeline.stages.disclosure import SuppressedFigure
 from pipeline.stages.tabulate import Table
+from pipeline.stats.rounding import round_half_up
 from pipeline.stats.significance import Comparison
 
 

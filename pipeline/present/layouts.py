@@ -12,10 +12,11 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from pipeline.present.formats import Formats, fmt_number, round_half_up
+from pipeline.present.formats import Formats, fmt_number
 from pipeline.stages.compare import column_letter_map
 from pipeline.stages.disclosure import withheld
 from pipeline.stages.tabulate import TOTAL, Table
+from pipeline.stats.rounding import round_half_up
 
 
 def cell_text(row: pd.Series | dict, formats: Formats = Formats(), in_table: bool = True) -> str:

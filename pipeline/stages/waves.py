@@ -32,10 +32,11 @@ import pandas as pd
 
 from pipeline.output.safe_csv import Writer
 from pipeline.present.exhibits import exhibit_label
-from pipeline.present.formats import Formats, round_half_up
+from pipeline.present.formats import Formats
 from pipeline.spec.objects import Codebook
 from pipeline.stages.load import RawData, load
 from pipeline.stages.tabulate import TOTAL, Table
+from pipeline.stats.rounding import round_half_up
 from pipeline.stats.significance import MeanSummary, compare_means, compare_proportions
 
 COMPARED = ("pct", "mean", "median", "ratio")
