@@ -23,13 +23,13 @@ from pipeline.build.data import compute
 from pipeline.build.fingerprint import fingerprint, is_current, record
 from pipeline.build.workers import Workers
 from pipeline.errors import OhmskError
-from pipeline.output.csv_files import write_audit, write_csv
+from pipeline.output.csv_files import write_audit, write_changes, write_csv, write_questions
 from pipeline.output.document import environment, figure_markup, render_bodies, render_document
 from pipeline.output.pdf import Part, Renderer, load_weasyprint, split_document, write_pdf
 from pipeline.output.safe_csv import Writer
 from pipeline.output.svg import export_svgs
 from pipeline.output.template_api import ReportContext
-from pipeline.output.workbook import write_workbook
+from pipeline.output.workbook import changes_frame, write_workbook
 from pipeline.present.appendices import (
     audit_groups,
     audit_lines,
@@ -51,16 +51,7 @@ from pipeline.spec.schema.data_folder import Edition
 from pipeline.stages.audit import claims_summary, run_audit, summary
 from pipeline.stages.coverage import coverage
 from pipeline.stages.disclosure import reset_restricted
-from pipeline.stages.waves import (
-    changed_questions,
-    changes,
-    changes_frame,
-    main_changes,
-    matters,
-    question_changed,
-    write_changes,
-    write_questions,
-)
+from pipeline.stages.waves import changed_questions, changes, main_changes, matters, question_changed
 from pipeline.stages.weighting import margin_rows
 
 

@@ -7,6 +7,7 @@ here, in the output layer, leaves the stages computing rows and never writing th
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from pipeline.output.safe_csv import Writer
@@ -16,6 +17,7 @@ from pipeline.stages.audit import AUDIT_COLUMNS, AuditRow, ClaimRow
 from pipeline.stages.compare import TEST_NOTE
 from pipeline.stages.disclosure import withheld
 from pipeline.stages.tabulate import Table
+from pipeline.stages.waves import UNTESTED, Change, question_changed
 
 
 def write_csv(
@@ -100,3 +102,57 @@ def write_audit(rows: list[AuditRow | ClaimRow], path: Path, published: bool = T
         writer = Writer(fh)
         writer.writerow(AUDIT_COLUMNS)
         writer.writerows([r.as_dict(published)[c] for c in AUDIT_COLUMNS] for r in rows)
+
+
+def write_changes(found: list[Change], flagged: list[dict], path: Path) -> None:
+    """Every comparable figure with both waves' values, the change and its test."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = Writer(fh)
+        w.writerow(
+            [
+                "table_id",
+                "series",
+                "column",
+                "category",
+                "label",
+                "stat",
+                "previous",
+                "current",
+                "change",
+                "base_previous",
+                "base_current",
+                "test",
+                "p_value",
+                "significant",
+                "question_changed",
+            ]
+        )
+        for c in found:
+            w.writerow(
+                [
+                    c.table,
+                    c.series,
+                    c.column,
+                    c.category,
+                    c.label,
+                    c.stat,
+                    f"{c.previous:.6f}",
+                    f"{c.current:.6f}",
+                    f"{c.points:.6f}",
+                    c.base_previous,
+                    c.base_current,
+                    c.test or UNTESTED,
+                    "" if math.isnan(c.pvalue) else f"{c.pvalue:.6f}",
+                    int(c.significant),
+                    int(question_changed(c, flagged)),
+                ]
+            )
+
+
+def write_questions(flagged: list[dict], path: Path) -> None:
+    """questions_changed.csv: every question added, dropped, reworded or recoded."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = Writer(fh)
+        w.writerow(["survey", "variable", "changed", "previous_wording", "current_wording"])
+        for q in flagged:
+            w.writerow([q["survey"], q["variable"], q["changed"], q["previous"], q["current"]])
