@@ -23,10 +23,16 @@ from pipeline.build.data import compute
 from pipeline.build.fingerprint import fingerprint, is_current, record
 from pipeline.build.workers import Workers
 from pipeline.errors import OhmskError
-from pipeline.output.csv_files import write_audit, write_changes, write_csv, write_questions
+from pipeline.output.csv_files import (
+    write_audit,
+    write_changes,
+    write_claims,
+    write_cleaning_log,
+    write_csv,
+    write_questions,
+)
 from pipeline.output.document import environment, figure_markup, render_bodies, render_document
 from pipeline.output.pdf import Part, Renderer, load_weasyprint, split_document, write_pdf
-from pipeline.output.safe_csv import Writer
 from pipeline.output.svg import export_svgs
 from pipeline.output.template_api import ReportContext
 from pipeline.output.workbook import changes_frame, write_workbook
@@ -40,7 +46,7 @@ from pipeline.present.appendices import (
     weight_bands,
     weight_spread,
 )
-from pipeline.present.claims import ClaimLog, write_claims
+from pipeline.present.claims import ClaimLog
 from pipeline.present.exhibits import number_exhibits
 from pipeline.present.figures import figure_spec
 from pipeline.present.formats import Formats
@@ -375,16 +381,4 @@ def _write_csvs(results, out_dir: Path, formats: Formats, restricted: bool = Fal
     for tid, table in results.tables.items():
         write_csv(table, out_dir / "csv" / f"{tid}.csv", results.level, restricted, formats)
     if not restricted:
-        _write_cleaning_log(results.cleaned, out_dir / "cleaning_log.csv")
-
-
-def _write_cleaning_log(cleaned: dict, path: Path) -> None:
-    """Every respondent in and out, and every warning raised while cleaning."""
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = Writer(fh)
-        w.writerow(["survey", "severity", "file", "variable", "respondent", "value", "rule"])
-        for name, c in cleaned.items():
-            w.writerow([name, "info", c.file, "", "", c.counts["read"], "respondents read"])
-            w.writerow([name, "info", c.file, "", "", c.counts["kept"], "respondents kept for analysis"])
-            for p in c.log:
-                w.writerow([name, p.severity, p.file, p.variable, p.respondent, p.value, p.rule])
+        write_cleaning_log(results.cleaned, out_dir / "cleaning_log.csv")

@@ -1,8 +1,11 @@
-"""CSV outputs: every CSV file the outputs hold is written here, through the safe writer.
+"""CSV outputs: every CSV file the outputs hold, each written here through the safe writer.
 
-Each writer takes what a stage computed and writes it as it is published (pipeline/output/safe_csv.py
-keeps text from data files from reading as a spreadsheet formula). Keeping the files' columns
-here, in the output layer, leaves the stages computing rows and never writing them.
+csv/<table>.csv (write_csv), audit.csv (write_audit), claims.csv (write_claims),
+cleaning_log.csv (write_cleaning_log) and, with a previous wave, changes.csv (write_changes) and
+questions_changed.csv (write_questions). Each writer takes what a stage or the template API
+computed and writes it as published, through pipeline/output/safe_csv.py, so that no text from
+a data file can run as a spreadsheet formula. Keeping the files' layouts in the output layer
+leaves the stages computing rows and never writing them.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import math
 from pathlib import Path
 
 from pipeline.output.safe_csv import Writer
+from pipeline.present.claims import ClaimLog
 from pipeline.present.formats import Formats
 from pipeline.present.layouts import cell_text
 from pipeline.stages.audit import AUDIT_COLUMNS, AuditRow, ClaimRow
@@ -156,3 +160,27 @@ def write_questions(flagged: list[dict], path: Path) -> None:
         w.writerow(["survey", "variable", "changed", "previous_wording", "current_wording"])
         for q in flagged:
             w.writerow([q["survey"], q["variable"], q["changed"], q["previous"], q["current"]])
+
+
+CLAIMS_HEADER = ["template", "line", "kind", "condition", "figures", "holds", "wording", "text"]
+
+
+def write_claims(log: ClaimLog, path: Path) -> None:
+    """Every claim the HTML edition made, its condition, its figures and the wording used."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = Writer(fh)
+        w.writerow(CLAIMS_HEADER)
+        for c in log.claims:
+            w.writerow([c.template, c.line, c.kind, c.condition, c.evaluated, int(c.holds), c.wording, c.text])
+
+
+def write_cleaning_log(cleaned: dict, path: Path) -> None:
+    """Every respondent in and out, and every warning raised while cleaning."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = Writer(fh)
+        w.writerow(["survey", "severity", "file", "variable", "respondent", "value", "rule"])
+        for name, c in cleaned.items():
+            w.writerow([name, "info", c.file, "", "", c.counts["read"], "respondents read"])
+            w.writerow([name, "info", c.file, "", "", c.counts["kept"], "respondents kept for analysis"])
+            for p in c.log:
+                w.writerow([name, p.severity, p.file, p.variable, p.respondent, p.value, p.rule])
