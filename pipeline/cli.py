@@ -66,9 +66,10 @@ def cmd_report(args: argparse.Namespace) -> None:
 def cmd_audit(args: argparse.Namespace) -> None:
     """Recompute every published statistic and write outputs/audit.csv."""
     from pipeline.build.data import compute
+    from pipeline.output.csv_files import write_audit
     from pipeline.spec.folders import read_edition
     from pipeline.spec.report_spec import load_report_spec
-    from pipeline.stages.audit import claims_summary, run_audit, summary, write_audit
+    from pipeline.stages.audit import claims_summary, run_audit, summary
 
     spec = load_report_spec(Path(args.specs))
     results = compute(spec, Path(args.data))

@@ -6,7 +6,6 @@ import re
 import pandas as pd
 
 from pipeline.errors import Problem
-from pipeline.output.render import number_exhibits
 from pipeline.present.appendices import (
     audit_groups,
     audit_lines,
@@ -15,6 +14,7 @@ from pipeline.present.appendices import (
     weight_bands,
     weight_spread,
 )
+from pipeline.present.exhibits import number_exhibits
 from pipeline.stages.audit import load_targets, run_audit
 from pipeline.stages.clean import CleanData
 

@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 from conftest import RAW, read_raw
 
-from pipeline.output.render import base_line, data_rows
+from pipeline.present.differences import difference
+from pipeline.present.layouts import data_rows
+from pipeline.present.notes import base_line
 from pipeline.stages.audit import audit, audit_claims, load_claims, load_targets
-from pipeline.stages.compare import difference
 from pipeline.tools.reconstruct.generate import reconstruct
 
 SURVEYS = ("ccg", "ccg_leads")

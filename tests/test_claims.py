@@ -310,7 +310,7 @@ def test_the_lint_finds_unchecked_words_and_passes_checked_ones() -> None:
 
 
 def test_differences_give_conditions_with_their_test(tables) -> None:
-    from pipeline.stages.compare import difference
+    from pipeline.present.differences import difference
 
     d = difference(tables["capacity_taken"], 1, "size10=1", "size10=2")
     assert bool(d.higher) == (d.a > d.b) and bool(d.lower) == (d.a < d.b)
@@ -337,7 +337,8 @@ def test_the_build_writes_every_claim_to_claims_csv(built) -> None:
 
 
 def _context(tables):
-    from pipeline.output.render import ReportContext, environment
+    from pipeline.output.document import environment
+    from pipeline.output.template_api import ReportContext
 
     return ReportContext(tables, {}, "html", environment(), {})
 
@@ -379,7 +380,7 @@ def test_leaders_name_every_category_tied_for_the_lead(tables) -> None:
 
 
 def test_a_phrase_follows_the_printed_direction(tables) -> None:
-    from pipeline.stages.compare import Difference
+    from pipeline.present.differences import Difference
     from pipeline.stats.significance import Comparison
 
     untested = Comparison("two-proportion z-test", 0.33, 0.33, 0.1, 0.9, 0.95, False)
@@ -418,7 +419,7 @@ def test_a_comparison_with_an_empty_group_is_not_made(tables) -> None:
     compared, and the audit reads n/a instead of stopping on a zero base."""
     import copy
 
-    from pipeline.stages.compare import difference
+    from pipeline.present.differences import difference
 
     changed = copy.deepcopy(tables["capacity_taken"])
     c = changed.cells

@@ -3,7 +3,8 @@
 import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
-from pipeline.stages.compare import add_letters, column_letter_map, difference
+from pipeline.present.differences import difference
+from pipeline.stages.compare import add_letters, column_letter_map
 
 
 def test_letters_mark_the_higher_column(tables):

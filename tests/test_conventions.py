@@ -17,12 +17,16 @@ import yaml
 from conftest import RAW
 from pypdf import PdfReader
 
-from pipeline.output.render import ReportContext, cell_text, environment, number_exhibits, write_csv
-from pipeline.output.workbook import shorthand, table_frame
+from pipeline.output.csv_files import write_csv
+from pipeline.output.document import environment
+from pipeline.output.template_api import ReportContext
+from pipeline.output.workbook import changes_frame, shorthand, table_frame
+from pipeline.present.exhibits import number_exhibits
 from pipeline.present.figures import alt_text, figure_spec
 from pipeline.present.formats import Formats
+from pipeline.present.layouts import cell_text
 from pipeline.stages.tabulate import TOTAL
-from pipeline.stages.waves import Change, changes_frame
+from pipeline.stages.waves import Change
 
 HOUSE = Formats()
 OTHER = Formats(decimals_pct=1, below_one="under 0.1%", zero_chart="none", zero_table="nil")

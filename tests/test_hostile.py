@@ -7,9 +7,12 @@ from datetime import datetime
 import openpyxl
 import pytest
 
-from pipeline.output.render import ReportContext, environment, number_exhibits, write_csv
+from pipeline.output.csv_files import write_csv
+from pipeline.output.document import environment
 from pipeline.output.safe_csv import inert
+from pipeline.output.template_api import ReportContext
 from pipeline.output.workbook import write_workbook
+from pipeline.present.exhibits import number_exhibits
 from pipeline.present.figures import build_figure
 
 SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'

@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from pipeline.present.formats import decimals_of, fmt_number, fmt_pct, round_half_up
+from pipeline.present.formats import fmt_number
+from pipeline.stats.rounding import decimals_of, fmt_pct, round_half_up
 
 
 @pytest.mark.parametrize(

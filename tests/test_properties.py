@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import OhmskError
-from pipeline.output.render import cell_text
+from pipeline.present.layouts import cell_text
 from pipeline.spec.objects import load_codebook
 from pipeline.stages.derive import Dataset
 from pipeline.stages.load import load

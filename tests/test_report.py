@@ -7,8 +7,8 @@ import pytest
 from conftest import RAW, read_raw, rewrite
 
 from pipeline.build.schedule import build_report
-from pipeline.present.formats import round_half_up
 from pipeline.spec.objects import load_codebook
+from pipeline.stats.rounding import round_half_up
 
 pytestmark = pytest.mark.skipif(
     shutil.which("chromium") is None and shutil.which("chromium-browser") is None,

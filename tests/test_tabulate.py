@@ -144,7 +144,7 @@ def test_numeric_stats_exclude_missing_codes_and_bands_keep_them(tiny):
 
 
 def test_series_rows_and_grid_layouts(tiny):
-    from pipeline.output.render import data_rows
+    from pipeline.present.layouts import data_rows
 
     rows = data_rows(tiny["bands"])
     assert rows["header"] == ["Any", "0-2", "3+", "Don't know", "Base (n)"]

@@ -9,11 +9,12 @@ from statsmodels.stats.proportion import proportions_ztest
 
 from pipeline.build.data import compute
 from pipeline.errors import OhmskError, ValidationError
+from pipeline.output.csv_files import write_changes
 from pipeline.spec.folders import wave_spec
 from pipeline.spec.objects import load_codebook
 from pipeline.spec.report_spec import load_report_spec
 from pipeline.stages.clean import ABSENT_RULE, RECODED_RULE
-from pipeline.stages.waves import Change, changed_questions, changes, matters, question_changed, write_changes
+from pipeline.stages.waves import Change, changed_questions, changes, matters, question_changed
 from pipeline.tools.reconstruct.sav import write_sav
 
 
@@ -90,9 +91,8 @@ def test_changes_sheet_in_the_workbook(two_waves, report_spec, tmp_path):
 
     import openpyxl
 
-    from pipeline.output.render import number_exhibits
-    from pipeline.output.workbook import write_workbook
-    from pipeline.stages.waves import changes_frame
+    from pipeline.output.workbook import changes_frame, write_workbook
+    from pipeline.present.exhibits import number_exhibits
 
     first, second = two_waves
     current = compute(report_spec, second).tables

@@ -29,7 +29,9 @@ from conftest import RAW, ROOT, read_raw
 from pipeline.build.data import compute
 from pipeline.build.schedule import build_report
 from pipeline.errors import SpecError
-from pipeline.output.render import ReportContext, number_exhibits, render_template
+from pipeline.output.document import render_template
+from pipeline.output.template_api import ReportContext
+from pipeline.present.exhibits import number_exhibits
 from pipeline.present.formats import Formats, fmt_number
 from pipeline.spec.report_spec import load_report_spec
 

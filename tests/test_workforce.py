@@ -8,8 +8,9 @@ import pyreadstat
 import pytest
 from conftest import RAW
 
-from pipeline.output.render import left_off_note, number_exhibits
+from pipeline.present.exhibits import number_exhibits
 from pipeline.present.figures import chart_cells
+from pipeline.present.notes import left_off_note
 from pipeline.stages.audit import audit, audit_claims, load_claims, load_targets
 from pipeline.tools.reconstruct.generate import reconstruct
 

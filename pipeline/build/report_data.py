@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipeline.build.cache import Store
 from pipeline.build.data import Results, compute
+from pipeline.output.csv_files import write_changes, write_questions
 from pipeline.present.appendices import (
     audit_groups,
     audit_lines,
@@ -30,8 +31,6 @@ from pipeline.stages.waves import (
     main_changes,
     matters,
     question_changed,
-    write_changes,
-    write_questions,
 )
 from pipeline.stages.weighting import margin_rows
 

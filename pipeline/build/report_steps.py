@@ -26,27 +26,20 @@ from pipeline.build.keys import CHART_LIBRARIES, DATA_LIBRARIES, key
 from pipeline.build.pdf_parts import Batch, PrintDocument, Renderer, start_parts, write_pdf
 from pipeline.build.report_data import template_meta, wave_data
 from pipeline.build.workers import Workers
+from pipeline.output.csv_files import write_audit, write_claims, write_cleaning_log, write_csv
+from pipeline.output.document import environment, figure_markup, render_bodies, render_document
 from pipeline.output.pdf_render import split_document
-from pipeline.output.render import (
-    ReportContext,
-    environment,
-    figure_markup,
-    number_exhibits,
-    render_bodies,
-    render_document,
-    write_csv,
-)
-from pipeline.output.safe_csv import Writer
 from pipeline.output.svg import browser_version, draw_svgs
-from pipeline.output.workbook import write_workbook
-from pipeline.present.claims import ClaimLog, write_claims
+from pipeline.output.template_api import ReportContext
+from pipeline.output.workbook import changes_frame, write_workbook
+from pipeline.present.claims import ClaimLog
+from pipeline.present.exhibits import number_exhibits
 from pipeline.present.figures import figure_spec
 from pipeline.present.formats import Formats
 from pipeline.spec.folders import ROOT, read_edition
 from pipeline.spec.report_spec import ReportSpec
-from pipeline.stages.audit import run_audit, write_audit
+from pipeline.stages.audit import run_audit
 from pipeline.stages.disclosure import reset_restricted
-from pipeline.stages.waves import changes_frame
 
 FIGURE_LIBRARIES = DATA_LIBRARIES + CHART_LIBRARIES
 SVG_CODE = ("output/svg.py", "output/svg_tidy.py")
@@ -286,16 +279,4 @@ def _write_csvs(results: Results, out_dir: Path, formats: Formats, restricted: b
     for tid, table in results.tables.items():
         write_csv(table, out_dir / "csv" / f"{tid}.csv", results.level, restricted, formats)
     if not restricted:
-        _write_cleaning_log(results.cleaned, out_dir / "cleaning_log.csv")
-
-
-def _write_cleaning_log(cleaned: dict, path: Path) -> None:
-    """Every respondent in and out, and every warning raised while cleaning."""
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = Writer(fh)
-        w.writerow(["survey", "severity", "file", "variable", "respondent", "value", "rule"])
-        for name, c in cleaned.items():
-            w.writerow([name, "info", c.file, "", "", c.counts["read"], "respondents read"])
-            w.writerow([name, "info", c.file, "", "", c.counts["kept"], "respondents kept for analysis"])
-            for p in c.log:
-                w.writerow([name, p.severity, p.file, p.variable, p.respondent, p.value, p.rule])
+        write_cleaning_log(results.cleaned, out_dir / "cleaning_log.csv")

@@ -21,9 +21,12 @@ from pipeline.build.report_data import template_meta, wave_data
 from pipeline.build.report_steps import ReportBuild, write_html
 from pipeline.build.workers import Workers
 from pipeline.errors import OhmskError
+from pipeline.output.csv_files import write_claims
+from pipeline.output.document import environment
 from pipeline.output.pdf_render import load_weasyprint
-from pipeline.output.render import ReportContext, environment, number_exhibits
-from pipeline.present.claims import ClaimLog, write_claims
+from pipeline.output.template_api import ReportContext
+from pipeline.present.claims import ClaimLog
+from pipeline.present.exhibits import number_exhibits
 from pipeline.present.formats import Formats
 from pipeline.spec.folders import read_edition
 from pipeline.spec.objects import SPECS_DIR

@@ -9,6 +9,7 @@ brackets stands where a number cannot: [c] suppressed (small base), [low] under 
 
 from __future__ import annotations
 
+import math
 import warnings
 from datetime import datetime
 from functools import partial
@@ -17,11 +18,15 @@ from pathlib import Path
 import gptables as gpt
 import pandas as pd
 
-from pipeline.output.render import Exhibit, base_line, data_rows, weight_notes
-from pipeline.present.formats import Formats, round_half_up
+from pipeline.present.exhibits import Exhibit, exhibit_label
+from pipeline.present.formats import Formats
+from pipeline.present.layouts import data_rows
+from pipeline.present.notes import base_line, weight_notes
 from pipeline.spec.schema.data_folder import Provenance
 from pipeline.stages.disclosure import withheld
-from pipeline.stages.tabulate import Table
+from pipeline.stages.tabulate import TOTAL, Table
+from pipeline.stages.waves import UNTESTED, Change, question_changed
+from pipeline.stats.rounding import round_half_up
 
 
 def shorthand(formats: Formats) -> dict[str, str]:
@@ -48,6 +53,32 @@ def table_frame(table: Table, formats: Formats = Formats()) -> pd.DataFrame:
     rows = data_rows(table, fmt=partial(_value, formats=formats), empty="[z]")
     body = rows["body"] + [extra for extra in (rows["bases"], rows["effective"]) if extra]
     return pd.DataFrame(body, columns=["Category", *rows["header"]])
+
+
+def changes_frame(
+    found: list[Change], flagged: list[dict], exhibits: dict, formats: Formats = Formats()
+) -> pd.DataFrame:
+    """The all-respondents changes as a spreadsheet table: numbers as numbers, rounded as printed."""
+
+    def shown(c: Change, value: float) -> float:
+        return formats.rounded(value) if c.stat == "pct" else round_half_up(value, 1)
+
+    rows = [
+        {
+            "Exhibit": exhibit_label(exhibits, c.table, c.table),
+            "Figure": c.label + (" (question changed)" if question_changed(c, flagged) else ""),
+            "Previous wave": shown(c, c.previous),
+            "This wave": shown(c, c.current),
+            "Change": shown(c, c.points),
+            "Statistic": {"pct": "% (change in points)"}.get(c.stat, c.stat),
+            "Test": c.test or UNTESTED,
+            "p-value": "[z]" if math.isnan(c.pvalue) else round(c.pvalue, 4),
+            "Significant": "yes" if c.significant else "no",
+        }
+        for c in found
+        if c.column == TOTAL
+    ]
+    return pd.DataFrame(rows)
 
 
 def weighting(table: Table) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.errors import SpecError
-from pipeline.output.render import Exhibit, exhibit_label
+from pipeline.present.exhibits import Exhibit, exhibit_label
 from pipeline.present.formats import fmt_number
 from pipeline.spec.objects import Codebook, Variable
 from pipeline.stages.audit import NOT_SHOWN, AuditRow, ClaimRow

@@ -43,7 +43,6 @@ from jinja2.ext import Extension
 from markupsafe import Markup
 
 from pipeline.errors import OhmskError, SpecError
-from pipeline.output.safe_csv import Writer
 from pipeline.stages.disclosure import SuppressedFigure
 
 
@@ -373,15 +372,3 @@ class ClaimExtension(Extension):
                 pass
         log.claims.append(Claim(template, line, "claim", source, reason, False, wording, _plain(text)))
         return text
-
-
-CLAIMS_HEADER = ["template", "line", "kind", "condition", "figures", "holds", "wording", "text"]
-
-
-def write_claims(log: ClaimLog, path: Path) -> None:
-    """Every claim the HTML edition made, its condition, its figures and the wording used."""
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = Writer(fh)
-        w.writerow(CLAIMS_HEADER)
-        for c in log.claims:
-            w.writerow([c.template, c.line, c.kind, c.condition, c.evaluated, int(c.holds), c.wording, c.text])

@@ -6,7 +6,7 @@ the share as printed (rounded half up), so words and figure never disagree.
 
 from __future__ import annotations
 
-from pipeline.present.formats import round_half_up
+from pipeline.stats.rounding import round_half_up
 
 # (lowest printed percentage, phrase), highest first: a share takes the first phrase it reaches.
 PHRASES: tuple[tuple[int, str], ...] = (

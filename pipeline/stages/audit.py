@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import SpecError
-from pipeline.output.safe_csv import Writer
-from pipeline.present.formats import decimals_of, fmt_pct, round_half_up
 from pipeline.spec.objects import SPECS_DIR
 from pipeline.spec.schema import Published
 from pipeline.spec.schema.reading import read_valid
-from pipeline.stages.compare import difference, rest_of
+from pipeline.stages.compare import compare_columns, rest_of
 from pipeline.stages.disclosure import withheld
 from pipeline.stages.tabulate import TOTAL, Table
+from pipeline.stats.rounding import decimals_of, fmt_pct, round_half_up
 from pipeline.stats.significance import compare_proportions
 
 AUDIT_COLUMNS = ["target_id", "survey", "figure", "cell", "published", "computed", "match", "note"]
@@ -172,15 +171,6 @@ def audit(targets: list[Target], tables: dict[str, Table]) -> list[AuditRow]:
         published = float(t.published.rstrip("%").replace(",", ""))
         rows.append(AuditRow(t, shown, not math.isnan(rounded) and _matches(rounded, published, t.compare), hidden))
     return rows
-
-
-def write_audit(rows: list[AuditRow | ClaimRow], path: Path, published: bool = True) -> None:
-    """audit.csv; `published` False writes withheld cells' figures (the restricted copy)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = Writer(fh)
-        writer.writerow(AUDIT_COLUMNS)
-        writer.writerows([r.as_dict(published)[c] for c in AUDIT_COLUMNS] for r in rows)
 
 
 def _withheld_clause(rows: list, published: bool) -> tuple[list, str]:
@@ -389,12 +379,13 @@ def audit_claims(
         if not _has_cells(table, c):
             rows.append(ClaimRow(c, MISSING_CELLS, None))
             continue
-        d = difference(table, c.category, c.columns[0], c.columns[1], c.series, c.stat, level, withhold=False)
+        d = compare_columns(table, c.category, c.columns[0], c.columns[1], c.series, c.stat, level, withhold=False)
         hidden = any(withheld(table.cell(c.series, c.category, col, c.stat)) for col in c.columns)
         if d.comparison is None:  # a compared group has no respondents in this wave
             rows.append(ClaimRow(c, f"n/a: {d.withheld}", None, hidden))
             continue
-        outcome = "significant" if d.significant else "not significant"
+        significant = d.comparison.significant
+        outcome = "significant" if significant else "not significant"
         computed = f"{outcome}: {d.comparison.test} p {_p(d.comparison.pvalue)} ({d.a:.1f} vs {d.b:.1f})"
         if tables[c.table].fraction:
             computed += f", finite population correction f = {tables[c.table].fraction:.3f}"
@@ -404,7 +395,7 @@ def audit_claims(
         reversed_ = direction != 0 and _sign(d.a - d.b) != direction
         if reversed_:
             computed += "; the difference goes the other way from the source's"
-        match = None if c.claim == "stated" else (d.significant == (c.claim == "significant") and not reversed_)
+        match = None if c.claim == "stated" else (significant == (c.claim == "significant") and not reversed_)
         rows.append(ClaimRow(c, computed, match, hidden))
     return rows
 

@@ -9,16 +9,14 @@ Suppressed columns (base under the table's minimum) are not tested.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
 
 from pipeline.errors import SpecError
-from pipeline.present.claims import ClaimLog, Condition
-from pipeline.present.formats import round_half_up
-from pipeline.stages.disclosure import SUPPRESSED, SuppressedFigure, withheld
+from pipeline.stages.disclosure import SUPPRESSED, withheld
 from pipeline.stages.tabulate import TOTAL, Table
 from pipeline.stats.significance import (
     Comparison,
@@ -70,12 +68,11 @@ def compare_cells(a: pd.Series, b: pd.Series, level: float = 0.95, fraction: flo
 
 
 @dataclass(frozen=True)
-class Difference:
-    """Two cells compared: which is higher and whether the test says it matters.
+class ColumnTest:
+    """Two cells of a table tested against each other, or why they were not (`withheld`).
 
-    A difference that rests on a withheld cell (`Difference.withheld_by`) carries no values and
-    no test: its phrase and verdict say it was not compared, and asking whether it is
-    significant is an error, so no published word can depend on the hidden figure.
+    The audit checks the source's claims with it; prose words the difference it finds through
+    pipeline/present/differences.py.
     """
 
     a: float
@@ -83,99 +80,10 @@ class Difference:
     comparison: Comparison | None
     withheld: str = ""  # why the comparison is not shown, when a cell it rests on is withheld
     label: str = ""  # what is compared, for the conditions claims rest on ("table x, cat: a vs b")
-    log: ClaimLog | None = field(default=None, compare=False, repr=False)  # records the words chosen
 
     @classmethod
-    def withheld_by(cls, reason: str) -> Difference:
+    def withheld_by(cls, reason: str) -> ColumnTest:
         return cls(float("nan"), float("nan"), None, reason)
-
-    def _tested(self) -> Comparison:
-        if self.comparison is None:
-            raise SuppressedFigure(
-                f"a template rests a claim on a withheld comparison ({self.withheld}); word it with `.shown` first"
-            )
-        return self.comparison
-
-    def _condition(self, holds: bool, what: str) -> Condition:
-        test = self._tested()
-        return Condition(
-            holds, f"{self.label}: {_fmt(self.a)} vs {_fmt(self.b)} {what} ({test.test}, p = {test.pvalue:.3g})"
-        )
-
-    @property
-    def higher(self) -> Condition:
-        """The first cell is higher (whatever the test says): for claims of direction only."""
-        return self._condition(self.a > self.b, "a > b")
-
-    @property
-    def lower(self) -> Condition:
-        return self._condition(self.a < self.b, "a < b")
-
-    @property
-    def significantly_higher(self) -> Condition:
-        """Higher, and significantly so: for claims that a group is 'more likely' to …."""
-        return self._condition(self.a > self.b and self._tested().significant, "a > b, significant")
-
-    @property
-    def significantly_lower(self) -> Condition:
-        return self._condition(self.a < self.b and self._tested().significant, "a < b, significant")
-
-    @property
-    def differs(self) -> Condition:
-        """Significantly different, in either direction."""
-        return self._condition(self._tested().significant, "significant")
-
-    @property
-    def alike(self) -> Condition:
-        """Not significantly different: for claims that two groups are similar."""
-        return self._condition(not self._tested().significant, "not significant")
-
-    @property
-    def shown(self) -> bool:
-        """Whether the comparison may be published (neither cell withheld)."""
-        return self.comparison is not None
-
-    @property
-    def significant(self) -> bool:
-        if self.comparison is None:
-            raise SuppressedFigure(
-                f"a template asks whether a withheld comparison is significant "
-                f"({self.withheld}); word it with `.shown` first"
-            )
-        return self.comparison.significant
-
-    def phrase(self, more: str = "more likely than", less: str = "less likely than", same: str = "as likely as") -> str:
-        """'significantly more likely than', 'less likely than', 'as likely as': prose that
-        follows the test, and the direction as printed (two shares that print alike and do not
-        differ significantly are 'as likely')."""
-        if self.comparison is None:
-            return "[not compared: too few respondents]"
-        alike = not self.significant and round_half_up(self.a) == round_half_up(self.b)
-        word = same if alike else more if self.a > self.b else less
-        if word != same and self.significant:
-            word = f"significantly {word}"
-        if self.log is not None:
-            self.log.worded(
-                "R.diff(...).phrase()",
-                f"{self.label}: {_fmt(self.a)} vs {_fmt(self.b)} "
-                f"({self.comparison.test}, p = {self.comparison.pvalue:.3g})",
-                word,
-            )
-        return word
-
-    @property
-    def verdict(self) -> str:
-        """Whether the difference passed the test, in words for a parenthesis."""
-        if self.comparison is None:
-            return "not tested: a figure it rests on is withheld, as its base is too small"
-        test = self.comparison.test
-        if self.significant:
-            return f"a statistically significant difference ({test}, p = {self.comparison.pvalue:.3f})"
-        return f"not a statistically significant difference ({test}, p = {self.comparison.pvalue:.2f})"
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.4g}"
 
 
 def rest_of(total: pd.Series, part: pd.Series) -> pd.Series:
@@ -194,7 +102,7 @@ def rest_of(total: pd.Series, part: pd.Series) -> pd.Series:
     return rest
 
 
-def difference(
+def compare_columns(
     table: Table,
     category: int | str | None,
     col_a: str,
@@ -203,7 +111,7 @@ def difference(
     stat: str = "pct",
     level: float = 0.95,
     withhold: bool = True,
-) -> Difference:
+) -> ColumnTest:
     """Test column a against column b; with `col_b` = 'total', against everyone outside a.
 
     With `withhold` (the default: what publications get), a comparison resting on a withheld
@@ -213,7 +121,7 @@ def difference(
     b = table.cell(series, category, col_b, stat)
     if withhold and (withheld(a) or withheld(b)):
         hidden = a if withheld(a) else b
-        return Difference.withheld_by(f"table {table.spec.id!r}, column {hidden['column']!r} is withheld")
+        return ColumnTest.withheld_by(f"table {table.spec.id!r}, column {hidden['column']!r} is withheld")
     if col_b == TOTAL:
         b = rest_of(b, a)
 
@@ -223,12 +131,12 @@ def difference(
 
     empty = [cell["column"] if cell is a or col_b != TOTAL else "the rest" for cell in (a, b) if not enough(cell)]
     if empty:  # nobody to compare (a wave may leave a subgroup, or everyone outside it, empty)
-        return Difference.withheld_by(
+        return ColumnTest.withheld_by(
             f"table {table.spec.id!r}: too few respondents in {' or '.join(empty)} to compare"
         )
     what = f"{a['series_label']}: {a['category_label']}" if category is not None else str(a["series_label"])
     label = f"{table.spec.id} {what} ({stat}), {col_a} vs {'the rest' if col_b == TOTAL else col_b}"
-    return Difference(float(a["value"]), float(b["value"]), compare_cells(a, b, level, table.fraction), label=label)
+    return ColumnTest(float(a["value"]), float(b["value"]), compare_cells(a, b, level, table.fraction), label=label)
 
 
 def add_letters(table: Table, level: float = 0.95, adjust: str = "none") -> Table:

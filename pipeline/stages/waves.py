@@ -30,9 +30,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.output.render import exhibit_label
-from pipeline.output.safe_csv import Writer
-from pipeline.present.formats import Formats, round_half_up
 from pipeline.spec.objects import Codebook
 from pipeline.stages.load import RawData, load
 from pipeline.stages.tabulate import TOTAL, Table
@@ -214,83 +211,3 @@ def question_changed(change: Change, flagged: list[dict]) -> bool:
         )
         for q in flagged
     )
-
-
-def write_changes(found: list[Change], flagged: list[dict], path: Path) -> None:
-    """Every comparable figure with both waves' values, the change and its test."""
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = Writer(fh)
-        w.writerow(
-            [
-                "table_id",
-                "series",
-                "column",
-                "category",
-                "label",
-                "stat",
-                "previous",
-                "current",
-                "change",
-                "base_previous",
-                "base_current",
-                "test",
-                "p_value",
-                "significant",
-                "question_changed",
-            ]
-        )
-        for c in found:
-            w.writerow(
-                [
-                    c.table,
-                    c.series,
-                    c.column,
-                    c.category,
-                    c.label,
-                    c.stat,
-                    f"{c.previous:.6f}",
-                    f"{c.current:.6f}",
-                    f"{c.points:.6f}",
-                    c.base_previous,
-                    c.base_current,
-                    c.test or UNTESTED,
-                    "" if math.isnan(c.pvalue) else f"{c.pvalue:.6f}",
-                    int(c.significant),
-                    int(question_changed(c, flagged)),
-                ]
-            )
-
-
-def write_questions(flagged: list[dict], path: Path) -> None:
-    """questions_changed.csv: every question added, dropped, reworded or recoded."""
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = Writer(fh)
-        w.writerow(["survey", "variable", "changed", "previous_wording", "current_wording"])
-        for q in flagged:
-            w.writerow([q["survey"], q["variable"], q["changed"], q["previous"], q["current"]])
-
-
-def changes_frame(
-    found: list[Change], flagged: list[dict], exhibits: dict, formats: Formats = Formats()
-) -> pd.DataFrame:
-    """The all-respondents changes as a spreadsheet table: numbers as numbers, rounded as printed."""
-
-    def shown(c: Change, value: float) -> float:
-        return formats.rounded(value) if c.stat == "pct" else round_half_up(value, 1)
-
-    rows = [
-        {
-            "Exhibit": exhibit_label(exhibits, c.table, c.table),
-            "Figure": c.label + (" (question changed)" if question_changed(c, flagged) else ""),
-            "Previous wave": shown(c, c.previous),
-            "This wave": shown(c, c.current),
-            "Change": shown(c, c.points),
-            "Statistic": {"pct": "% (change in points)"}.get(c.stat, c.stat),
-            "Test": c.test or UNTESTED,
-            "p-value": "[z]" if math.isnan(c.pvalue) else round(c.pvalue, 4),
-            "Significant": "yes" if c.significant else "no",
-        }
-        for c in found
-        if c.column == TOTAL
-    ]
-    return pd.DataFrame(rows)
