@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -19,8 +20,8 @@ from scipy import stats
 from pipeline.errors import OhmskError
 from pipeline.stats.calibration import kish_effective_n
 
-ArrayLike = Sequence | np.ndarray | pd.Series
-Fpc = float | Mapping[Hashable, float] | ArrayLike | None
+ArrayLike: TypeAlias = Sequence | np.ndarray | pd.Series
+Fpc: TypeAlias = float | Mapping[Hashable, float] | ArrayLike | None
 
 
 @dataclass(frozen=True)
@@ -158,17 +159,18 @@ def _fractions(fpc: Fpc, stratum: np.ndarray, labels: list, n_h: np.ndarray) -> 
         if absent:
             raise OhmskError(f"fpc has no value for stratum {absent[0]!r}")
         per = np.array([float(fpc[s]) for s in labels])
-    elif np.ndim(fpc) == 0:
-        if len(n_h) > 1 and float(fpc) > 1:
-            raise OhmskError("a single population size needs an unstratified design; give fpc per stratum")
-        per = np.full(len(n_h), float(fpc))
     else:
         values = np.asarray(fpc, dtype=float)
-        if len(values) != len(stratum):
-            raise OhmskError("fpc must give one value per respondent")
-        per = values[np.unique(stratum, return_index=True)[1]]
-        if (values != per[stratum]).any():
-            raise OhmskError("fpc must be constant within each stratum")
+        if values.ndim == 0:  # one number for the whole design
+            if len(n_h) > 1 and float(values) > 1:
+                raise OhmskError("a single population size needs an unstratified design; give fpc per stratum")
+            per = np.full(len(n_h), float(values))
+        else:
+            if len(values) != len(stratum):
+                raise OhmskError("fpc must give one value per respondent")
+            per = values[np.unique(stratum, return_index=True)[1]]
+            if (values != per[stratum]).any():
+                raise OhmskError("fpc must be constant within each stratum")
     if (per <= 0).any() or ((per > 1) & (per < n_h)).any():
         raise OhmskError("fpc population sizes must be at least the number sampled")
     return np.where(per <= 1, per, n_h / per)

@@ -90,7 +90,7 @@ def compare_proportions(
     expected = np.array([e1, e2])[:, None] * np.array([pooled, 1 - pooled])
     if expected.min() < min_expected:
         a, c = round(p1 * e1), round(p2 * e2)
-        odds, pvalue = stats.fisher_exact([[a, round(e1) - a], [c, round(e2) - c]])
+        odds, pvalue = stats.fisher_exact(np.array([[a, round(e1) - a], [c, round(e2) - c]]))
         return _comparison("Fisher's exact test", p1, p2, float(odds), float(pvalue), level)
     if pooled in (0.0, 1.0):  # both shares 0% or both 100%: no variance, and no difference to test
         return _comparison("two-proportion z-test", p1, p2, 0.0, 1.0, level)
