@@ -91,11 +91,12 @@ def export_svgs(figures: Mapping[str, Mapping], cache: Store, plotly_js: Path) -
     keys = {fid: figure_key(fid, fig) for fid, fig in figures.items()}
     found = {fid: cache.load(key) for fid, key in keys.items()}
     missing = {fid: figures[fid] for fid, svg in found.items() if svg is None}
+    drawn: dict[str, bytes] = {}
     if missing:
         for fid, svg in _draw(missing, plotly_js).items():
-            found[fid] = tidy_svg(_stable_ids(svg.encode("utf-8"), fid))
-            cache.save(keys[fid], found[fid])
-    return found
+            drawn[fid] = tidy_svg(_stable_ids(svg.encode("utf-8"), fid))
+            cache.save(keys[fid], drawn[fid])
+    return {fid: drawn[fid] if svg is None else svg for fid, svg in found.items()}  # _draw drew every one missing
 
 
 def _draw(figures: Mapping[str, Mapping], plotly_js: Path) -> dict[str, str]:
