@@ -12,7 +12,7 @@ from __future__ import annotations
 import resource
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +26,7 @@ from pipeline.stages.compare import add_letters
 from pipeline.stages.derive import derive
 from pipeline.stages.load import load
 from pipeline.stages.tabulate import tabulate
-from pipeline.stats.calibration import rake
+from pipeline.stats.calibration import Code, rake
 from pipeline.tools.benchmark.expand import expand
 from pipeline.tools.benchmark.floor import floor_tables
 
@@ -107,7 +107,9 @@ def run_scale(spec: ReportSpec, data_dir: Path, config: dict, progress: Callable
         floor = floor_tables(ds, tables)
         compared, differ = agreement(tested, floor)
         step.note = f"(checked against the engine: {compared:,} bases and counts, {differ} differ)"
-    margins = {var: {int(k): float(v) for k, v in m.items()} for var, m in config["margins"].items()}
+    margins: dict[str, Mapping[Code, float]] = {
+        var: {int(k): float(v) for k, v in m.items()} for var, m in config["margins"].items()
+    }
     frame = ds.frame[list(margins)]
     with steps("rake", f"rim weighting, {len(margins)} margins (ohmsk)") as step:
         ours = rake(frame, margins, tol=1e-6, max_iter=200)
