@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import SupportsIndex, overload
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,7 @@ def _peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-class Steps(list):
+class Steps(list[Step]):
     """The steps measured so far, each shown as it finishes."""
 
     def __init__(self, progress: Callable[[str], None]):
@@ -77,7 +78,11 @@ class Steps(list):
         self.append(step)
         self.progress(f"{name}: {step.seconds:.2f} s, peak {step.peak_gb:.2f} GB {step.note}".rstrip())
 
-    def __getitem__(self, key):
+    @overload
+    def __getitem__(self, key: str | SupportsIndex) -> Step: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[Step]: ...
+    def __getitem__(self, key: str | SupportsIndex | slice) -> Step | list[Step]:
         """A step by position, or by its key ("tabulate", "tests", "floor", "rake", "weightipy")."""
         if isinstance(key, str):
             return next(step for step in self if step.key == key)
