@@ -54,8 +54,9 @@ class Withheld(str):
     __lt__ = __le__ = __gt__ = __ge__ = __int__ = __float__ = _refuse
 
 
-# a cell: a row of `Table.cells`, or the same fields in a mapping
-Cell: TypeAlias = pd.Series | Mapping[str, Any]
+# a cell: a row of `Table.cells`, or the same fields in a mapping by column name (which pandas'
+# to_dict types as Hashable)
+Cell: TypeAlias = pd.Series | Mapping[Any, Any]
 
 
 def withheld(row: Cell) -> bool:
