@@ -69,7 +69,7 @@ def cmd_audit(args: argparse.Namespace) -> None:
     from pipeline.output.csv_files import write_audit
     from pipeline.spec.folders import read_edition
     from pipeline.spec.report_spec import load_report_spec
-    from pipeline.stages.audit import claims_summary, run_audit, summary
+    from pipeline.stages.audit import AuditRow, ClaimRow, claims_summary, run_audit, summary
 
     spec = load_report_spec(Path(args.specs))
     results = compute(spec, Path(args.data))
@@ -82,8 +82,9 @@ def cmd_audit(args: argparse.Namespace) -> None:
     )
     reproduces = read_edition(Path(args.data)).reproduces_published
     out = Path(args.out) / "audit.csv"
-    write_audit([*rows, *claims], out)
-    for r in [*rows, *claims]:
+    checks: list[AuditRow | ClaimRow] = [*rows, *claims]
+    write_audit(checks, out)
+    for r in checks:
         if r.match is False:
             d = r.as_dict(published=False)  # the analyst's console: every check in full
             status = "explained" if r.explained else "MISMATCH"
@@ -94,7 +95,7 @@ def cmd_audit(args: argparse.Namespace) -> None:
     print(summary(rows, reproduces=reproduces))
     print(claims_summary(claims, reproduces=reproduces))
     print(f"  wrote {out}")
-    if reproduces and not all(r.explained for r in [*rows, *claims]):  # other data: a comparison, not a test
+    if reproduces and not all(r.explained for r in checks):  # other data: a comparison, not a test
         raise OhmskError("the audit found mismatches that no note explains")
 
 
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         ("schema", cmd_schema),
         ("stress-wave", cmd_stress_wave),
     ]:
-        p = sub.add_parser(name, help=func.__doc__.splitlines()[0])
+        p = sub.add_parser(name, help=(func.__doc__ or "").partition("\n")[0])
         p.add_argument("--data", default=str(RAW), help="folder of raw .sav files (default raw/)")
         out = {"raw": None, "schema": str(SPECS_DIR / "schemas")}.get(name, str(OUTPUTS))
         p.add_argument("--out", default=out, required=name == "stress-wave", help="output folder")

@@ -11,6 +11,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from pipeline.errors import OhmskError
+from pipeline.stats.estimates import estimate_mean, estimate_proportion, estimate_total
 from pipeline.stats.significance import (
     MeanSummary,
     adjust_pvalues,
@@ -18,9 +19,6 @@ from pipeline.stats.significance import (
     column_letters,
     compare_means,
     compare_proportions,
-    estimate_mean,
-    estimate_proportion,
-    estimate_total,
 )
 
 API = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "api"

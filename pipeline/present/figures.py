@@ -24,7 +24,7 @@ WIDTH = 760
 TEMPLATE = "simple_white"
 
 
-def _wrap(label: str, width: int = 42) -> str:
+def _wrap(label: object, width: int = 42) -> str:
     return "<br>".join(textwrap.wrap(str(label), width)) or str(label)
 
 

@@ -117,8 +117,13 @@ def _constants(node: ast.AST) -> list[object] | None:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
         return [-node.operand.value] if isinstance(node.operand.value, (int, float)) else None
     if isinstance(node, (ast.List, ast.Tuple)):
-        found = [_constants(e) for e in node.elts]
-        return None if any(f is None for f in found) else [v for f in found for v in f]
+        values: list[object] = []
+        for element in node.elts:
+            found = _constants(element)
+            if found is None:
+                return None
+            values.extend(found)
+        return values
     return None
 
 

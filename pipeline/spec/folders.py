@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.errors import OhmskError
+
+if TYPE_CHECKING:  # imported only when read, below: the up-to-date check imports nothing heavy
+    from pipeline.spec.schema.data_folder import Edition
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS_DIR = ROOT / "survey_specs"
@@ -36,7 +40,7 @@ class WaveSpec:
         return self.previous_labels.get(survey, self.previous_wave)
 
 
-def read_edition(data_dir: Path):
+def read_edition(data_dir: Path) -> Edition:
     """The folder's edition.yaml, validated (pipeline.spec.schema.data_folder.Edition); an error
     saying what to write when it is missing (`check_data_folder` says it with an example)."""
     from pipeline.spec.schema.data_folder import Edition  # only now: the up-to-date check imports nothing heavy

@@ -141,7 +141,7 @@ def codebook_from(model: schema.Codebook) -> Codebook:
             asked=v.asked,
             codes=codes,
             missing=dict(v.missing) if v.missing is not None else missing,
-            range=tuple(v.range) if v.range else None,
+            range=(v.range[0], v.range[1]) if v.range else None,  # the schema checks it is [lowest, highest]
             selected_in=v.selected_in,
             differs_from=tuple(v.differs_from),
         )

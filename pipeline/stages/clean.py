@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipeline.errors import Problem, ValidationError
+from pipeline.errors import Problem, SpecError, ValidationError
 from pipeline.spec.objects import Codebook, Variable
 from pipeline.stages.load import RawData
 
@@ -245,5 +245,7 @@ def _check_consistency(var: Variable, frame: pd.DataFrame, out: _Collector) -> N
                     f"mentions an option the respondent did not select at {var.selected_in!r}",
                 )
     for other in var.differs_from:
+        if values is None:
+            raise SpecError(f"{var.name}: a multi-code question has no single answer for `differs_from` to compare")
         clash = values.isin(list(var.codes)) & (values == frame[other])
         out.rows("error", var.name, frame, clash, values, f"repeats the answer given at {other!r}")

@@ -28,13 +28,20 @@ class Dataset:
         return self.codebook.survey
 
 
+def _given(value: str | None, der: Derived, key: str) -> str:
+    """A key that the schema requires of this kind of derived variable."""
+    if value is None:
+        raise SpecError(f"derived variable {der.name!r}: a {der.kind!r} variable needs `{key}`")
+    return value
+
+
 def _count(frame: pd.DataFrame, der: Derived, book: Codebook) -> pd.Series:
-    cols = book.variables[der.of].columns
+    cols = book.variables[_given(der.of, der, "of")].columns
     return (frame[cols] == 1).sum(axis=1).astype(float)
 
 
 def _bands(frame: pd.DataFrame, der: Derived, missing: pd.Series | None) -> pd.Series:
-    values = frame[der.of]
+    values = frame[_given(der.of, der, "of")]
     out = pd.Series(np.nan, index=frame.index)
     for band in der.bands:
         inside = values.notna()
@@ -49,7 +56,7 @@ def _bands(frame: pd.DataFrame, der: Derived, missing: pd.Series | None) -> pd.S
 
 
 def _expr(frame: pd.DataFrame, der: Derived) -> pd.Series:
-    result = evaluate(frame, der.expr, f"derived variable {der.name!r}")
+    result = evaluate(frame, _given(der.expr, der, "expr"), f"derived variable {der.name!r}")
     if der.codes:
         return result.fillna(False).astype(bool).astype(float)
     return result.astype(float)
@@ -64,6 +71,7 @@ def _keys(frame: pd.DataFrame, key: str, book: Codebook) -> pd.Series:
 def _link(frame: pd.DataFrame, der: Derived, book: Codebook, others: Mapping[str, Dataset]) -> pd.Series:
     """Combine the linked unit's rows for each row here (e.g. a lead's CCGs, or a CCG's lead)."""
     where = f"derived variable {der.name!r}"
+    key, agg = _given(der.key, der, "key"), _given(der.agg, der, "agg")
     other = others.get(der.source or "")
     if other is None:
         raise SpecError(
@@ -72,18 +80,18 @@ def _link(frame: pd.DataFrame, der: Derived, book: Codebook, others: Mapping[str
         )
     o = other.frame
     values = evaluate(o, der.expr, where) if der.expr else o[der.var] if der.var else pd.Series(1.0, index=o.index)
-    groups = values.groupby(_keys(o, der.key, other.codebook).to_numpy())
-    if der.agg == "count":
+    groups = values.groupby(_keys(o, key, other.codebook).to_numpy())
+    if agg == "count":
         combined = (
             groups.size()
             if not (der.expr or der.var)
             else groups.apply(lambda v: float(v.fillna(0).astype(bool).sum()))
         )
-    elif der.agg in ("any", "all"):
-        combined = groups.apply(lambda v: float(getattr(v.fillna(False).astype(bool), der.agg)()))
+    elif agg in ("any", "all"):
+        combined = groups.apply(lambda v: float(getattr(v.fillna(False).astype(bool), agg)()))
     else:
-        combined = getattr(groups, der.agg)()
-    return _keys(frame, der.key, book).map(combined).astype(float)
+        combined = getattr(groups, agg)()
+    return _keys(frame, key, book).map(combined).astype(float)
 
 
 def derive_column(

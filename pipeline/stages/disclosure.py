@@ -16,6 +16,9 @@ from __future__ import annotations
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, NoReturn, TypeAlias
+
+import pandas as pd
 
 from pipeline.errors import OhmskError
 
@@ -42,7 +45,7 @@ class Withheld(str):
     """The text prose prints for a withheld figure. It refuses arithmetic and conversion to a
     number, so a template cannot compute with it (`R.n(...) + R.n(...)`) as if it were one."""
 
-    def _refuse(self, *_: object) -> None:
+    def _refuse(self, *_: object) -> NoReturn:
         raise SuppressedFigure(
             f"a template computes with a withheld figure ({str(self)}); word the sentence around it with R.shown(...)"
         )
@@ -51,12 +54,17 @@ class Withheld(str):
     __lt__ = __le__ = __gt__ = __ge__ = __int__ = __float__ = _refuse
 
 
-def withheld(row: Mapping) -> bool:
+# a cell: a row of `Table.cells`, or the same fields in a mapping by column name (which pandas'
+# to_dict types as Hashable)
+Cell: TypeAlias = pd.Series | Mapping[Any, Any]
+
+
+def withheld(row: Cell) -> bool:
     """Whether a cell (a row of `Table.cells`) is withheld from published outputs."""
     return row["flag"] == SUPPRESSED
 
 
-def placeholder(row: Mapping, min_base: int) -> str:
+def placeholder(row: Cell, min_base: int) -> str:
     """What prose prints instead of a withheld figure: why it is not shown, never the figure.
 
     The base is kept, as it is in every published table (it is what the reader needs to see
@@ -67,7 +75,7 @@ def placeholder(row: Mapping, min_base: int) -> str:
     return f"[not shown: base of {int(row['base'])}]"
 
 
-def refuse(row: Mapping, table_id: str, what: str) -> SuppressedFigure:
+def refuse(row: Cell, table_id: str, what: str) -> SuppressedFigure:
     """The error for code that needs a withheld cell's number to choose its words."""
     where = f"table {table_id!r}, series {row['series']!r}, column {row['column']!r}"
     if row.get("category") is not None:

@@ -28,7 +28,7 @@ class RawData:
 
     path: Path
     frame: pd.DataFrame
-    variable_labels: dict[str, str]
+    variable_labels: dict[str, str | None]  # None for a column SPSS gave no label
     value_labels: dict[str, dict]
     missing_ranges: dict[str, list]
 

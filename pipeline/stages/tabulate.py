@@ -208,6 +208,7 @@ def _series_rows(
         found = []
         for r in cats:
             if r.hit is None:
+                assert by_code is not None, "only a single-code series has rows counted by code position"
                 found.append((r, by_code[0][:, r.code], by_code[1][:, r.code]))
                 continue
             hit = r.hit[inside]

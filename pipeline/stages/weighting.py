@@ -8,6 +8,7 @@ table of the survey.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from pipeline.spec.schema import Frame
 from pipeline.stages.derive import Dataset
 from pipeline.stages.disclosure import withheld
 from pipeline.stages.tabulate import TOTAL, Table, tabulate
-from pipeline.stats.calibration import WeightResult, rake
+from pipeline.stats.calibration import Code, WeightResult, rake
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,9 @@ def describe(sw: SurveyWeights, ds: Dataset) -> str:
 def weigh(ds: Dataset, config: dict, frame_spec: Frame, path: Path) -> SurveyWeights:
     """Rake one survey to its (validated) population frame, as configured in report.yaml."""
     frame = frame_spec.model_dump()
-    margins = {var: {int(k): float(v) for k, v in m.items()} for var, m in frame["margins"].items()}
+    margins: dict[str, Mapping[Code, float]] = {
+        var: {int(k): float(v) for k, v in m.items()} for var, m in frame["margins"].items()
+    }
     try:
         result = rake(
             ds.frame,

@@ -37,7 +37,10 @@ class Fieldwork(Spec):
     @property
     def first_year(self) -> int:
         """The year fieldwork started, from the dates or as declared (what summaries print)."""
-        return self.start.year if self.start is not None else int(self.year)
+        if self.start is not None:
+            return self.start.year
+        assert self.year is not None, "the validator requires `year` where the dates are not known"
+        return int(self.year)
 
 
 class SurveyEdition(Spec):

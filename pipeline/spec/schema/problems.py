@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from pipeline.errors import SpecError
 from pipeline.spec.schema.source import Loc, Source
@@ -44,15 +45,17 @@ class SpecProblems(SpecError):
         super().__init__(f"{len(self.problems)} problem(s) in the spec files; nothing was built:\n{listed}")
 
 
-def suggest(word: str, choices: Iterable[str]) -> str:
-    """'; did you mean 'filter'?' when one of `choices` is close to `word`, else ''."""
+def suggest(word: object, choices: Iterable[str]) -> str:
+    """'; did you mean 'filter'?' when one of `choices` is close to `word` (a key or value as
+    read, e.g. an integer list index or code), else ''."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def describe(data: Any, loc: Loc) -> str:
     """A key path as a reader finds it: `tables[3] (capacity) > series[0] (capacity_band) > filtr`."""
-    parts, node = [], data
+    parts: list[str] = []
+    node = data
     for part in loc:
         if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
             node = node[part]
@@ -155,7 +158,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-def _message(error: dict, model: type[BaseModel], data_loc: Loc) -> str:
+def _message(error: ErrorDetails, model: type[BaseModel], data_loc: Loc) -> str:
     kind, value = error["type"], error.get("input")
     if kind == "extra_forbidden":
         key = error["loc"][-1]

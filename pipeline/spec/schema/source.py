@@ -8,6 +8,7 @@ item begins while the file is constructed (one pass, with libyaml's C parser whe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ class _Loader(_BASE):  # type: ignore[misc, valid-type]
         self.positions: dict[int, dict[Any, int]] = {}
         self.repeated: list[tuple[Any, int]] = []
 
-    def construct_yaml_map(self, node: yaml.MappingNode):  # noqa: ANN201 (a generator, as PyYAML's)
+    def construct_yaml_map(self, node: yaml.MappingNode) -> Iterator[dict]:  # a generator, as PyYAML's
         data: dict = {}
         yield data
         data.update(self.construct_mapping(node))
@@ -54,7 +55,7 @@ class _Loader(_BASE):  # type: ignore[misc, valid-type]
                 lines[key] = key_node.start_mark.line
         self.positions[id(data)] = lines
 
-    def construct_yaml_seq(self, node: yaml.SequenceNode):  # noqa: ANN201
+    def construct_yaml_seq(self, node: yaml.SequenceNode) -> Iterator[list]:
         items: list = []
         yield items
         items.extend(self.construct_sequence(node))

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,7 @@ class Build:
         return self.seconds <= self.budget
 
 
-def run_builds(data_dir: Path, specs_dir: Path, config: dict, progress) -> list[Build]:
+def run_builds(data_dir: Path, specs_dir: Path, config: dict, progress: Callable[[str], None]) -> list[Build]:
     """The three builds of bench.yaml's `builds:`, timed."""
     budgets = config["budgets"]
     with tempfile.TemporaryDirectory(prefix="ohmsk-bench-") as tmp:

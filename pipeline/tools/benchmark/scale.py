@@ -12,10 +12,11 @@ from __future__ import annotations
 import resource
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import SupportsIndex, overload
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ from pipeline.stages.compare import add_letters
 from pipeline.stages.derive import derive
 from pipeline.stages.load import load
 from pipeline.stages.tabulate import tabulate
-from pipeline.stats.calibration import rake
+from pipeline.stats.calibration import Code, rake
 from pipeline.tools.benchmark.expand import expand
 from pipeline.tools.benchmark.floor import floor_tables
 
@@ -60,7 +61,7 @@ def _peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-class Steps(list):
+class Steps(list[Step]):
     """The steps measured so far, each shown as it finishes."""
 
     def __init__(self, progress: Callable[[str], None]):
@@ -77,7 +78,11 @@ class Steps(list):
         self.append(step)
         self.progress(f"{name}: {step.seconds:.2f} s, peak {step.peak_gb:.2f} GB {step.note}".rstrip())
 
-    def __getitem__(self, key):
+    @overload
+    def __getitem__(self, key: str | SupportsIndex) -> Step: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[Step]: ...
+    def __getitem__(self, key: str | SupportsIndex | slice) -> Step | list[Step]:
         """A step by position, or by its key ("tabulate", "tests", "floor", "rake", "weightipy")."""
         if isinstance(key, str):
             return next(step for step in self if step.key == key)
@@ -107,7 +112,9 @@ def run_scale(spec: ReportSpec, data_dir: Path, config: dict, progress: Callable
         floor = floor_tables(ds, tables)
         compared, differ = agreement(tested, floor)
         step.note = f"(checked against the engine: {compared:,} bases and counts, {differ} differ)"
-    margins = {var: {int(k): float(v) for k, v in m.items()} for var, m in config["margins"].items()}
+    margins: dict[str, Mapping[Code, float]] = {
+        var: {int(k): float(v) for k, v in m.items()} for var, m in config["margins"].items()
+    }
     frame = ds.frame[list(margins)]
     with steps("rake", f"rim weighting, {len(margins)} margins (ohmsk)") as step:
         ours = rake(frame, margins, tol=1e-6, max_iter=200)

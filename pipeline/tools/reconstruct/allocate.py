@@ -8,11 +8,12 @@ costs make the choice among feasible answers look natural rather than sorted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix
 
 from pipeline.errors import OhmskError
 
@@ -46,6 +47,10 @@ class Problem:
     min_items: int = 0  # multi: fewest codes any eligible respondent mentions
 
 
+# the column of respondent r's indicator for code j
+Column = Callable[[int | np.integer, int], int]
+
+
 class _Programme:
     """Sparse rows of a 0/1 linear programme, built up one constraint at a time."""
 
@@ -70,8 +75,9 @@ class _Programme:
         self.lo.append(low)
         self.hi.append(high)
 
-    def matrix(self):
-        return coo_matrix((self.vals, (self.rows, self.cols)), shape=(len(self.lo), self.n)).tocsr()
+    def matrix(self) -> csr_matrix:
+        coords = (np.asarray(self.rows), np.asarray(self.cols))
+        return coo_matrix((np.asarray(self.vals), coords), shape=(len(self.lo), self.n)).tocsr()
 
 
 def solve(problem: Problem, rng: np.random.Generator) -> np.ndarray:
@@ -81,8 +87,8 @@ def solve(problem: Problem, rng: np.random.Generator) -> np.ndarray:
     prog = _Programme(n * k)
     who = np.flatnonzero(problem.eligible)
 
-    def x(r: int, j: int) -> int:
-        return r * k + j
+    def x(r: int | np.integer, j: int) -> int:
+        return int(r) * k + j
 
     for r in who:
         every = {x(r, j): 1.0 for j in range(k)}
@@ -91,7 +97,7 @@ def solve(problem: Problem, rng: np.random.Generator) -> np.ndarray:
         elif problem.min_items:
             prog.add(every, problem.min_items, k)
     if problem.multi and problem.row_totals:
-        _row_totals(prog, problem, who, x)
+        _row_totals(prog, problem, problem.row_totals, who, x)
     for rule in problem.rules:
         unknown = set(rule.codes) - set(idx)
         if unknown:
@@ -110,7 +116,7 @@ def solve(problem: Problem, rng: np.random.Generator) -> np.ndarray:
     res = milp(
         rng.random(prog.n),
         constraints=LinearConstraint(prog.matrix(), prog.lo, prog.hi),
-        integrality=np.ones(prog.n),
+        integrality=np.ones(prog.n, dtype=np.uint8),
         bounds=Bounds(np.zeros(prog.n), upper),
         options={"time_limit": 60},
     )
@@ -122,9 +128,9 @@ def solve(problem: Problem, rng: np.random.Generator) -> np.ndarray:
     return np.rint(res.x[: n * k]).reshape(n, k).astype(bool)
 
 
-def _row_totals(prog: _Programme, problem: Problem, who: np.ndarray, x) -> None:
+def _row_totals(prog: _Programme, problem: Problem, row_totals: dict[int, int], who: np.ndarray, x: Column) -> None:
     """Exactly row_totals[t] respondents mention t codes (one indicator per respondent and t)."""
-    totals = sorted(problem.row_totals)
+    totals = sorted(row_totals)
     k = len(problem.codes)
     start = prog.new_vars(len(who) * len(totals))
     for i, r in enumerate(who):
@@ -134,7 +140,7 @@ def _row_totals(prog: _Programme, problem: Problem, who: np.ndarray, x) -> None:
         coef.update({start + i * len(totals) + t: -float(tot) for t, tot in enumerate(totals)})
         prog.add(coef, 0, 0)
     for t, tot in enumerate(totals):
-        want = problem.row_totals[tot]
+        want = row_totals[tot]
         prog.add({start + i * len(totals) + t: 1.0 for i in range(len(who))}, want, want)
     position = {r: i for i, r in enumerate(who)}
     for rule in problem.total_rules:
@@ -143,7 +149,7 @@ def _row_totals(prog: _Programme, problem: Problem, who: np.ndarray, x) -> None:
         prog.add({start + position[r] * len(totals) + t: 1.0 for r in members for t in picked}, rule.low, rule.high)
 
 
-def _any_of(prog: _Programme, members: np.ndarray, cols: list[int], x, low: int, high: int) -> None:
+def _any_of(prog: _Programme, members: np.ndarray, cols: list[int], x: Column, low: int, high: int) -> None:
     """Count respondents mentioning at least one of `cols`, via one indicator each."""
     start = prog.new_vars(len(members))
     for i, r in enumerate(members):
