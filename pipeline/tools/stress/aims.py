@@ -40,7 +40,7 @@ def _aim_shift(w: Wave, c: Share) -> bool:
     p1 = p0 + size if up else p0 - size
     if not 3 <= p1 <= 97:
         return False
-    t = w.meter.target(cell)
+    t = w.meter.share(cell)
     w.tilt[c.survey][t.base & t.hit] *= _odds(p1) / _odds(p0)
 
     def check() -> Perturbation | None:
@@ -65,7 +65,7 @@ def _aim_reversal(w: Wave, c: Share) -> bool:
     if math.isnan(pa) or math.isnan(pb) or abs(pa - pb) < 8 or min(w.meter.base(ca, ones), w.meter.base(cb, ones)) < 15:
         return False
     for cell, frm, to in ((ca, pa, pb), (cb, pb, pa)):
-        t = w.meter.target(cell)
+        t = w.meter.share(cell)
         w.tilt[c.survey][t.base & t.hit] *= (_odds(to) / _odds(frm)) ** 1.3
 
     def check() -> Perturbation | None:
@@ -87,7 +87,7 @@ def _aim_leader(w: Wave, c: Share) -> bool:
     if not 5 <= pc < p1 or p1 - pc > 35:
         return False
     cell, lead = Cell(c.table, c.series, code), Cell(c.table, c.series, leader)
-    t, tl = w.meter.target(cell), w.meter.target(lead)
+    t, tl = w.meter.share(cell), w.meter.share(lead)
     w.tilt[c.survey][t.base & t.hit & ~tl.hit] *= _odds(min(p1 + 12, 95)) / _odds(pc)
     w.tilt[c.survey][tl.base & tl.hit & ~t.hit] *= 0.7
 
@@ -116,7 +116,7 @@ def _aim_mean_median(w: Wave, mean: Cell) -> bool:
     tail on its own side, so the mean ends on the other side of the median (skew reversed)."""
     median = Cell(mean.table, mean.series, None, mean.column, "median")
     m0, d0 = w.before(mean), w.before(median)
-    t = w.meter.target(mean)
+    t = w.meter.stat(mean)
     ok = t.base & ~np.isnan(t.values)
     v = t.values
     if ok.sum() < 20 or len(np.unique(v[ok])) < 4 or m0 == d0:

@@ -15,7 +15,7 @@ import numpy as np
 
 from pipeline.present.words import PHRASES
 from pipeline.tools.stress.candidates import Share, pick_pair, rank_codes
-from pipeline.tools.stress.meter import Cell, Target
+from pipeline.tools.stress.meter import Cell, ShareTarget
 from pipeline.tools.stress.record import Perturbation
 from pipeline.tools.stress.wave import Edit, Wave, margins_kept
 
@@ -31,7 +31,7 @@ EDGE_KINDS = (
 )
 
 
-def _set_share(e: Edit, t: Target, h: int, n: int) -> bool:
+def _set_share(e: Edit, t: ShareTarget, h: int, n: int) -> bool:
     """Exactly h hits in a base of n (within one column), by adding or removing single-row units."""
     rows = e.w.rows(e.survey)
     dh = h - int(rows[t.base & t.hit].sum())
@@ -48,7 +48,7 @@ def _edge_zero(w: Wave, c: Share) -> Callable[[], Perturbation | None] | None:
     p0, now = w.before(cell), w.value(cell)
     if not 3 <= now <= 50:
         return None
-    e, t = Edit(w, c.survey), w.meter.target(cell)
+    e, t = Edit(w, c.survey), w.meter.share(cell)
     size = e.size()
     e.remove(t.base & t.hit)
     e.pad(size, ~(t.base & t.hit))
@@ -61,7 +61,7 @@ def _edge_all_one(w: Wave, c: Share) -> Callable[[], Perturbation | None] | None
     p0, now = w.before(cell), w.value(cell)
     if not 40 <= now < 100:
         return None
-    e, t = Edit(w, c.survey), w.meter.target(cell)
+    e, t = Edit(w, c.survey), w.meter.share(cell)
     size = e.size()
     e.remove(t.base & ~t.hit)
     if w.meter.base(cell, w.rows(c.survey)) < 10:
@@ -80,13 +80,13 @@ def _edge_tie(w: Wave, c: Share) -> Callable[[], Perturbation | None] | None:
     if not 10 <= p2 <= p1 or p1 - p2 > 25:
         return None
     e = Edit(w, c.survey)
-    t1, t2 = w.meter.target(Cell(c.table, c.series, c1)), w.meter.target(Cell(c.table, c.series, c2))
+    t1, t2 = w.meter.share(Cell(c.table, c.series, c1)), w.meter.share(Cell(c.table, c.series, c2))
     rows = w.rows(c.survey)
     gap = int(rows[t1.base & t1.hit].sum() - rows[t2.base & t2.hit].sum())
     others = np.zeros_like(t1.hit)
     for code in c.codes:
         if code not in (c1, c2):
-            others |= w.meter.target(Cell(c.table, c.series, code)).hit
+            others |= w.meter.share(Cell(c.table, c.series, code)).hit
     if not e.remove(t1.base & t1.hit & ~t2.hit & ~others, gap):
         return None
     cells = (Cell(c.table, c.series, c1), Cell(c.table, c.series, c2))
@@ -104,7 +104,7 @@ def _edge_boundary(w: Wave, c: Share) -> Callable[[], Perturbation | None] | Non
     """A share exactly on a phrase's lowest percentage (pipeline.present.words.PHRASES)."""
     code = c.codes[w.rng.integers(len(c.codes))]
     cell = Cell(c.table, c.series, code)
-    e, t = Edit(w, c.survey), w.meter.target(cell)
+    e, t = Edit(w, c.survey), w.meter.share(cell)
     n = w.meter.base(cell, w.rows(c.survey))
     now = w.value(cell)
     bounds = [b for b, _ in PHRASES if 0 < b < 100 and 100 // math.gcd(b, 100) <= n]
@@ -161,7 +161,7 @@ def _edge_equal(w: Wave, c: Share) -> Callable[[], Perturbation | None] | None:
     code = c.codes[w.rng.integers(len(c.codes))]
     ca, cb = (Cell(c.table, c.series, code, col) for col in pair)
     rows = w.rows(c.survey)
-    ta, tb = w.meter.target(ca), w.meter.target(cb)
+    ta, tb = w.meter.share(ca), w.meter.share(cb)
     na, ha = int(rows[ta.base].sum()), int(rows[ta.base & ta.hit].sum())
     nb = int(rows[tb.base].sum())
     if min(na, nb) < spec.caution_base or not 0 < ha < na:
@@ -185,7 +185,7 @@ def _edge_equal(w: Wave, c: Share) -> Callable[[], Perturbation | None] | None:
 
 def _edge_mean_median(w: Wave, mean: Cell) -> Callable[[], Perturbation | None] | None:
     """The base made symmetric about its median: respondents at m, and as many at m-d as at m+d."""
-    t = w.meter.target(mean)
+    t = w.meter.stat(mean)
     e = Edit(w, t.survey)
     ok = t.base & ~np.isnan(t.values)
     v, rows = t.values, w.rows(t.survey)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 
@@ -22,7 +23,7 @@ class Cell:
 
     table: str
     series: str
-    category: object = None
+    category: int | None = None  # a share's code; None for a numeric statistic
     column: str = TOTAL
     stat: str = "pct"
 
@@ -32,13 +33,28 @@ class Cell:
 
 
 @dataclass
-class Target:
-    """Which source rows a series' base (in one column) holds, and which of them count."""
+class _Based:
+    """Which source rows a series' base (in one column) holds."""
 
     survey: str
     base: np.ndarray  # bool over source rows
-    hit: np.ndarray | None  # bool, for a share
-    values: np.ndarray | None  # float, for a numeric statistic
+
+
+@dataclass
+class ShareTarget(_Based):
+    """A share's base, and which of its rows count."""
+
+    hit: np.ndarray  # bool over source rows
+
+
+@dataclass
+class StatTarget(_Based):
+    """A numeric statistic's base, and each row's value."""
+
+    values: np.ndarray  # float over source rows
+
+
+Target: TypeAlias = ShareTarget | StatTarget
 
 
 class Meter:
@@ -58,6 +74,20 @@ class Meter:
             self._cache[cell] = self._target(cell)
         return self._cache[cell]
 
+    def share(self, cell: Cell) -> ShareTarget:
+        """The target of a share cell (one with a category)."""
+        t = self.target(cell)
+        if not isinstance(t, ShareTarget):
+            raise TypeError(f"{cell.text()} is not a share")
+        return t
+
+    def stat(self, cell: Cell) -> StatTarget:
+        """The target of a numeric statistic's cell (a mean or median)."""
+        t = self.target(cell)
+        if not isinstance(t, StatTarget):
+            raise TypeError(f"{cell.text()} is not a numeric statistic")
+        return t
+
     def _target(self, cell: Cell) -> Target:
         spec = self.tables[cell.table]
         s = self.series(cell)
@@ -70,13 +100,15 @@ class Meter:
             by, code = cell.column.split("=")
             base &= frame[by].to_numpy(dtype=float, na_value=np.nan) == float(code)
         if cell.stat != "pct":
-            return Target(spec.survey, base, None, frame[s.var].to_numpy(dtype=float, na_value=np.nan))
-        return Target(spec.survey, base, _hits(ds, s.var, cell.category), None)
+            return StatTarget(spec.survey, base, frame[s.var].to_numpy(dtype=float, na_value=np.nan))
+        if cell.category is None:
+            raise ValueError(f"{cell.text()}: a share needs a category")
+        return ShareTarget(spec.survey, base, _hits(ds, s.var, cell.category))
 
     def value(self, cell: Cell, rows: np.ndarray) -> float:
         """The cell's value when source row i appears rows[i] times (NaN on an empty base)."""
         t = self.target(cell)
-        if t.hit is not None:
+        if isinstance(t, ShareTarget):
             n = rows[t.base].sum()
             return 100.0 * rows[t.base & t.hit].sum() / n if n else math.nan
         ok = t.base & ~np.isnan(t.values)
@@ -87,11 +119,11 @@ class Meter:
 
     def base(self, cell: Cell, rows: np.ndarray) -> int:
         t = self.target(cell)
-        ok = t.base if t.hit is not None else t.base & ~np.isnan(t.values)
+        ok = t.base if isinstance(t, ShareTarget) else t.base & ~np.isnan(t.values)
         return int(rows[ok].sum())
 
 
-def _hits(ds: Dataset, var: str, category: object) -> np.ndarray:
+def _hits(ds: Dataset, var: str, category: int) -> np.ndarray:
     book, frame = ds.codebook, ds.frame
     if book.kind(var) == "multi":
         return frame[f"{var}_{category}"].to_numpy(dtype=float, na_value=np.nan) == 1

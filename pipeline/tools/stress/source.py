@@ -72,7 +72,8 @@ def load_source(data_dir: Path, specs_dir: Path = SPECS_DIR) -> Source:
     specs = load_specs(specs_dir)
     for name, frame_file in _frames(specs_dir, data_dir).items():
         specs.margins[name] = list(read_valid(frame_file, schema.Frame).margins)
-    raw, datasets = {}, {}
+    raw: dict[str, pd.DataFrame] = {}
+    datasets: dict[str, Dataset] = {}
     for name, book in specs.codebooks.items():
         raw[name], _ = pyreadstat.read_sav(str(data_dir / book.file), user_missing=True)
         datasets[name] = prepare(book, data_dir, datasets)[1]
@@ -92,25 +93,29 @@ def _families(books: dict[str, Codebook], raw: dict[str, pd.DataFrame]) -> list[
     families = {name: Family([name], len(raw[name]), {name: np.arange(len(raw[name]))}) for name in books}
     for name, book in books.items():
         for der in book.derived.values():
-            if der.kind != "link" or der.source in families[name].surveys:
+            source = der.source
+            if der.kind != "link" or source in families[name].surveys:
                 continue
+            if source is None:  # the codebook schema requires one
+                raise OhmskError(f"stress waves: {name}: link {der.name!r} names no survey to join")
             if der.key != book.id:
                 raise OhmskError(
                     f"stress waves: {name}: link {der.name!r} joins on {der.key!r}; only a link "
                     f"on the survey's own id ({book.id!r}) can be resampled as one unit"
                 )
+            key = book.id  # the link's key, as just checked
             ids = {_key(v): i for i, v in enumerate(raw[name][book.id])}
-            other = raw[der.source][der.key].map(_key)
+            other = raw[source][key].map(_key)
             orphans = ~other.isin(ids)
             units = other.map(ids).to_numpy(dtype=float)
             units[orphans.to_numpy()] = len(ids) + np.arange(int(orphans.sum()))
             fam = Family(
-                [der.source, name],
+                [source, name],
                 len(ids) + int(orphans.sum()),
-                {der.source: units.astype(int), name: np.arange(len(ids))},
-                [(name, der.source, der.key)],
+                {source: units.astype(int), name: np.arange(len(ids))},
+                [(name, source, key)],
             )
-            families[der.source] = families[name] = fam
+            families[source] = families[name] = fam
     return list({id(f): f for f in families.values()}.values())
 
 

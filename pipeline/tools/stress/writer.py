@@ -74,8 +74,8 @@ def write_wave(
             sizes[name] = (len(source.raw[name]), len(frame))
     _write_edition(data_dir, out_dir, seed)
     if previous:
-        path = json.dumps(str(data_dir.resolve()))  # a JSON string is a YAML string
-        (out_dir / WAVE_FILE).write_text(f"wave: stress-{seed}\nprevious: {path}\n", encoding="utf-8")
+        quoted = json.dumps(str(data_dir.resolve()))  # a JSON string is a YAML string
+        (out_dir / WAVE_FILE).write_text(f"wave: stress-{seed}\nprevious: {quoted}\n", encoding="utf-8")
     return StressWave(seed, out_dir, data_dir, {n: sizes[n] for n in books}, found)
 
 
