@@ -10,6 +10,7 @@ Any problem raises `SpecProblems` listing every one found, each at its file and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,14 +54,15 @@ class CheckedSpecs:
 def check_specs(specs_dir: Path, templates_dir: Path = TEMPLATES_DIR) -> CheckedSpecs:
     """Every spec file `make report` reads, checked alone and against each other."""
     problems: list[SpecProblem] = []
-    report, report_source = read_checked(specs_dir / "report.yaml", Report, problems)
-    listed = report.surveys if report else _listed(report_source, "surveys")
+    read = read_checked(specs_dir / "report.yaml", Report, problems)
+    report = read.model
+    listed = report.surveys if report else _listed(read.source, "surveys")
     pending: set[str] = set()  # surveys and tables whose file failed its schema: not referred to yet
     codebooks, sources = _read_codebooks(specs_dir, listed, pending, problems)
     surveys = {book.survey: survey_names(book) for book in codebooks.values()}
     for name, book in codebooks.items():
         check_codebook(sources[name], book, name, surveys, list(listed), pending, problems)
-    paths = [ch.tables for ch in report.chapters] if report else _listed(report_source, "chapters", "tables")
+    paths = [ch.tables for ch in report.chapters] if report else _listed(read.source, "chapters", "tables")
     table_files, table_sources = _read_table_files(specs_dir, paths, pending, problems)
     tables = _tables_by_id(table_files)
     seen: dict[str, str] = {}
@@ -70,9 +72,9 @@ def check_specs(specs_dir: Path, templates_dir: Path = TEMPLATES_DIR) -> Checked
     if report and (specs_dir / report.glossary).is_file():
         glossary, _ = read_checked(specs_dir / report.glossary, Glossary, problems)
     published = _read_published(specs_dir, listed, tables, surveys, pending, problems)
-    if report is not None:
-        check_report(report_source, report, specs_dir, templates_dir, table_files, surveys, tables, pending, problems)
-    if problems:
+    if read.model is not None:
+        check_report(read.source, read.model, specs_dir, templates_dir, table_files, surveys, tables, pending, problems)
+    if problems or report is None:  # a report.yaml that failed has listed its problems
         raise SpecProblems(problems)
     return CheckedSpecs(specs_dir, report, codebooks, table_files, tables, glossary or Glossary(), published, surveys)
 
@@ -82,31 +84,33 @@ def _read_codebooks(
 ) -> tuple[dict[str, Codebook], dict[str, Source]]:
     """The listed surveys' codebooks that exist, each checked against its schema, with their
     sources; a survey whose codebook fails its schema is added to `pending`."""
-    codebooks, sources = {}, {}
+    codebooks: dict[str, Codebook] = {}
+    sources: dict[str, Source] = {}
     for name in listed:
         path = specs_dir / f"{name}.yaml"
         if path.is_file():
-            book, sources[name] = read_checked(path, Codebook, problems)
-            if book is not None:
-                codebooks[name] = book
+            read = read_checked(path, Codebook, problems)
+            if read.model is not None:
+                codebooks[name], sources[name] = read
             else:
                 pending.add(name)
     return codebooks, sources
 
 
 def _read_table_files(
-    specs_dir: Path, paths: list[str | None], pending: set[str], problems: list[SpecProblem]
+    specs_dir: Path, paths: Sequence[str | None], pending: set[str], problems: list[SpecProblem]
 ) -> tuple[dict[str, TablesFile], dict[str, Source]]:
     """The chapters' table files that exist, each checked against its schema, with their
     sources; the table ids a failing file still names are added to `pending`."""
-    table_files, table_sources = {}, {}
+    table_files: dict[str, TablesFile] = {}
+    table_sources: dict[str, Source] = {}
     for path in paths:
         if path and (specs_dir / path).is_file():
-            spec, table_sources[path] = read_checked(specs_dir / path, TablesFile, problems)
-            if spec is not None:
-                table_files[path] = spec
+            read = read_checked(specs_dir / path, TablesFile, problems)
+            if read.model is not None:
+                table_files[path], table_sources[path] = read
             else:
-                pending.update(_listed(table_sources[path], "tables", "id"))
+                pending.update(_listed(read.source, "tables", "id"))
     return table_files, table_sources
 
 
@@ -134,10 +138,10 @@ def _read_published(
     for name in listed:
         path = specs_dir / "published" / f"{name}.yaml"
         if path.is_file():
-            spec, source = read_checked(path, Published, problems)
-            if spec is not None:
-                published[name] = spec
-                check_published(source, spec, name, tables, surveys, ids, pending, problems)
+            read = read_checked(path, Published, problems)
+            if read.model is not None:
+                published[name] = read.model
+                check_published(read.source, read.model, name, tables, surveys, ids, pending, problems)
     return published
 
 
@@ -158,18 +162,18 @@ def check_tool_specs(specs: CheckedSpecs, reconstruction: bool = True, bench: bo
         if not path.is_file():
             problems.append(SpecProblem(str(path), 1, "", f"no reconstruction spec for survey {name!r}"))
             continue
-        spec, source = read_checked(path, Reconstruction, problems)
-        if spec is not None:
-            check_reconstruction(source, spec, name, specs.surveys, problems)
+        read = read_checked(path, Reconstruction, problems)
+        if read.model is not None:
+            check_reconstruction(read.source, read.model, name, specs.surveys, problems)
     edition = specs.folder / "reconstruct" / EDITION_FILE  # what `make raw` writes as the folder's edition
     if reconstruction and not edition.is_file():
         problems.append(SpecProblem(str(edition), 1, "", "no edition for the data folder the reconstruction writes"))
     elif reconstruction:
         read_checked(edition, Edition, problems)
     if bench and (specs.folder / "bench.yaml").is_file():
-        spec, source = read_checked(specs.folder / "bench.yaml", Bench, problems)
-        if spec is not None:
-            check_bench(source, spec, specs.folder, specs.table_files, specs.surveys, problems)
+        bench_read = read_checked(specs.folder / "bench.yaml", Bench, problems)
+        if bench_read.model is not None:
+            check_bench(bench_read.source, bench_read.model, specs.folder, specs.table_files, specs.surveys, problems)
     if problems:
         raise SpecProblems(problems)
 
@@ -202,9 +206,9 @@ def check_data_folder(specs: CheckedSpecs, data_dir: Path, previous: bool = Fals
                 )
             )
     if (data_dir / RENAME_FILE).is_file():
-        spec, source = read_checked(data_dir / RENAME_FILE, Rename, problems)
-        if spec is not None:
-            check_rename(source, spec, specs.surveys, problems)
+        rename = read_checked(data_dir / RENAME_FILE, Rename, problems)
+        if rename.model is not None:
+            check_rename(rename.source, rename.model, specs.surveys, problems)
     frames: dict[str, Frame] = {}
     for name, entry in specs.report.weighting.items():
         if entry.frame is None:  # an unweighted survey with nothing to weight it to
@@ -221,10 +225,10 @@ def check_data_folder(specs: CheckedSpecs, data_dir: Path, previous: bool = Fals
                 )
             )
             continue
-        frame, source = read_checked(path, Frame, problems)
-        if frame is not None and name in specs.surveys:
-            check_frame(source, frame, specs.surveys[name], problems)
-            frames[name] = frame
+        read = read_checked(path, Frame, problems)
+        if read.model is not None and name in specs.surveys:
+            check_frame(read.source, read.model, specs.surveys[name], problems)
+            frames[name] = read.model
     if problems:
         raise SpecProblems(problems)
     return DataFolder(frames, edition)
@@ -242,9 +246,10 @@ def _check_edition(specs: CheckedSpecs, data_dir: Path, previous: bool, problems
         if not previous:
             problems.append(SpecProblem(str(path), 1, "", edition_missing(list(specs.surveys))))
         return None
-    edition, source = read_checked(path, Edition, problems)
-    if edition is None:
+    read = read_checked(path, Edition, problems)
+    if read.model is None:
         return None
+    edition, source = read
     f = Findings(source, problems)
     for name in edition.surveys:
         if name not in specs.surveys:

@@ -7,7 +7,7 @@ that `make report`'s up-to-date check can read a data folder's wave.yaml without
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -18,19 +18,33 @@ from pipeline.spec.schema.source import Source, read_source
 M = TypeVar("M", bound=BaseModel)
 
 
-def read_checked(path: Path, model: type[M], problems: list[SpecProblem]) -> tuple[M | None, Source | None]:
-    """One file parsed and validated; its problems appended to `problems` (None if it fails)."""
+class Valid(NamedTuple, Generic[M]):
+    """A file that met its schema: its model, and the source it was read from."""
+
+    model: M
+    source: Source
+
+
+class Invalid(NamedTuple):
+    """A file that failed: its source if it could at least be parsed (its problems are listed)."""
+
+    model: None
+    source: Source | None
+
+
+def read_checked(path: Path, model: type[M], problems: list[SpecProblem]) -> Valid[M] | Invalid:
+    """One file parsed and validated; its problems appended to `problems` (no model if it fails)."""
     try:
         source = read_source(path)
     except SpecError as exc:
         problems.append(SpecProblem(str(path), getattr(exc, "line", 1), "", getattr(exc, "reason", str(exc))))
-        return None, None
+        return Invalid(None, None)
     problems += repeated_keys(source)
     try:
-        return model.model_validate(source.data), source
+        return Valid(model.model_validate(source.data), source)
     except ValidationError as exc:
         problems += schema_problems(source, model, exc)
-        return None, source
+        return Invalid(None, source)
 
 
 def read_valid(path: Path, model: type[M]) -> M:

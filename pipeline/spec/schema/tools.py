@@ -56,8 +56,8 @@ def _check_step_expressions(f: Findings, where: Loc, step: Step, survey: Survey)
             check_expression(f, (*where, key, j, "where"), rule.where, survey)
     for j, cell in enumerate(step.cells):
         check_expression(f, (*where, "cells", j, "where"), cell.where, survey)
-    for j, cell in enumerate(step.row_total_cells):
-        check_expression(f, (*where, "row_total_cells", j, "where"), cell.where, survey)
+    for j, row_cell in enumerate(step.row_total_cells):
+        check_expression(f, (*where, "row_total_cells", j, "where"), row_cell.where, survey)
     for code, expr in step.only_if.items():
         check_expression(f, (*where, "only_if", code), expr, survey)
     if step.groups:

@@ -5,7 +5,7 @@ routing rule and derived expression naming only variables its survey has.
 
 from __future__ import annotations
 
-from pipeline.spec.schema.codebook import Codebook
+from pipeline.spec.schema.codebook import Codebook, Derived
 from pipeline.spec.schema.problems import Findings, suggest
 from pipeline.spec.schema.references.names import Survey, check_expression
 from pipeline.spec.schema.source import Loc, Source
@@ -79,20 +79,25 @@ def check_codebook(
             check_expression(f, (*where, "expr"), der.expr, me, before)
 
 
-def _check_link(f: Findings, where: Loc, der, book: Codebook, surveys: dict[str, Survey], order: list[str]) -> None:
-    other = surveys.get(der.source)
-    if other is None:
-        f.add((*where, "from"), f"{der.source!r} is not a survey listed in report.yaml{suggest(der.source, order)}")
+def _check_link(
+    f: Findings, where: Loc, der: Derived, book: Codebook, surveys: dict[str, Survey], order: list[str]
+) -> None:
+    source, key = der.source, der.key
+    if source is None or key is None:  # the schema has reported a link without both
         return
-    if book.survey in order and der.source in order and order.index(der.source) > order.index(book.survey):
+    other = surveys.get(source)
+    if other is None:
+        f.add((*where, "from"), f"{source!r} is not a survey listed in report.yaml{suggest(source, order)}")
+        return
+    if book.survey in order and source in order and order.index(source) > order.index(book.survey):
         f.add(
             (*where, "from"),
-            f"survey {der.source!r} must be listed before {book.survey!r} in report.yaml's "
+            f"survey {source!r} must be listed before {book.survey!r} in report.yaml's "
             f"`surveys`, so that it is prepared first and can be linked",
         )
     for survey in (surveys[book.survey], other):
-        if der.key != survey.book.id and survey.lacks(der.key):
-            f.add((*where, "key"), f"link key {der.key!r} is not a variable of {survey.book.survey!r}")
-    if der.var and other.lacks(der.var):
-        f.add((*where, "var"), other.lacks(der.var))
+        if key != survey.book.id and survey.lacks(key):
+            f.add((*where, "key"), f"link key {key!r} is not a variable of {survey.book.survey!r}")
+    if der.var and (missing := other.lacks(der.var)):
+        f.add((*where, "var"), missing)
     check_expression(f, (*where, "expr"), der.expr, other)

@@ -4,8 +4,10 @@ id used once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pipeline.spec.schema.problems import Findings
-from pipeline.spec.schema.published import Published
+from pipeline.spec.schema.published import Claim, Published, Target
 from pipeline.spec.schema.references.names import Survey
 from pipeline.spec.schema.references.tables import cell_ref, table_ref
 from pipeline.spec.schema.source import Source
@@ -25,7 +27,8 @@ def check_published(
     f = Findings(source, findings)
     if spec.survey != stem:
         f.add(("survey",), f"the targets of survey {spec.survey!r} are in published/{stem}.yaml")
-    for key, entries in (("targets", spec.targets), ("claims", spec.claims)):
+    groups: list[tuple[str, Sequence[Target | Claim]]] = [("targets", spec.targets), ("claims", spec.claims)]
+    for key, entries in groups:
         for i, entry in enumerate(entries):
             where = (key, i)
             if entry.id in ids:
@@ -37,6 +40,6 @@ def check_published(
             survey = surveys.get(table.survey or "") if table is not None else None
             if table is None or survey is None:
                 continue
-            columns = [entry.column] if key == "targets" else entry.columns
+            columns = [entry.column] if isinstance(entry, Target) else entry.columns
             for column in columns:
                 cell_ref(f, where, table, survey, entry.series, entry.category, column, entry.stat)

@@ -4,12 +4,13 @@ and fpc entries all exist, and every table file is listed by the chapter it belo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.spec.schema.problems import Findings, suggest
 from pipeline.spec.schema.references.names import Survey
 from pipeline.spec.schema.references.tables import cell_ref, table_ref
-from pipeline.spec.schema.report import Report
+from pipeline.spec.schema.report import Chapter, FrontSection, Report
 from pipeline.spec.schema.source import Source
 from pipeline.spec.schema.tables import Table, TablesFile
 
@@ -64,7 +65,11 @@ def _check_chapters(f: Findings, report: Report, specs_dir: Path, table_files: d
 
 def _check_templates(f: Findings, report: Report, templates_dir: Path) -> None:
     """Every front-matter and chapter template exists under templates/."""
-    for key, entries in (("front", report.front), ("chapters", report.chapters)):
+    groups: list[tuple[str, Sequence[FrontSection | Chapter]]] = [
+        ("front", report.front),
+        ("chapters", report.chapters),
+    ]
+    for key, entries in groups:
         for i, entry in enumerate(entries):
             if not (templates_dir / entry.template).is_file():
                 found = [str(p.relative_to(templates_dir)) for p in templates_dir.rglob("*.j2")]

@@ -40,8 +40,8 @@ def check_tables(
             )
             continue
         for j, by in enumerate(table.by):
-            if survey.lacks(by):
-                f.add((*where, "by", j), survey.lacks(by))
+            if missing := survey.lacks(by):
+                f.add((*where, "by", j), missing)
             elif by not in survey.labels:
                 f.add((*where, "by", j), f"subgroup variable {by!r} has no codes to make columns of")
         for j, series in enumerate(table.series):
@@ -49,8 +49,8 @@ def check_tables(
 
 
 def _check_series(f: Findings, where: Loc, s: Series, table: Table, survey: Survey) -> None:
-    if survey.lacks(s.var):
-        f.add((*where, "var"), survey.lacks(s.var))
+    if missing := survey.lacks(s.var):
+        f.add((*where, "var"), missing)
         return
     numeric = s.var in survey.numeric
     if numeric and "pct" in s.stats:
