@@ -125,7 +125,7 @@ class ReportContext:
         series: str | None = None,
         column: str = TOTAL,
         stat: str = "pct",
-    ) -> float:
+    ) -> Fact:
         """The unrounded statistic, for prose that must choose its words from the data
         (`{% if R.value(...) > 50 %}most{% else %}fewer than half{% endif %}`); never print it.
         A withheld cell's value may not choose words either: that is an error."""
@@ -216,12 +216,14 @@ class ReportContext:
         rows = self._categories(table_id, series, column)
         return [
             {
-                "label": r.category_label,
-                "pct": self.formats.pct(r.value),
-                "code": r.category,
-                "value": Fact(r.value, f"{table_id} {r.series_label}: {r.category_label} ({column})"),
+                "label": label,
+                "pct": self.formats.pct(value),
+                "code": code,
+                "value": Fact(value, f"{table_id} {series_label}: {label} ({column})"),
             }
-            for r in rows.itertuples()
+            for label, value, code, series_label in zip(
+                rows["category_label"], rows["value"], rows["category"], rows["series_label"]
+            )
         ]
 
     def leads(self, table_id: str, categories: object, series: str | None = None, column: str = TOTAL) -> Condition:
@@ -258,7 +260,7 @@ class ReportContext:
         kept = [
             (lab, v, p)
             for lab, v, p in zip(rows["category_label"], rows["value"], printed)
-            if len(printed) and (p >= cut)
+            if cut is not None and p >= cut
         ]
         groups: dict[float, list[str]] = {}
         for lab, _, p in kept:

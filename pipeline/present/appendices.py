@@ -36,7 +36,9 @@ class AuditLine:
     note: str
 
 
-def _describe(tables: dict[str, Table], table: str, series: str | None, category, column: str, stat: str) -> str:
+def _describe(
+    tables: dict[str, Table], table: str, series: str | None, category: int | str | None, column: str, stat: str
+) -> str:
     """'Series: category (column)' in words, from the cell's own labels (a cell this wave's
     table lacks, e.g. a category outside a top-N list, is named by its address)."""
     try:

@@ -37,9 +37,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 from jinja2 import nodes
 from jinja2.ext import Extension
+from jinja2.parser import Parser
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from pipeline.errors import OhmskError, SpecError
@@ -77,28 +80,28 @@ class Fact(float):
         value = fn(float(other), float(self)) if reflected else fn(float(self), float(other))
         return Fact(value, f"({left} {op} {right})")
 
-    def __add__(self, o):
+    def __add__(self, o: object) -> Fact:
         return self._arith(o, "+", lambda a, b: a + b)  # noqa: E704
 
-    def __radd__(self, o):
+    def __radd__(self, o: object) -> Fact:
         return self._arith(o, "+", lambda a, b: a + b, True)  # noqa: E704
 
-    def __sub__(self, o):
+    def __sub__(self, o: object) -> Fact:
         return self._arith(o, "-", lambda a, b: a - b)  # noqa: E704
 
-    def __rsub__(self, o):
+    def __rsub__(self, o: object) -> Fact:
         return self._arith(o, "-", lambda a, b: a - b, True)  # noqa: E704
 
-    def __mul__(self, o):
+    def __mul__(self, o: object) -> Fact:
         return self._arith(o, "*", lambda a, b: a * b)  # noqa: E704
 
-    def __rmul__(self, o):
+    def __rmul__(self, o: object) -> Fact:
         return self._arith(o, "*", lambda a, b: a * b, True)  # noqa: E704
 
-    def __truediv__(self, o):
+    def __truediv__(self, o: object) -> Fact:
         return self._arith(o, "/", lambda a, b: a / b)  # noqa: E704
 
-    def __rtruediv__(self, o):
+    def __rtruediv__(self, o: object) -> Fact:
         return self._arith(o, "/", lambda a, b: a / b, True)  # noqa: E704
 
     def __neg__(self) -> Fact:
@@ -114,27 +117,30 @@ class Fact(float):
         theirs = other.describe() if isinstance(other, Fact) else _number(float(other))
         return Condition(holds, f"{self.describe()} {op} {theirs}")
 
-    def __lt__(self, o):
+    # a comparison of facts gives a Condition (true or false as a bool is, and naming the figures it
+    # compared), not the bool that float's comparisons are typed to return: hence `ignore[override]`
+    def __lt__(self, o: object) -> Condition:  # type: ignore[override]
         return self._compare(o, "<")  # noqa: E704
 
-    def __le__(self, o):
+    def __le__(self, o: object) -> Condition:  # type: ignore[override]
         return self._compare(o, "<=")  # noqa: E704
 
-    def __gt__(self, o):
+    def __gt__(self, o: object) -> Condition:  # type: ignore[override]
         return self._compare(o, ">")  # noqa: E704
 
-    def __ge__(self, o):
+    def __ge__(self, o: object) -> Condition:  # type: ignore[override]
         return self._compare(o, ">=")  # noqa: E704
 
-    def __eq__(self, o):
+    def __eq__(self, o: object) -> Condition:  # type: ignore[override]
         return self._compare(o, "==")  # noqa: E704
 
-    def __ne__(self, o):
+    def __ne__(self, o: object) -> Condition:  # type: ignore[override]
         return self._compare(o, "!=")  # noqa: E704
 
     __hash__ = float.__hash__
 
-    def __reduce__(self):  # facts pickle (a cached table's helpers never hold one, but be safe)
+    # facts pickle (a cached table's helpers never hold one, but be safe)
+    def __reduce__(self) -> tuple[type[Fact], tuple[float, str]]:
         return (Fact, (float(self), self.label))
 
 
@@ -213,7 +219,7 @@ def template_position() -> tuple[str, int]:
     Jinja compiles each template to Python whose code objects carry the template's file name;
     the template object maps the generated line back to the template's (`get_corresponding_lineno`).
     """
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         name = frame.f_code.co_filename
         if name.endswith(".j2"):
@@ -238,7 +244,7 @@ class ClaimExtension(Extension):
 
     tags = {"claim", "qualitative"}
 
-    def parse(self, parser):  # type: ignore[no-untyped-def]
+    def parse(self, parser: Parser) -> nodes.Node | list[nodes.Node]:
         token = next(parser.stream)
         if token.value == "qualitative":
             return self._qualitative(parser)
@@ -269,7 +275,7 @@ class ClaimExtension(Extension):
         )
         return nodes.CallBlock(call, [nodes.Name("claim_mode", "param")], [], [chosen]).set_lineno(lineno)
 
-    def _qualitative(self, parser) -> list[nodes.Node]:  # type: ignore[no-untyped-def]
+    def _qualitative(self, parser: Parser) -> list[nodes.Node]:
         """`{% qualitative "expert interviews" %} … {% endqualitative %}`: prose whose source is
         not the survey data (interviews, case studies, the literature), which no figure of this
         wave can contradict; the body renders as written. Its source must be named."""
@@ -282,17 +288,18 @@ class ClaimExtension(Extension):
             )
         return parser.parse_statements(("name:endqualitative",), drop_needle=True)
 
-    def _condition_source(self, parser, lineno: int) -> str:  # type: ignore[no-untyped-def]
+    def _condition_source(self, parser: Parser, lineno: int) -> str:
         """The condition as the template writes it (for claims.csv and errors): the text of the
         next `{% claim … %}` tag at or after its line."""
         seen = getattr(parser, "_claims_seen", 0)
-        parser._claims_seen = seen + 1
-        source = self.environment.loader.get_source(self.environment, parser.name)[0] if parser.name else ""
+        setattr(parser, "_claims_seen", seen + 1)  # noqa: B010 (a count the parser carries for this extension)
+        loader = self.environment.loader
+        source = loader.get_source(self.environment, parser.name)[0] if parser.name and loader is not None else ""
         source = re.sub(r"\{#.*?#\}", lambda m: " " * len(m.group(0)), source, flags=re.S)  # not comments
         tags = list(re.finditer(r"\{%-?\s*claim\s+(.*?)\s*-?%\}", source, re.S))
         return " ".join(tags[seen].group(1).split()) if seen < len(tags) else ""
 
-    def _combine(self, node: nodes.Node) -> nodes.Node:
+    def _combine(self, node: nodes.Expr) -> nodes.Expr:
         """`a and b` → `_every(a, b)`, `a or b` → `_some(a, b)`, `not a` → `_negate(a)`."""
         if isinstance(node, nodes.And):
             return self.call_method("_every", [self._combine(node.left), self._combine(node.right)])
@@ -315,12 +322,20 @@ class ClaimExtension(Extension):
         return a.negated() if isinstance(a, Condition) else (not a)
 
     @staticmethod
-    def _hold(condition: object, context) -> str:  # type: ignore[no-untyped-def]
+    def _hold(condition: object, context: Context) -> str:
         """Keep the evaluated condition for `_claim` (it renders nothing)."""
         context["R"].claims.pending = condition
         return ""
 
-    def _claim(self, has_alternative: bool, template: str, line: int, source: str, context, caller) -> Markup:  # type: ignore[no-untyped-def]
+    def _claim(
+        self,
+        has_alternative: bool,
+        template: str,
+        line: int,
+        source: str,
+        context: Context,
+        caller: Callable[[str], str],
+    ) -> str:
         """Evaluate the claim's condition and render the wording it chooses.
 
         A condition that reads a withheld figure can be judged neither way, and the figure may
@@ -360,11 +375,18 @@ class ClaimExtension(Extension):
 
     @staticmethod
     def _unknowable(
-        log: ClaimLog, has_alternative: bool, template: str, line: int, source: str, reason: str, caller
-    ) -> Markup:  # type: ignore[no-untyped-def]
+        log: ClaimLog,
+        has_alternative: bool,
+        template: str,
+        line: int,
+        source: str,
+        reason: str,
+        caller: Callable[[str], str],
+    ) -> str:
         """A claim whose condition reads a withheld figure: its alternative, unless that reads
         one too, in which case the claim is left out."""
-        text, wording = Markup(""), "left out (withheld figure)"
+        text: str = Markup("")
+        wording = "left out (withheld figure)"
         if has_alternative:
             try:
                 text, wording = caller("otherwise"), "alternative (withheld figure)"

@@ -134,14 +134,14 @@ def _categories_layout(table: Table, fmt: Callable, empty: object) -> dict:
         total_n = int(by_col[first_col]["base"]) if first_col in by_col else None
         if pct and total_n is not None and total_n != bases[(first_key, first_col)]:
             label += f" (base {total_n})"
-        row = [label]
+        row: list[object] = [label]
         for ckey, _, col, _ in cols:
             row.append(empty if (ckey != first_key and pct) or col not in by_col else fmt(by_col[col]))
         body.append(row)
     base_row = ["Base (n)"] + [bases[(key, col)] for key, _, col, _ in cols]
-    effective = None
+    effective: list[object] | None = None
     if table.weighted:
-        first = {}
+        first: dict[tuple[str, str], dict] = {}
         for r in source:
             first.setdefault((r["series"], r["column"]), r)
         effective = ["Effective base"] + [effective_base(first[(key, col)]) for key, _, col, _ in cols]

@@ -7,6 +7,8 @@ report's figures and tables and the workbook's sheets read them from here.
 
 from __future__ import annotations
 
+import pandas as pd
+
 from pipeline.present.formats import Formats, fmt_number
 from pipeline.spec.objects import TableSpec
 from pipeline.stages.compare import TEST_NOTE
@@ -82,7 +84,7 @@ def left_off_note(table: Table) -> list[str]:
     return [f"Not shown, base under {table.spec.min_base}: {'; '.join(left)}."] if left else []
 
 
-def base_notes(cells, spec: TableSpec) -> list[str]:
+def base_notes(cells: pd.DataFrame, spec: TableSpec) -> list[str]:
     """Explain the small-base symbols that `cells` actually use."""
     notes = []
     if (cells["flag"] == "caution").any():
