@@ -152,16 +152,17 @@ class ReportBuild:
     def figures(self, results: Results, exhibits: dict) -> dict[str, dict]:
         """Every chart as a plotly figure dict, built only for tables whose cells or spec changed
         (or the house formats its labels follow)."""
-        out = {}
+        out: dict[str, dict] = {}
         for tid, ex in exhibits.items():
             if ex.spec.kind != "figure":
                 continue
             # the table's key covers its cells, spec and weights
             figure_key = key("figure", results.table_keys[tid], repr(self.formats), libraries=FIGURE_LIBRARIES)
-            out[tid] = self.cache.load(figure_key)
-            if out[tid] is None:
-                out[tid] = figure_spec(ex.table, self.formats)
-                self.cache.save(figure_key, out[tid])
+            figure = self.cache.load(figure_key)
+            if figure is None:
+                figure = figure_spec(ex.table, self.formats)
+                self.cache.save(figure_key, figure)
+            out[tid] = figure
         return out
 
     def svgs(self, figures: dict[str, dict], assets: Path) -> Future:

@@ -40,7 +40,7 @@ class Workers:
     def __enter__(self) -> Workers:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
 
@@ -66,11 +66,14 @@ class Workers:
         return outcomes
 
     def _dispatch(self) -> None:
+        pool = self.pool
+        if pool is None:  # with one process, jobs ran as they were submitted
+            return
         with self._lock:
             while self._waiting and self._busy < self.processes:
                 _, fn, args, outcome = self._waiting.pop()
                 try:
-                    running = self.pool.submit(fn, *args)
+                    running = pool.submit(fn, *args)
                 except Exception as exc:  # a broken pool: each job waiting fails the same way
                     outcome.set_exception(exc)
                     continue

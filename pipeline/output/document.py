@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
@@ -109,7 +110,7 @@ def render_document(
     meta: dict,
     front: list[dict],
     chapters: list[dict],
-    pages: dict[str, int] | None = None,
+    pages: Mapping[str, int] | None = None,
 ) -> str:
     """The whole report as one document, its contents listing every section it renders.
 

@@ -10,7 +10,7 @@ page numbers are filled in.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pikepdf
@@ -22,7 +22,7 @@ from pipeline.output.pdf_render import XREF
 def layout(path: Path) -> tuple[int, dict[str, int]]:
     """A rendered part's page count, and the page (from 0) each of its anchors is on."""
     with pikepdf.open(path) as pdf:
-        index = {page.objgen: i for i, page in enumerate(pdf.pages)}
+        index = {page.obj.objgen: i for i, page in enumerate(pdf.pages)}
         return len(pdf.pages), {name.decode("utf-8"): index[dest[0].objgen] for name, dest in _dests(pdf)}
 
 
@@ -50,7 +50,7 @@ def _copy(out: pikepdf.Pdf, source: pikepdf.Pdf, obj: pikepdf.Object) -> pikepdf
     return out.copy_foreign(obj if obj.is_indirect else source.make_indirect(obj))
 
 
-def _struct_elements(node: pikepdf.Object):
+def _struct_elements(node: pikepdf.Object) -> Iterator[pikepdf.Object]:
     kids = node.get("/K")
     for kid in kids if isinstance(kids, Array) else [kids] if kids is not None else []:
         if isinstance(kid, Dictionary) and "/S" in kid:
@@ -122,7 +122,7 @@ class _Joined:
                 self._unique_id(element, prefix.encode())
         for name, dest in _dests(part):
             self.dests[name] = _copy(out, part, dest)
-        index = {page.objgen: first + i for i, page in enumerate(part.pages)}
+        index = {page.obj.objgen: first + i for i, page in enumerate(part.pages)}
         with part.open_outline() as outline:
             items = [_outline_item(item, index) for item in outline.root]
         self._bookmark(items, level)
@@ -189,6 +189,8 @@ def _resolve_xref(annot: pikepdf.Object) -> None:
 def _outline_item(item: pikepdf.OutlineItem, index: Mapping[tuple[int, int], int]) -> pikepdf.OutlineItem:
     """A part's bookmark, pointing at the same place on the page's copy in the joined document."""
     dest = item.destination
+    if not isinstance(dest, Array):
+        raise ValueError("bookmarks without a destination array are not expected from WeasyPrint")
     new = pikepdf.OutlineItem(
         item.title, index[dest[0].objgen], pikepdf.PageLocation.XYZ, left=float(dest[2]), top=float(dest[3])
     )
