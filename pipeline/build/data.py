@@ -21,8 +21,9 @@ from pipeline.stages.clean import CleanData, check_routing, clean
 from pipeline.stages.compare import add_letters
 from pipeline.stages.derive import Dataset, derive
 from pipeline.stages.load import RENAME_FILE, load
+from pipeline.stages.sensitivity import SensitivityRow, sensitivity
 from pipeline.stages.tabulate import Table, tabulate
-from pipeline.stages.weighting import SensitivityRow, SurveyWeights, describe, sensitivity, weigh
+from pipeline.stages.weighting import SurveyWeights, describe, weigh
 
 
 def prepare(

@@ -103,8 +103,8 @@ def render_html(
     exhibits = number_exhibits(results.tables, spec.tables)
     formats = Formats.of(spec.config["conventions"])
     waves = wave_data(spec, data_dir, results, out_dir, cache, progress)
-    audit_rows, claim_rows = run_audit(
-        spec.config["surveys"], results.tables, results.level, spec.folder, spec.checked.published
+    audit_rows, claim_rows = run_audit(  # on the unweighted tables, as the full build's audit step
+        spec.config["surveys"], results.unweighted, results.level, spec.folder, spec.checked.published
     )
     meta = template_meta(spec, results, exhibits, audit_rows, claim_rows, waves, read_edition(data_dir))
     ctx = ReportContext(results.tables, exhibits, "html", environment(None, formats), {}, results.level, formats, draft)

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import gptables as gpt
 import pandas as pd
+import xlsxwriter.exceptions
 
+from pipeline.errors import OhmskError
 from pipeline.present.exhibits import Exhibit, exhibit_label
 from pipeline.present.formats import Formats
 from pipeline.present.layouts import data_rows
@@ -173,4 +175,7 @@ def write_workbook(
             workbook_options={"strings_to_formulas": False, "strings_to_urls": False},
         )
     wb.set_properties({"title": config["title"], "created": published})
-    wb.close()
+    try:
+        wb.close()
+    except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:  # e.g. the file is open elsewhere
+        raise OhmskError(f"{path}: cannot write the workbook ({exc})") from exc

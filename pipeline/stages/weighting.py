@@ -1,9 +1,9 @@
 """Weight stage: rim weights for each survey from its population frame, and what they change.
 
 The reproduction is unweighted (the 2020 report's figures are), but each survey with a frame in
-report.yaml is raked to it, so the methodology can report the weighting diagnostics and how much
-the key figures would move under weighting; with `use: rim` the weights are applied to every
-table of the survey.
+report.yaml is raked to it, so the methodology can report the weighting diagnostics (and, after
+tabulation, how much the key figures would move: stages/sensitivity.py); with `use: rim` the
+weights are applied to every table of the survey.
 """
 
 from __future__ import annotations
@@ -12,14 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
-
 from pipeline.errors import OhmskError
 from pipeline.spec.schema import Frame
 from pipeline.stages.derive import Dataset
-from pipeline.stages.disclosure import withheld
-from pipeline.stages.tabulate import TOTAL, Table, tabulate
 from pipeline.stats.calibration import Code, WeightResult, rake
 
 
@@ -65,61 +60,6 @@ def weigh(ds: Dataset, config: dict, frame_spec: Frame, path: Path) -> SurveyWei
     except OhmskError as exc:
         raise OhmskError(f"weighting {ds.survey!r} to {path}: {exc}") from exc
     return SurveyWeights(ds.survey, config.get("use", "none"), frame, path, config.get("cap"), result)
-
-
-@dataclass(frozen=True)
-class SensitivityRow:
-    """One key figure unweighted and weighted, and whether the difference matters."""
-
-    table: str
-    label: str
-    unweighted: float
-    weighted: float
-    ci_low: float
-    ci_high: float
-    base: int
-    n_eff: float
-    withheld: bool = False  # the cell is withheld (small base): publications show none of it
-
-    @property
-    def difference(self) -> float:
-        return self.weighted - self.unweighted
-
-    def matters(self, threshold: float) -> bool:
-        outside = not (self.ci_low <= self.weighted <= self.ci_high)
-        return outside or abs(self.difference) >= threshold
-
-
-def sensitivity(
-    cells: list[dict], unweighted: dict[str, Table], ds: Dataset, weights: pd.Series, level: float = 0.95
-) -> list[SensitivityRow]:
-    """Recompute the listed cells with weights and set them beside the unweighted figures.
-
-    `unweighted` must be the survey's unweighted tables whatever report.yaml applies: under
-    `use: rim` the report's own tables are the weighted ones, and comparing them with a
-    reweighting of themselves would show no difference at all.
-    """
-    rows = []
-    for ref in cells:
-        table = unweighted[ref["table"]]
-        series = ref.get("series")
-        plain = table.cell(series, ref["category"], TOTAL)
-        weighted = tabulate(ds, table.spec, weights).cell(series, ref["category"], TOTAL)
-        low, high = proportion_confint(int(plain["n"]), int(plain["base"]), alpha=1 - level, method="wilson")
-        rows.append(
-            SensitivityRow(
-                ref["table"],
-                str(ref.get("label", plain["category_label"])),
-                float(plain["value"]),
-                float(weighted["value"]),
-                100 * low,
-                100 * high,
-                int(plain["base"]),
-                float(weighted["n_eff"]),
-                withheld(plain) or withheld(weighted),
-            )
-        )
-    return rows
 
 
 @dataclass(frozen=True)
