@@ -9,7 +9,7 @@ fail the audit. Any other mismatch does.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,6 +70,8 @@ def _published(survey: str, specs_dir: Path) -> Published | None:
 
 def targets_from(spec: Published | None) -> list[Target]:
     """The audit's targets from a validated published file."""
+    if spec is None:
+        return []
     return [
         Target(
             id=t.id,
@@ -85,7 +87,7 @@ def targets_from(spec: Published | None) -> list[Target]:
             note=t.note,
             contradiction=t.contradiction,
         )
-        for t in (spec.targets if spec else ())
+        for t in spec.targets
     ]
 
 
@@ -252,6 +254,8 @@ class Claim:
 
 def claims_from(spec: Published | None) -> list[Claim]:
     """The stated subgroup differences from a validated published file."""
+    if spec is None:
+        return []
     return [
         Claim(
             id=c.id,
@@ -267,7 +271,7 @@ def claims_from(spec: Published | None) -> list[Claim]:
             contradiction=c.contradiction,
             direction=c.direction,
         )
-        for c in (spec.claims if spec else ())
+        for c in spec.claims
     ]
 
 
@@ -350,7 +354,7 @@ def printed_direction(claim: Claim, targets: list[Target]) -> int:
     way it goes against the rest), when it prints both and they differ."""
     if claim.direction:
         return {"higher": 1, "lower": -1}[claim.direction]
-    printed = {}
+    printed: dict[str, float] = {}
     for t in targets:
         if (
             (t.table, t.series, t.category, t.stat) == (claim.table, claim.series, claim.category, claim.stat)
@@ -365,7 +369,7 @@ def printed_direction(claim: Claim, targets: list[Target]) -> int:
 
 
 def audit_claims(
-    claims: list[Claim], tables: dict[str, Table], level: float = 0.95, targets: list[Target] = ()
+    claims: list[Claim], tables: dict[str, Table], level: float = 0.95, targets: Sequence[Target] = ()
 ) -> list[ClaimRow]:
     """Run our test on each stated comparison and check it against what the source claims: a
     claim agrees when our test agrees on significance and, where the source's direction is

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from itertools import combinations
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -139,7 +140,15 @@ def compare_columns(
     return ColumnTest(float(a["value"]), float(b["value"]), compare_cells(a, b, level, table.fraction), label=label)
 
 
-def add_letters(table: Table, level: float = 0.95, adjust: str = "none") -> Table:
+def _row(cells: pd.DataFrame, label: int) -> pd.Series:
+    """The one cell at index `label` (a table's cells have one row per label)."""
+    row = cells.loc[label]
+    if not isinstance(row, pd.Series):
+        raise ValueError(f"cells share the index label {label!r}")
+    return row
+
+
+def add_letters(table: Table, level: float = 0.95, adjust: Literal["none", "holm", "bh"] = "none") -> Table:
     """Fill the cells' `letters` column from pairwise tests within each subgroup variable.
 
     `adjust` ('none', 'holm' or 'bh') corrects the p-values of each row's family of pairwise
@@ -152,12 +161,11 @@ def add_letters(table: Table, level: float = 0.95, adjust: str = "none") -> Tabl
     columns = subgroup_columns(table)
     for _, group in testable.groupby([testable["series"], keys, testable["stat"]], sort=False):
         by_col = dict(zip(group["column"], group.index))
+        rows = {col: _row(cells, idx) for col, idx in by_col.items()}
         tests = {
-            (ca, cb): compare_cells(cells.loc[by_col[ca]], cells.loc[by_col[cb]], level, table.fraction)
+            (ca, cb): compare_cells(rows[ca], rows[cb], level, table.fraction)
             for ca, cb in combinations(by_col, 2)
-            if _by_var(ca) == _by_var(cb)
-            and np.isfinite(cells.at[by_col[ca], "value"])
-            and np.isfinite(cells.at[by_col[cb], "value"])
+            if _by_var(ca) == _by_var(cb) and np.isfinite(rows[ca]["value"]) and np.isfinite(rows[cb]["value"])
         }
         if adjust != "none" and tests:
             adjusted = adjust_pvalues([t.pvalue for t in tests.values()], adjust)

@@ -74,6 +74,7 @@ class Generator:
         for der in self.book.derived.values():
             if der.name in self.frame:
                 continue
+            values: np.ndarray | pd.Series
             try:
                 if der.kind == "link":  # linked rows are matched on ids, as the derive stage does
                     framed = self.frame.set_index(self.frame[self.book.id].to_numpy())
@@ -288,8 +289,8 @@ class Generator:
         (each respondent's shares add to at most this; any remainder is left unattributed).
         """
         names = [str(n) for n in step["shares"]]
-        variables = [self.book.variables.get(n) for n in names]
-        if any(v is None or v.type != "numeric" for v in variables):
+        variables = [v for n in names if (v := self.book.variables.get(n)) is not None and v.type == "numeric"]
+        if len(variables) != len(names):
             raise SpecError(f"{where}: every share must be a numeric codebook question")
         eligible = self._mask(step.get("among", variables[0].asked), where)
         who = np.flatnonzero(eligible)
@@ -371,7 +372,7 @@ def _linked(book: Codebook, out_dir: Path, specs_dir: Path) -> dict:
     from pipeline.build.data import prepare
 
     others: dict = {}
-    for source in dict.fromkeys(d.source for d in book.derived.values() if d.kind == "link"):
+    for source in dict.fromkeys(d.source for d in book.derived.values() if d.kind == "link" and d.source):
         others[source] = prepare(load_codebook(source, specs_dir), out_dir, others)[1]
     return others
 
