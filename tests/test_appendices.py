@@ -15,7 +15,8 @@ from pipeline.present.appendices import (
     weight_spread,
 )
 from pipeline.present.exhibits import number_exhibits
-from pipeline.stages.audit import load_targets, run_audit
+from pipeline.spec.published import load_targets
+from pipeline.stages.audit import run_audit
 from pipeline.stages.clean import CleanData
 
 

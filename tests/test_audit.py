@@ -7,8 +7,9 @@ import sys
 
 from conftest import ROOT
 
+from pipeline.spec.published import load_claims, load_targets
 from pipeline.spec.report_spec import load_report_spec
-from pipeline.stages.audit import AUDIT_COLUMNS, audit, audit_claims, load_claims, load_targets, summary
+from pipeline.stages.audit import AUDIT_COLUMNS, audit, audit_claims, summary
 
 
 def test_every_providers_target_is_reproduced(tables):

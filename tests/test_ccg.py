@@ -9,7 +9,8 @@ from conftest import RAW, read_raw
 from pipeline.present.differences import difference
 from pipeline.present.layouts import data_rows
 from pipeline.present.notes import base_line
-from pipeline.stages.audit import audit, audit_claims, load_claims, load_targets
+from pipeline.spec.published import load_claims, load_targets
+from pipeline.stages.audit import audit, audit_claims
 from pipeline.tools.reconstruct.generate import reconstruct
 
 SURVEYS = ("ccg", "ccg_leads")

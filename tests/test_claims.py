@@ -401,7 +401,8 @@ def test_the_audit_reads_a_missing_cell_as_not_available(tables) -> None:
     top-N list): the audit says n/a for it instead of stopping the build."""
     import copy
 
-    from pipeline.stages.audit import audit, load_targets
+    from pipeline.spec.published import load_targets
+    from pipeline.stages.audit import audit
 
     targets = [t for t in load_targets("ccg_leads") if t.table == "works_less_well" and t.category is not None][:1]
     assert targets, "the ccg_leads targets include a works_less_well category"

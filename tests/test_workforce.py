@@ -11,7 +11,8 @@ from conftest import RAW
 from pipeline.present.exhibits import number_exhibits
 from pipeline.present.figures import chart_cells
 from pipeline.present.notes import left_off_note
-from pipeline.stages.audit import audit, audit_claims, load_claims, load_targets
+from pipeline.spec.published import load_claims, load_targets
+from pipeline.stages.audit import audit, audit_claims
 from pipeline.tools.reconstruct.generate import reconstruct
 
 ROLES = ["scphn", "ntrain", "nothq", "nnoq", "ohp", "reg", "dothq", "psych", "dnoq", "ot", "tech", "physio"]

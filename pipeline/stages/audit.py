@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pipeline.errors import SpecError
 from pipeline.spec.objects import SPECS_DIR
+from pipeline.spec.published import CLAIMS, Claim, Target, claims_from, read_published, targets_from
 from pipeline.spec.schema import Published
-from pipeline.spec.schema.reading import read_valid
 from pipeline.stages.compare import compare_columns, rest_of
 from pipeline.stages.disclosure import withheld
 from pipeline.stages.tabulate import TOTAL, Table
@@ -26,73 +26,9 @@ from pipeline.stats.significance import compare_proportions
 AUDIT_COLUMNS = ["target_id", "survey", "figure", "cell", "published", "computed", "match", "note"]
 
 
-@dataclass(frozen=True)
-class Target:
-    """One printed statistic and the table cell that should reproduce it."""
-
-    id: str
-    survey: str
-    figure: str
-    table: str
-    series: str | None
-    category: int | str | None
-    column: str
-    stat: str
-    published: str
-    compare: str
-    note: str
-    contradiction: str
-
-    @property
-    def cell(self) -> str:
-        parts = [
-            self.table,
-            self.series or "",
-            str(self.category if self.category is not None else ""),
-            self.column,
-            self.stat,
-        ]
-        return "/".join(parts)
-
-
 def _note(note: str, contradiction: str) -> str:
     """The audit note: the reading recorded with the target, then any source contradiction."""
     return "; ".join(x for x in (note, f"source contradiction: {contradiction}" if contradiction else "") if x)
-
-
-def _published(survey: str, specs_dir: Path) -> Published | None:
-    """`published/<survey>.yaml`, validated; None when the survey has no published figures."""
-    path = specs_dir / "published" / f"{survey}.yaml"
-    if not path.is_file():
-        return None
-    return read_valid(path, Published)
-
-
-def targets_from(spec: Published | None) -> list[Target]:
-    """The audit's targets from a validated published file."""
-    if spec is None:
-        return []
-    return [
-        Target(
-            id=t.id,
-            survey=spec.survey,
-            figure=t.figure,
-            table=t.table,
-            series=t.series,
-            category=t.category,
-            column=t.column,
-            stat=t.stat,
-            published=t.published,
-            compare=t.compare,
-            note=t.note,
-            contradiction=t.contradiction,
-        )
-        for t in spec.targets
-    ]
-
-
-def load_targets(survey: str, specs_dir: Path = SPECS_DIR) -> list[Target]:
-    return targets_from(_published(survey, specs_dir))
 
 
 def computed_cell(target: Target, tables: dict[str, Table]) -> tuple[float, bool]:
@@ -220,63 +156,6 @@ def summary(rows: list[AuditRow], published: bool = False, reproduces: bool = Tr
     if explained:
         text += f"; {explained} not reproducible because the source contradicts itself (see notes)"
     return text + hidden
-
-
-CLAIMS = {
-    "significant": "significant",
-    "not_significant": "not significant",
-    "stated": "difference stated, no significance claimed",
-}
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A subgroup comparison the source states, and what it says about significance."""
-
-    id: str
-    survey: str
-    figure: str
-    table: str
-    series: str | None
-    category: int | str | None
-    columns: tuple[str, str]
-    stat: str
-    claim: str
-    note: str
-    contradiction: str
-    direction: str | None = None  # 'higher' or 'lower': the first column against the second, as the source says
-
-    @property
-    def cell(self) -> str:
-        cat = "" if self.category is None else str(self.category)
-        return f"{self.table}/{self.series or ''}/{cat}/{self.columns[0]} vs {self.columns[1]}/{self.stat}"
-
-
-def claims_from(spec: Published | None) -> list[Claim]:
-    """The stated subgroup differences from a validated published file."""
-    if spec is None:
-        return []
-    return [
-        Claim(
-            id=c.id,
-            survey=spec.survey,
-            figure=c.figure,
-            table=c.table,
-            series=c.series,
-            category=c.category,
-            columns=(c.columns[0], c.columns[1]),
-            stat=c.stat,
-            claim=c.claim,
-            note=c.note,
-            contradiction=c.contradiction,
-            direction=c.direction,
-        )
-        for c in spec.claims
-    ]
-
-
-def load_claims(survey: str, specs_dir: Path = SPECS_DIR) -> list[Claim]:
-    return claims_from(_published(survey, specs_dir))
 
 
 WITHHELD_TEST = "not shown: a figure compared is withheld, as its base is too small"
@@ -416,7 +295,7 @@ def run_audit(
     found = (
         {s: published.get(s) for s in surveys}
         if published is not None
-        else {s: _published(s, specs_dir) for s in surveys}
+        else {s: read_published(s, specs_dir) for s in surveys}
     )
     rows = [r for survey in surveys for r in audit(targets_from(found[survey]), tables)]
     claims = [
