@@ -2,11 +2,12 @@
 
 import csv
 import dataclasses
-import subprocess
-import sys
 
-from conftest import ROOT
+import pytest
+from conftest import RAW
 
+import pipeline.build.data
+from pipeline.cli import main
 from pipeline.spec.report_spec import load_report_spec
 from pipeline.stages.audit import AUDIT_COLUMNS, audit, audit_claims, load_claims, load_targets, summary
 
@@ -39,16 +40,22 @@ def test_bounds_compare_as_printed(tables):
     assert not row.match
 
 
-def test_make_audit_writes_the_csv(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "audit", "--out", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "published statistics reproduced" in result.stdout
+@pytest.mark.build  # the audit command
+def test_make_audit_writes_the_csv(tmp_path, capsys, monkeypatch, computed):
+    """`ohmsk audit` (in process): the data stages it runs on raw/ are the session's, which
+    computed the same specs and data once for every test (conftest.py)."""
+    asked = []
+
+    def compute(spec, data_dir, *args, **kwargs):
+        asked.append(data_dir)
+        return computed
+
+    monkeypatch.setattr(pipeline.build.data, "compute", compute)
+    code = main(["audit", "--out", str(tmp_path)])
+    assert asked == [RAW]  # the CLI's default data folder
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "published statistics reproduced" in out and f"wrote {tmp_path / 'audit.csv'}" in out
     with open(tmp_path / "audit.csv", newline="") as fh:
         reader = csv.DictReader(fh)
         assert reader.fieldnames == AUDIT_COLUMNS

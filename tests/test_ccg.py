@@ -52,6 +52,7 @@ def test_finite_population_correction_is_applied_to_ccg_tests_only(tables):
     assert strat.comparison.pvalue < plain.comparison.pvalue
 
 
+@pytest.mark.build  # `make raw`
 def test_regenerated_files_are_byte_identical(tmp_path: Path):
     for survey in SURVEYS:  # the leads file links to the CCG file made just before it
         path = reconstruct(survey, tmp_path)

@@ -4,12 +4,14 @@ from pathlib import Path
 
 import numpy as np
 import pyreadstat
+import pytest
 from conftest import RAW
 
 from pipeline.spec.objects import load_codebook
 from pipeline.tools.reconstruct.generate import reconstruct, write_edition
 
 
+@pytest.mark.build  # `make raw`
 def test_regenerated_file_is_byte_identical(tmp_path: Path):
     path = reconstruct("providers", tmp_path)
     assert path.read_bytes() == (RAW / "providers.sav").read_bytes()

@@ -65,6 +65,7 @@ def test_subgroup_claims_follow_our_tests(tables):
     assert disagree == {c.id for c in load_claims("workforce") if c.contradiction and c.claim != "stated"}
 
 
+@pytest.mark.build  # `make raw`
 def test_regenerated_file_is_byte_identical(tmp_path: Path):
     path = reconstruct("workforce", tmp_path)
     assert path.read_bytes() == (RAW / "workforce.sav").read_bytes()
