@@ -3,7 +3,8 @@
 Fixtures: the real specs and the shipped raw data, computed once per session (`report_spec`,
 `computed`, `tables`), and the full builds the output tests read, each made once per session and
 shared: `built` (the ordinary build, with `pdf_pages` and `pdf_text`: the one full build of the
-default tier) and `variant_build` (one build under every non-default setting: slow tier; its HTML
+default tier, made by `ohmsk report` in the background from the moment the tests are collected,
+while the tests that need no build, which run first, go on) and `variant_build` (one build under every non-default setting: slow tier; its HTML
 alone, `variant_html`, in the default tier). A test that reads outputs asks for one of these
 rather than building its own. Per-survey tests are parametrised over SURVEYS, the list in
 survey_specs/report.yaml.
@@ -42,6 +43,8 @@ import dataclasses
 import re
 import shutil
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -83,6 +86,58 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if BUILD_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.build)
+    # the tests that need no build first, while the session's build runs in the background
+    items.sort(key=lambda item: item.get_closest_marker("build") is not None)
+
+
+def _has_chromium() -> bool:
+    return shutil.which("chromium") is not None or shutil.which("chromium-browser") is not None
+
+
+class _SessionBuild:
+    """The session's full build (`built`), made by `ohmsk report` in a process of its own that
+    starts as soon as the tests are collected, so that it runs while the tests that need no
+    build do; the `built` fixture waits for it."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="ohmsk-tests-built-"))
+        self.out = self.folder / "outputs"
+        self.log = self.folder / "build.log"
+        with open(self.log, "w", encoding="utf-8") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "pipeline.cli", "report", "--out", str(self.out)],
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def result(self) -> Path:
+        code = self.process.wait()
+        text = self.log.read_text(encoding="utf-8", errors="replace")
+        assert code == 0, f"`ohmsk report` for the session build exited {code}:\n{text[-3000:]}"
+        return self.out
+
+    def close(self) -> None:
+        if self.process.poll() is None:  # the session ended first (-x, an interrupt)
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_session_build: _SessionBuild | None = None
+
+
+def pytest_collection_finish(session):
+    global _session_build
+    wanted = any("built" in getattr(item, "fixturenames", ()) for item in session.items)
+    if wanted and _has_chromium() and not session.config.option.collectonly:
+        _session_build = _SessionBuild()
+
+
+def pytest_sessionfinish(session):
+    if _session_build is not None:
+        _session_build.close()
 
 
 @pytest.fixture(scope="session")
@@ -120,13 +175,15 @@ def rewrite(path: Path, frame: pd.DataFrame, book) -> None:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory) -> Path:
-    """One full build of the report from raw/, shared by every test that reads the outputs."""
-    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+def built() -> Path:
+    """One full build of the report from raw/, shared by every test that reads the outputs:
+    `ohmsk report`, started in the background when the tests were collected (_SessionBuild)."""
+    global _session_build
+    if not _has_chromium():
         pytest.skip("Chromium is needed for static chart export; `make report` installs it")
-    out = tmp_path_factory.mktemp("outputs")
-    build_report(RAW, out, progress=lambda m: None)
-    return out
+    if _session_build is None:  # asked for by name (request.getfixturevalue), not by argument
+        _session_build = _SessionBuild()
+    return _session_build.result()
 
 
 @pytest.fixture(scope="session")

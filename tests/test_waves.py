@@ -7,6 +7,7 @@ import pytest
 from conftest import read_raw
 from statsmodels.stats.proportion import proportions_ztest
 
+from pipeline.build.cache import Store
 from pipeline.build.data import compute
 from pipeline.errors import OhmskError, ValidationError
 from pipeline.spec.folders import wave_spec
@@ -41,10 +42,11 @@ def two_waves(tmp_path_factory, report_spec):
 
 
 @pytest.fixture(scope="module")
-def two_wave_results(two_waves, report_spec):
-    """The data stages on each of the two waves (second, first), once for the module."""
+def two_wave_results(two_waves, report_spec, computed):
+    """The data stages on each of the two waves (second, first), once for the module: the
+    first is a copy of raw/, whose data stages the session has run (`computed`)."""
     first, second = two_waves
-    return compute(report_spec, second), compute(report_spec, first)
+    return compute(report_spec, second), computed
 
 
 def test_changes_match_an_independent_recomputation(two_waves, two_wave_results):
@@ -194,10 +196,17 @@ def new_wave(tmp_path_factory):
     return specs, first, second
 
 
-def test_a_question_added_dropped_and_recoded_is_listed_and_the_rest_compared(new_wave):
+@pytest.fixture(scope="module")
+def new_wave_cache(tmp_path_factory) -> Store:
+    """A build cache for the new wave's module: the report of the new wave (new_wave_build)
+    reuses the data stages the test below ran on both waves, as a rebuild would."""
+    return Store(tmp_path_factory.mktemp("newwave-cache"))
+
+
+def test_a_question_added_dropped_and_recoded_is_listed_and_the_rest_compared(new_wave, new_wave_cache):
     specs, first, second = new_wave
     spec = load_report_spec(specs)
-    before = compute(spec, first, previous=True)  # the previous wave lacks `video`: no error
+    before = compute(spec, first, new_wave_cache, previous=True)  # the previous wave lacks `video`: no error
     log = {(p.variable, p.rule) for p in before.cleaned["providers"].log}
     assert ("video", ABSENT_RULE) in log and ("inv_ffw_ind", RECODED_RULE) in log
     with pytest.raises(ValidationError, match="variable listed in the codebook is missing from the file"):
@@ -208,7 +217,7 @@ def test_a_question_added_dropped_and_recoded_is_listed_and_the_rest_compared(ne
         ("inv_adj_ind", "dropped"),
         ("inv_ffw_ind", "codes"),
     }
-    found = changes(compute(spec, second).tables, before.tables)
+    found = changes(compute(spec, second, new_wave_cache).tables, before.tables)
     series = {c.series for c in found}
     assert "inv_ffw_ind" not in series and "inv_ffw_rep" in series  # the recoded question is not compared
     assert {c.stat for c in found} == {"pct", "mean", "median", "ratio"}
@@ -280,7 +289,7 @@ REMARKS_ON_2020 = [
 
 
 @pytest.fixture(scope="module", params=["html", pytest.param("full-build", marks=pytest.mark.slow)])
-def new_wave_build(request, new_wave, tmp_path_factory):
+def new_wave_build(request, new_wave, new_wave_cache, tmp_path_factory):
     """The report of the new wave, against raw/ as the previous wave: its HTML with the changes
     CSVs beside it (render_html) in the default tier, the whole build in the slow tier."""
     import shutil
@@ -290,7 +299,7 @@ def new_wave_build(request, new_wave, tmp_path_factory):
     specs, first, second = new_wave
     out = tmp_path_factory.mktemp("newwave-out")
     if request.param == "html":
-        render_html(load_report_spec(specs), second, out)
+        render_html(load_report_spec(specs), second, out, new_wave_cache)
         return out
     if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
         pytest.skip("Chromium is needed for static chart export; `make report` installs it")
