@@ -27,7 +27,7 @@ FROM = $(if $(DATA),--data $(DATA)) $(if $(SPECS),--specs $(SPECS))
 TO   = $(if $(OUT),--out $(OUT))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup os-deps raw validate report audit test lint lock bench schema stress-wave clean
+.PHONY: help setup os-deps raw validate report audit test check test-slow test-all lint lock bench schema stress-wave clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -68,8 +68,18 @@ report: setup ## build outputs/report.html, report.pdf, csv/, figures/
 audit: setup ## recompute every published statistic; writes outputs/audit.csv
 	$(RUN) audit $(FROM) $(TO)
 
-test: setup ## run the test suite (pytest)
+# test tiers (tests/conftest.py): `build` marks tests that build something, `slow` the slow tier
+test: setup ## run the test suite but its slow tier (pytest; one shared build, a few minutes)
 	$(PY) -m pytest -q
+
+check: setup ## the quick tests for the edit-test loop: none that builds (under a minute)
+	$(PY) -m pytest -q -m "not build and not slow"
+
+test-slow: setup ## the slow tier alone: many builds, all 20 stress-wave seeds
+	$(PY) -m pytest -q -m slow
+
+test-all: setup ## every test, both tiers (as CI runs them)
+	$(PY) -m pytest -q -m "slow or not slow"
 
 lint: setup ## ruff (lint and format), mypy and the layers' import contract, as CI runs them
 	$(VENV)/bin/ruff check pipeline tests

@@ -83,6 +83,19 @@ def test_the_house_conventions_are_the_2020_reports():
     assert Formats.of(conventions) == HOUSE
 
 
+def test_the_html_follows_changed_conventions(built, variant_html):
+    """The variant's HTML (conftest.py) asks for other conventions and Holm-adjusted letters: the
+    methodology says so, and its shares are printed to them (the whole build: below)."""
+    html = (variant_html / "report.html").read_text()
+    assert html != (built / "report.html").read_text()
+    assert "rounded half up to 1 decimal place;" in " ".join(html.split())
+    assert "<q>under 0.1%</q>" in html and "<q>none</q> in charts" in html and "<q>nil</q> in tables" in html
+    assert "adjusted for multiple comparisons (Holm's step-down method)" in " ".join(unescape(html).split())
+    assert "not adjusted for multiple comparisons" in " ".join((built / "report.html").read_text().split())
+    assert ">56.3%<" in html  # Figure 4.1's 10 or more services, in the table under the chart
+
+
+@pytest.mark.slow  # the variant build
 def test_a_whole_build_follows_changed_conventions(built, variant_build):
     """The variant build (conftest.py) asks for other conventions and Holm-adjusted letters."""
     for name in ("report.html", "report.pdf", "tables.xlsx", "csv/services_count.csv", "figures/services_count.svg"):

@@ -21,6 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import SENTINEL
 
 from pipeline.stages.disclosure import RESTRICTED_DIR, SUPPRESSED
@@ -55,15 +56,31 @@ def _texts(out: Path) -> dict[Path, str]:
     return found
 
 
-def test_no_published_file_holds_a_withheld_figure(variant_build):
-    texts = _texts(variant_build)
-    kinds = {p.suffix for p in texts}
-    assert {".html", ".pdf", ".xlsx", ".csv", ".svg"} <= kinds  # every format was walked
-    assert Path("changes.csv") in texts and Path("audit.csv") in texts
+@pytest.mark.build
+@pytest.mark.parametrize(
+    "variant, kinds, files",
+    [
+        pytest.param("variant_html", {".html", ".csv"}, {"report.html", "claims.csv", "changes.csv"}, id="html"),
+        pytest.param(
+            "variant_build",
+            {".html", ".pdf", ".xlsx", ".csv", ".svg"},
+            {"report.html", "report.pdf", "tables.xlsx", "changes.csv", "audit.csv", "claims.csv"},
+            id="full-build",
+            marks=pytest.mark.slow,
+        ),
+    ],
+)
+def test_no_published_file_holds_a_withheld_figure(request, variant, kinds, files):
+    """Every file of the variant build (slow tier); in the default tier, the variant's HTML,
+    claims and changes (the prose, the tables under the charts, the wave comparison)."""
+    texts = _texts(request.getfixturevalue(variant))
+    assert kinds <= {p.suffix for p in texts}  # every format was walked
+    assert {Path(f) for f in files} <= set(texts)
     leaks = {str(p): SENTINEL.findall(t)[:3] for p, t in texts.items() if SENTINEL.search(t)}
     assert not leaks, f"withheld figures published in {leaks}"
 
 
+@pytest.mark.slow  # the variant build
 def test_the_restricted_copy_has_them_and_says_so(variant_build):
     restricted = variant_build / RESTRICTED_DIR
     assert "NOT FOR PUBLICATION" in (restricted / "README.txt").read_text()
@@ -74,6 +91,7 @@ def test_the_restricted_copy_has_them_and_says_so(variant_build):
     assert RESTRICTED_DIR + "/" not in html  # never linked from the publication
 
 
+@pytest.mark.slow  # the variant build
 def test_a_build_without_the_option_removes_the_restricted_copy(variant_build, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(variant_build / RESTRICTED_DIR, out / RESTRICTED_DIR)

@@ -9,9 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import OhmskError
+from pipeline.present.formats import Formats
 from pipeline.present.layouts import cell_text
 from pipeline.spec.objects import load_codebook
 from pipeline.stages.derive import Dataset
+from pipeline.stages.disclosure import SUPPRESSED
 from pipeline.stages.load import load
 from pipeline.stages.tabulate import tabulate
 from pipeline.stats.calibration import rake
@@ -41,11 +43,50 @@ def test_single_code_shares_sum_to_100_in_every_column(providers, answers, sizes
             assert part["value"].sum() == pytest.approx(100), column
 
 
+HOUSE = Formats()
+OTHER = Formats(decimals_pct=1, below_one="under 0.1%", zero_chart="none", zero_table="nil")
+
+
 @SETTINGS
-@given(value=st.floats(0, 100), base=st.integers(0, 29), letters=st.sampled_from(["", "A", "BC"]))
-def test_a_suppressed_cell_never_shows_its_value(value, base, letters):
-    row = pd.Series({"flag": "suppressed", "stat": "pct", "value": value, "base": base, "letters": letters, "unit": ""})
-    assert cell_text(row) == "[c]"
+@given(
+    value=st.floats(0, 10_000),
+    other=st.floats(0, 10_000),
+    base=st.integers(0, 500),  # withheld for a small base, or (any base) to protect another cell
+    letters=st.sampled_from(["", "A", "BC"]),
+    stat=st.sampled_from(["pct", "mean", "median", "ratio"]),
+    unit=st.sampled_from(["", "%"]),
+    caution=st.booleans(),
+    formats=st.sampled_from([HOUSE, OTHER]),
+    in_table=st.booleans(),
+)
+def test_a_suppressed_cell_never_shows_its_value(value, other, base, letters, stat, unit, caution, formats, in_table):
+    """Whatever a withheld cell holds, and whatever its base, statistic or the conventions, its
+    printed text is the same: it tells nothing of the value, the letters or the base."""
+    shown = {"flag": "caution" if caution else "", "stat": stat, "value": value, "base": base}
+    shown |= {"letters": letters, "unit": unit}
+    hidden = {**shown, "flag": SUPPRESSED}
+    text = cell_text(hidden, formats, in_table)
+    assert text == cell_text({**hidden, "value": other, "letters": "", "base": 0}, formats, in_table)
+    assert text != cell_text(shown, formats, in_table)  # the flag, and nothing else, withholds it
+    assert text == "[c]"  # the symbol the tables' notes and the workbook explain
+
+
+@pytest.mark.parametrize(
+    "row, formats, in_table, printed",
+    [
+        ({"stat": "pct", "value": 12.34}, HOUSE, True, "12%"),
+        ({"stat": "pct", "value": 12.34}, OTHER, True, "12.3%"),
+        ({"stat": "pct", "value": 52.5, "letters": "AC"}, HOUSE, True, "53% AC"),
+        ({"stat": "pct", "value": 0.3, "flag": "caution"}, HOUSE, True, "<1%*"),
+        ({"stat": "pct", "value": 0.0, "flag": "caution"}, HOUSE, True, "-"),
+        ({"stat": "pct", "value": 0.0}, OTHER, False, "none"),
+        ({"stat": "mean", "value": 9.4098}, HOUSE, True, "9.4"),
+        ({"stat": "mean", "value": 61.25, "unit": "%"}, HOUSE, True, "61%"),
+        ({"stat": "ratio", "value": 56.31}, HOUSE, True, "56.3%"),
+    ],
+)
+def test_a_shown_cell_prints_its_value_letters_and_caution(row, formats, in_table, printed):
+    assert cell_text({"flag": "", "letters": "", "unit": "", "base": 40, **row}, formats, in_table) == printed
 
 
 @st.composite

@@ -6,7 +6,7 @@ import shutil
 import pytest
 from conftest import RAW, read_raw, rewrite
 
-from pipeline.build.schedule import build_report
+from pipeline.build.schedule import build_report, render_html
 from pipeline.spec.objects import load_codebook
 from pipeline.stats.rounding import round_half_up
 
@@ -76,8 +76,11 @@ def test_every_table_has_a_csv(built, tables):
         assert (built / "csv" / f"{tid}.csv").exists(), tid
 
 
-def test_changing_one_answer_changes_the_report(tmp_path, raw_copy):
-    """Nothing is typed in: flip one provider's answer and the printed share moves."""
+@pytest.mark.build
+@pytest.mark.parametrize("build", ["html", pytest.param("full", marks=pytest.mark.slow)])
+def test_changing_one_answer_changes_the_report(tmp_path, raw_copy, report_spec, build):
+    """Nothing is typed in: flip one provider's answer and the printed share moves: in the
+    report's HTML alone (render_html, as for the stress waves), and in a full build."""
     book = load_codebook("providers")
     frame = read_raw(raw_copy / "providers.sav")
     before = (frame["gp_report"] == 1).sum()
@@ -85,7 +88,10 @@ def test_changing_one_answer_changes_the_report(tmp_path, raw_copy):
     frame.loc[rid, "gp_report"] = 1
     rewrite(raw_copy / "providers.sav", frame, book)
     out = tmp_path / "out"
-    build_report(raw_copy, out, progress=lambda m: None)
+    if build == "full":
+        build_report(raw_copy, out, progress=lambda m: None)
+    else:
+        render_html(report_spec, raw_copy, out)
     html = _squash((out / "report.html").read_text())
     old = f"{round_half_up(100 * before / 103):.0f}% had contacted an employee's GP"
     new = f"{round_half_up(100 * (before + 1) / 103):.0f}% had contacted an employee's GP"
@@ -129,6 +135,7 @@ def test_spreadsheet_follows_gss_layout(built, tables):
     assert all(code in notes for code in ("[c] Suppressed", "[low]", "[z]"))
 
 
+@pytest.mark.slow  # a second clean build
 def test_two_clean_builds_are_byte_identical(built, tmp_path):
     again = tmp_path / "again"
     build_report(RAW, again, progress=lambda m: None)

@@ -266,9 +266,20 @@ def _copy_with(tmp_path: Path, file: str, old: str, new: str, marker: str) -> tu
     return specs, line
 
 
-@pytest.mark.parametrize(
-    "file, old, new, marker, fix", BROKEN_SPECS, ids=[f"{f}:{fix[:40]}" for f, _, _, _, fix in BROKEN_SPECS]
-)
+def _battery() -> list:
+    """BROKEN_SPECS as test cases: the first case of each kind of spec file runs in `make check`,
+    the rest (each a second's spec reading) with the build tier (`make test`)."""
+    seen: set[str] = set()
+    cases = []
+    for case in BROKEN_SPECS:
+        kind = case[0].split("/")[0]
+        marks = [pytest.mark.build] if kind in seen else []
+        seen.add(kind)
+        cases.append(pytest.param(*case, id=f"{case[0]}:{case[4][:40]}", marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize("file, old, new, marker, fix", _battery())
 def test_a_broken_spec_stops_the_build_naming_file_line_and_fix(tmp_path, capsys, file, old, new, marker, fix):
     specs, line = _copy_with(tmp_path, file, old, new, marker)
     out = tmp_path / "out"
@@ -301,6 +312,7 @@ def test_every_problem_is_listed_at_once(tmp_path, capsys):
     assert re.search(r"\b3 problem\(s\) in the spec files", err), err
 
 
+@pytest.mark.build  # a fresh process: the one CLI smoke test
 def test_a_broken_spec_stops_make_report_as_a_user_runs_it(tmp_path):
     """End to end, as a user meets it: a fresh process, exit 2, the message, no traceback."""
     specs, line = _copy_with(tmp_path, *BROKEN_SPECS[0][:3], BROKEN_SPECS[0][3])
@@ -315,6 +327,7 @@ def test_a_broken_spec_stops_make_report_as_a_user_runs_it(tmp_path):
     assert f"tables/ch4.yaml:{line}:" in done.stderr and "did you mean 'filter'?" in done.stderr
 
 
+@pytest.mark.build  # the CLI on a copy of the data or specs
 @pytest.mark.parametrize(
     "file, text, fix",
     [
@@ -371,6 +384,7 @@ def test_a_broken_data_folder_file_stops_the_build(tmp_path, capsys, file, text,
     assert not (out / "report.html").exists()
 
 
+@pytest.mark.build  # the CLI on a copy of the data or specs
 @pytest.mark.parametrize("command", ["validate", "report"])
 def test_a_data_folder_without_an_edition_file_is_told_what_to_write(tmp_path, capsys, command):
     """No default edition: whether data are synthetic or real, and the published report's or
@@ -396,6 +410,7 @@ def test_a_data_folder_without_an_edition_file_is_told_what_to_write(tmp_path, c
     assert not (out / "report.html").exists()
 
 
+@pytest.mark.build  # the CLI on a copy of the data or specs
 @pytest.mark.parametrize(
     "command, file, old, new, fix",
     [
@@ -437,6 +452,7 @@ def test_the_shipped_specs_and_data_pass_every_check():
     assert len(specs.tables) == 86 and set(folder.frames) == {"providers"}
 
 
+@pytest.mark.build  # validates every data file
 def test_validate_passes_on_the_shipped_data(capsys):
     assert main(["validate"]) == 0
     out = capsys.readouterr().out

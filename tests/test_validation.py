@@ -1,15 +1,15 @@
 """Bad input stops the build with a message naming file, variable, respondent and value."""
 
-import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyreadstat
 import pytest
-from conftest import ROOT, read_raw, rewrite
+from conftest import read_raw, rewrite
 
 from pipeline.build.data import prepare
+from pipeline.cli import main
 from pipeline.errors import ValidationError
 from pipeline.spec.objects import load_codebook
 
@@ -17,10 +17,25 @@ BOOK = load_codebook("providers")
 SAV = "providers.sav"
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
+@dataclass
+class Run:
+    """What `ohmsk ARGS` gave: its exit code and what it printed (pipeline.cli.main, in process;
+    a bug would raise here rather than print a traceback, and fail the test)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture()
+def run_cli(capsys):
+    def run(*args: str) -> Run:
+        capsys.readouterr()  # only what this command prints
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return Run(code, out, err)
+
+    return run
 
 
 def broken(raw_copy: Path, change, plain: bool = False) -> Path:
@@ -39,7 +54,7 @@ def problems(data_dir: Path) -> list:
     return info.value.problems
 
 
-def test_unknown_code_is_named(raw_copy):
+def test_unknown_code_is_named(raw_copy, run_cli):  # `make check`'s one CLI run on broken data
     def change(f):
         f.loc[4, "sla"] = 7
         return f
@@ -128,7 +143,8 @@ def test_all_problems_reported_at_once(raw_copy):
     assert {p.variable for p in found} >= {"sla", "balance"}
 
 
-def test_missing_file_and_corrupt_file(raw_copy):
+@pytest.mark.build  # `ohmsk` on a broken copy of raw/
+def test_missing_file_and_corrupt_file(raw_copy, run_cli):
     (raw_copy / SAV).write_bytes(b"not an spss file at all")
     result = run_cli("validate", "--data", str(raw_copy))
     assert result.returncode == 2 and "cannot be read as an SPSS .sav file" in result.stderr
@@ -152,6 +168,7 @@ def test_csv_export_gives_the_same_data_as_the_sav(raw_copy):
     assert from_csv.frame.equals(from_sav.frame)
 
 
+@pytest.mark.build  # `ohmsk` on a broken copy of raw/
 @pytest.mark.parametrize(
     "options, message",
     [
@@ -159,13 +176,14 @@ def test_csv_export_gives_the_same_data_as_the_sav(raw_copy):
         ({"sep": "\t"}, "separated by tabs, not commas"),
     ],
 )
-def test_csv_with_the_wrong_delimiter_is_named(raw_copy, options, message):
+def test_csv_with_the_wrong_delimiter_is_named(raw_copy, options, message, run_cli):
     result = run_cli("validate", "--data", str(_as_csv(raw_copy, **options)))
     assert result.returncode == 2 and message in result.stderr and "providers.csv" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_csv_in_the_wrong_encoding_is_named(raw_copy):
+@pytest.mark.build  # `ohmsk` on a broken copy of raw/
+def test_csv_in_the_wrong_encoding_is_named(raw_copy, run_cli):
     frame = read_raw(raw_copy / SAV).astype(object)
     frame.loc[0, "region"] = "Café"  # one non-ASCII character, saved as Latin-1
     frame.to_csv(raw_copy / "providers.csv", index=False, encoding="latin-1")
@@ -174,6 +192,7 @@ def test_csv_in_the_wrong_encoding_is_named(raw_copy):
     assert result.returncode == 2 and "not UTF-8 text (byte 0xe9 on line 2)" in result.stderr
 
 
+@pytest.mark.build  # `ohmsk` on a broken copy of raw/
 @pytest.mark.parametrize(
     "content, message",
     [
@@ -181,7 +200,7 @@ def test_csv_in_the_wrong_encoding_is_named(raw_copy):
         (None, "cannot be read as an SPSS .sav file"),  # truncated: the first half of the real file
     ],
 )
-def test_empty_and_truncated_files_are_named(raw_copy, content, message):
+def test_empty_and_truncated_files_are_named(raw_copy, content, message, run_cli):
     data = (raw_copy / SAV).read_bytes()
     (raw_copy / SAV).write_bytes(data[: len(data) // 2] if content is None else content)
     result = run_cli("validate", "--data", str(raw_copy))
@@ -198,6 +217,7 @@ def test_rename_file_maps_other_variable_names(raw_copy):
     assert cleaned.counts["kept"] == len(frame)
 
 
+@pytest.mark.build  # `ohmsk` on a broken copy of raw/
 @pytest.mark.parametrize(
     "rename, message",
     [
@@ -207,13 +227,14 @@ def test_rename_file_maps_other_variable_names(raw_copy):
         ("providers:\n  REGION_HQ: regoin\n", "'regoin' is not a variable of 'providers'; did you mean 'region'?"),
     ],
 )
-def test_bad_rename_file_is_named(raw_copy, rename, message):
+def test_bad_rename_file_is_named(raw_copy, rename, message, run_cli):
     (raw_copy / "rename.yaml").write_text(rename)
     result = run_cli("validate", "--data", str(raw_copy))
     assert result.returncode == 2 and message in result.stderr and "rename.yaml" in result.stderr
 
 
-def test_report_on_broken_data_builds_nothing_and_prints_the_validation_report(raw_copy, tmp_path):
+@pytest.mark.build  # `ohmsk` on a broken copy of raw/
+def test_report_on_broken_data_builds_nothing_and_prints_the_validation_report(raw_copy, tmp_path, run_cli):
     def change(f):
         f.loc[4, "sla"] = 7
         f.loc[6, "region"] = 40
@@ -259,8 +280,9 @@ FAULTS = {  # one fault per broken copy, and what the message must name
 }
 
 
+@pytest.mark.build  # `ohmsk` on a broken copy of raw/
 @pytest.mark.parametrize("fault", FAULTS)
-def test_each_fault_stops_the_report_naming_what_is_wrong(raw_copy, tmp_path, fault):
+def test_each_fault_stops_the_report_naming_what_is_wrong(raw_copy, tmp_path, fault, run_cli):
     change, named = FAULTS[fault]
     out = tmp_path / "outputs"
     result = run_cli("report", "--data", str(broken(raw_copy, change, plain=True)), "--out", str(out))

@@ -7,6 +7,7 @@ import pytest
 from conftest import read_raw
 from statsmodels.stats.proportion import proportions_ztest
 
+from pipeline.build.cache import Store
 from pipeline.build.data import compute
 from pipeline.errors import OhmskError, ValidationError
 from pipeline.output.csv_files import write_changes
@@ -41,11 +42,20 @@ def two_waves(tmp_path_factory, report_spec):
     return first, second
 
 
-def test_changes_match_an_independent_recomputation(two_waves, report_spec):
+@pytest.fixture(scope="module")
+def two_wave_results(two_waves, report_spec, computed):
+    """The data stages on each of the two waves (second, first), once for the module: the
+    first is a copy of raw/, whose data stages the session has run (`computed`)."""
+    first, second = two_waves
+    return compute(report_spec, second), computed
+
+
+def test_changes_match_an_independent_recomputation(two_waves, two_wave_results):
     first, second = two_waves
     spec = wave_spec(second)
     assert spec.wave == "2026" and spec.previous_wave == "2018" and spec.previous_dir == first.resolve()
-    found = changes(compute(report_spec, second).tables, compute(report_spec, first).tables)
+    now, then = two_wave_results
+    found = changes(now.tables, then.tables)
     by_key = {(c.table, c.series, c.column, c.category): c for c in found}
     old, new = read_raw(first / "providers.sav"), read_raw(second / "providers.sav")
     k_old, k_new = int((old["unfilled"] == 1).sum()), int((new["unfilled"] == 1).sum())
@@ -69,9 +79,9 @@ def test_reworded_question_is_flagged(two_waves, tmp_path):
     assert question_changed(change, flagged)
 
 
-def test_changes_csv_lists_every_comparison(two_waves, report_spec, tmp_path):
-    first, second = two_waves
-    found = changes(compute(report_spec, second).tables, compute(report_spec, first).tables)
+def test_changes_csv_lists_every_comparison(two_wave_results, tmp_path):
+    now, then = two_wave_results
+    found = changes(now.tables, then.tables)
     write_changes(found, [], tmp_path / "changes.csv")
     assert (tmp_path / "changes.csv").read_text().count("\n") == len(found) + 1 > 1000
 
@@ -86,7 +96,7 @@ def test_bad_wave_file_is_named(tmp_path):
     assert "unknown key 'just'" in str(found.value)
 
 
-def test_changes_sheet_in_the_workbook(two_waves, report_spec, tmp_path):
+def test_changes_sheet_in_the_workbook(two_waves, two_wave_results, report_spec, tmp_path):
     from datetime import datetime
 
     import openpyxl
@@ -95,8 +105,8 @@ def test_changes_sheet_in_the_workbook(two_waves, report_spec, tmp_path):
     from pipeline.present.exhibits import number_exhibits
 
     first, second = two_waves
-    current = compute(report_spec, second).tables
-    found = changes(current, compute(report_spec, first).tables)
+    current = two_wave_results[0].tables
+    found = changes(current, two_wave_results[1].tables)
     flagged = changed_questions(load_codebook("providers"), second, first)
     exhibits = number_exhibits(current, report_spec.tables)
     frame = changes_frame(found, flagged, exhibits)
@@ -186,10 +196,17 @@ def new_wave(tmp_path_factory):
     return specs, first, second
 
 
-def test_a_question_added_dropped_and_recoded_is_listed_and_the_rest_compared(new_wave):
+@pytest.fixture(scope="module")
+def new_wave_cache(tmp_path_factory) -> Store:
+    """A build cache for the new wave's module: the report of the new wave (new_wave_build)
+    reuses the data stages the test below ran on both waves, as a rebuild would."""
+    return Store(tmp_path_factory.mktemp("newwave-cache"))
+
+
+def test_a_question_added_dropped_and_recoded_is_listed_and_the_rest_compared(new_wave, new_wave_cache):
     specs, first, second = new_wave
     spec = load_report_spec(specs)
-    before = compute(spec, first, previous=True)  # the previous wave lacks `video`: no error
+    before = compute(spec, first, new_wave_cache, previous=True)  # the previous wave lacks `video`: no error
     log = {(p.variable, p.rule) for p in before.cleaned["providers"].log}
     assert ("video", ABSENT_RULE) in log and ("inv_ffw_ind", RECODED_RULE) in log
     with pytest.raises(ValidationError, match="variable listed in the codebook is missing from the file"):
@@ -200,17 +217,17 @@ def test_a_question_added_dropped_and_recoded_is_listed_and_the_rest_compared(ne
         ("inv_adj_ind", "dropped"),
         ("inv_ffw_ind", "codes"),
     }
-    found = changes(compute(spec, second).tables, before.tables)
+    found = changes(compute(spec, second, new_wave_cache).tables, before.tables)
     series = {c.series for c in found}
     assert "inv_ffw_ind" not in series and "inv_ffw_rep" in series  # the recoded question is not compared
     assert {c.stat for c in found} == {"pct", "mean", "median", "ratio"}
 
 
-def test_means_medians_and_ratios_are_compared(two_waves, report_spec):
+def test_means_medians_and_ratios_are_compared(two_wave_results):
     """Beside shares, every mean, median and ratio both waves have: means tested (Welch's
     t-test), medians and ratios listed with their change and no test."""
-    first, second = two_waves
-    found = changes(compute(report_spec, second).tables, compute(report_spec, first).tables)
+    now, then = two_wave_results
+    found = changes(now.tables, then.tables)
     mean = next(c for c in found if (c.series, c.column, c.stat) == ("n_services", "total", "mean"))
     assert mean.test == "Welch t-test" and mean.points == 0 and not mean.significant
     untested = [c for c in found if c.stat in ("median", "ratio")]
@@ -218,7 +235,8 @@ def test_means_medians_and_ratios_are_compared(two_waves, report_spec):
     assert all(c.test == "" and math.isnan(c.pvalue) and not c.significant for c in untested)
 
 
-def test_a_mean_that_moves_is_tested_as_scipy_tests_the_rows(report_spec, tmp_path):
+@pytest.mark.build  # the data stages on a second wave
+def test_a_mean_that_moves_is_tested_as_scipy_tests_the_rows(report_spec, computed, tmp_path):
     """Five more employer clients for every provider moves the mean (and the median by five);
     Welch's test on the two cells gives scipy's p-value on the respondent rows."""
     import shutil
@@ -233,7 +251,7 @@ def test_a_mean_that_moves_is_tested_as_scipy_tests_the_rows(report_spec, tmp_pa
     real = frame["n_employers"].notna() & ~frame["n_employers"].isin(list(book.variables["n_employers"].missing))
     frame.loc[real, "n_employers"] += 5
     write_sav(frame, book, second / "providers.sav")
-    now, then = compute(report_spec, second), compute(report_spec, RAW)
+    now, then = compute(report_spec, second), computed  # the session's data stages on raw/
     found = {c.stat: c for c in changes(now.tables, then.tables) if c.series == "n_employers" and c.column == "total"}
     a = then.datasets["providers"].frame["n_employers"].dropna()
     b = now.datasets["providers"].frame["n_employers"].dropna()
@@ -270,17 +288,21 @@ REMARKS_ON_2020 = [
 ]
 
 
-@pytest.fixture(scope="module")
-def new_wave_build(new_wave, tmp_path_factory):
-    """The whole report built from the new wave, against raw/ as the previous wave."""
+@pytest.fixture(scope="module", params=["html", pytest.param("full-build", marks=pytest.mark.slow)])
+def new_wave_build(request, new_wave, new_wave_cache, tmp_path_factory):
+    """The report of the new wave, against raw/ as the previous wave: its HTML with the changes
+    CSVs beside it (render_html) in the default tier, the whole build in the slow tier."""
     import shutil
 
-    from pipeline.build.schedule import build_report
+    from pipeline.build.schedule import build_report, render_html
 
-    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
-        pytest.skip("Chromium is needed for static chart export; `make report` installs it")
     specs, first, second = new_wave
     out = tmp_path_factory.mktemp("newwave-out")
+    if request.param == "html":
+        render_html(load_report_spec(specs), second, out, new_wave_cache)
+        return out
+    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+        pytest.skip("Chromium is needed for static chart export; `make report` installs it")
     build_report(second, out, progress=lambda m: None, specs_dir=specs)
     return out
 

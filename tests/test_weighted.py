@@ -194,6 +194,22 @@ def _printed(exhibit: str, row_label: str, headers: tuple[str, ...]) -> str:
 
 
 @pytest.mark.parametrize("table, series, category, column, base, hit", FIVE, ids=[f[0] for f in FIVE])
+def test_five_weighted_figures_and_effective_bases_are_computed_as_an_independent_recomputation_gives(
+    weighted, independent, table, series, category, column, base, hit
+):
+    """The data stages' weighted tables, without a build (the default tier's version of the
+    next test, which reads them from the weighted build's CSVs and HTML)."""
+    value, n, n_eff = _expected(independent, base, hit)
+    computed_table = weighted.tables[table]
+    cell = computed_table.cell(series, category, column)
+    assert float(cell["value"]) == pytest.approx(value, abs=1e-4)  # raked to tol 1e-6 of the total
+    assert int(cell["base"]) == n and float(cell["n_eff"]) == pytest.approx(n_eff, abs=0.05)
+    assert computed_table.weighting.startswith("rim weights to providers.yaml")
+    assert n_eff < n  # unequal weights cost precision: the two bases are not the same number
+
+
+@pytest.mark.parametrize("table, series, category, column, base, hit", FIVE, ids=[f[0] for f in FIVE])
+@pytest.mark.slow  # the weighted build, a second full build
 def test_five_weighted_figures_and_effective_bases_match_an_independent_recomputation(
     weighted_build, independent, weighted, weighted_spec, table, series, category, column, base, hit
 ):
@@ -261,6 +277,7 @@ def test_a_weighted_survey_keeps_its_unweighted_tables_for_the_audit(computed, w
 # -- what the weighted build prints -----------------------------------------------------------
 
 
+@pytest.mark.slow  # the weighted build, a second full build
 def test_every_exhibit_on_weighted_data_says_so_and_prints_both_bases(weighted_build, weighted, weighted_spec):
     page = (weighted_build / "report.html").read_text(encoding="utf-8")
     exhibits = number_exhibits(weighted.tables, weighted_spec.tables)
@@ -283,6 +300,7 @@ def test_every_exhibit_on_weighted_data_says_so_and_prints_both_bases(weighted_b
     assert notes == sum(ex.spec.survey == "providers" for ex in exhibits.values())
 
 
+@pytest.mark.slow  # the weighted build, a second full build
 def test_the_workbook_says_per_sheet_whether_it_is_weighted(weighted_build, weighted, weighted_spec):
     exhibits = number_exhibits(weighted.tables, weighted_spec.tables)
     book = openpyxl.load_workbook(weighted_build / "tables.xlsx", read_only=True)
@@ -304,6 +322,7 @@ def _section_2_4(page: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split())
 
 
+@pytest.mark.slow  # the weighted build, a second full build
 def test_the_methodology_states_per_survey_whether_it_is_weighted_and_why(weighted_build, built, weighted_spec):
     books = weighted_spec.codebooks
     for out, providers in ((weighted_build, "weighted"), (built, "unweighted")):
@@ -319,6 +338,7 @@ def test_the_methodology_states_per_survey_whether_it_is_weighted_and_why(weight
     assert WEIGHTED_REASON not in default_text
 
 
+@pytest.mark.slow  # the weighted build, a second full build
 def test_the_audit_still_checks_the_2020_figures_on_unweighted_tables(weighted_build, built):
     """The 2020 figures are unweighted: weighting the exhibits must change no audit result."""
     assert (weighted_build / "audit.csv").read_text() == (built / "audit.csv").read_text()

@@ -10,7 +10,7 @@ from pipeline.errors import OhmskError
 from pipeline.spec.schema import Frame
 from pipeline.spec.schema.checked import check_data_folder
 from pipeline.spec.schema.problems import SpecProblems
-from pipeline.stages.weighting import margin_rows, weigh
+from pipeline.stages.weighting import SensitivityRow, margin_rows, weigh
 
 CONFIG = {"frame": "frames/providers.yaml", "cap": 5, "use": "none"}
 
@@ -33,9 +33,34 @@ def test_sensitivity_compares_every_declared_cell(computed, report_spec):
     row = next(r for r in rows if r.table == "marketing_any")
     assert row.unweighted == pytest.approx(plain["value"])
     assert row.ci_low < row.unweighted < row.ci_high
-    outside = not (row.ci_low <= row.weighted <= row.ci_high)
-    assert row.matters(threshold=100.0) == outside
-    assert row.matters(threshold=abs(row.difference)) is True
+    # weighting moves 'market their services' from 63.1% to 60.1%, inside 53.5-71.8%: three points
+    assert (round(row.unweighted, 1), round(row.weighted, 1)) == (63.1, 60.1)
+    assert (round(row.ci_low, 1), round(row.ci_high, 1)) == (53.5, 71.8)
+    assert row.matters(threshold=3.0) and not row.matters(threshold=3.1) and not row.matters(threshold=5)
+
+
+def _row(weighted: float, unweighted: float = 40.0, ci: tuple[float, float] = (30.5, 49.9)) -> SensitivityRow:
+    return SensitivityRow("t", "a key figure", unweighted, weighted, *ci, base=100, n_eff=90.0)
+
+
+@pytest.mark.parametrize(
+    "weighted, threshold, matters",
+    [
+        (43.0, 5, False),  # 3 points, inside the interval
+        (45.0, 5, True),  # reaches the threshold
+        (44.9, 5, False),  # just under it
+        (35.0, 5, True),  # 5 points down
+        (35.1, 5, False),
+        (49.9, 100, False),  # on the interval's upper end: inside
+        (30.5, 100, False),  # on its lower end: inside
+        (50.2, 100, True),  # above the interval: however small the threshold's reach
+        (29.0, 100, True),  # below it
+    ],
+)
+def test_a_difference_matters_when_it_reaches_the_threshold_or_leaves_the_interval(weighted, threshold, matters):
+    """report.yaml: a difference "matters" when it reaches `threshold` percentage points or the
+    weighted figure leaves the unweighted 95% interval."""
+    assert _row(weighted).matters(threshold) is matters
 
 
 def test_a_frame_category_missing_from_the_sample_is_named(computed, tmp_path: Path):
