@@ -5,9 +5,9 @@ Fixtures: the real specs and the shipped raw data, computed once per session (`r
 shared: `built` (the ordinary build, with `pdf_pages` and `pdf_text`: the one full build of the
 default tier, made by `ohmsk report` in the background from the moment the tests are collected,
 while the tests that need no build, which run first, go on) and `variant_build` (one build under
-every non-default setting: slow tier; its HTML alone, `variant_html`, in the default tier). A test that reads outputs asks for one of these
-rather than building its own. Per-survey tests are parametrised over SURVEYS, the list in
-survey_specs/report.yaml.
+every non-default setting: slow tier; its HTML alone, `variant_html`, in the default tier). A
+test that reads outputs asks for one of these rather than building its own. Per-survey tests
+are parametrised over SURVEYS, the list in survey_specs/report.yaml.
 
 Tiers, by two markers (registered in pyproject.toml, which runs pytest with --strict-markers):
 
