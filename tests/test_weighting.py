@@ -10,7 +10,8 @@ from pipeline.errors import OhmskError
 from pipeline.spec.schema import Frame
 from pipeline.spec.schema.checked import check_data_folder
 from pipeline.spec.schema.problems import SpecProblems
-from pipeline.stages.weighting import SensitivityRow, margin_rows, weigh
+from pipeline.stages.sensitivity import SensitivityRow
+from pipeline.stages.weighting import margin_rows, weigh
 
 CONFIG = {"frame": "frames/providers.yaml", "cap": 5, "use": "none"}
 
