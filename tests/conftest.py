@@ -53,6 +53,7 @@ import pytest
 import yaml
 
 import pipeline.build.data
+import pipeline.build.report_steps
 import pipeline.build.schedule
 from pipeline.build.data import compute
 from pipeline.build.schedule import build_report, render_html
@@ -262,6 +263,8 @@ def _variant(root: Path, build) -> Path:
 
     patch = pytest.MonkeyPatch()
     patch.setattr(pipeline.build.data, "tabulate", _poisoned(pipeline.build.data.tabulate, originals))
+    # the full build's audit step (report_steps) and the HTML alone (schedule.render_html)
+    patch.setattr(pipeline.build.report_steps, "run_audit", audit_on_true_tables)
     patch.setattr(pipeline.build.schedule, "run_audit", audit_on_true_tables)
     try:
         build(data, out, specs)
