@@ -1,9 +1,17 @@
 """The tests behind the word "significantly", and the column letters that print them.
 
-Pure functions of counts and summaries; they know nothing about our surveys. Tests are
-two-sided. Proportions use the pooled two-proportion z-test on effective (Kish) bases when
-data are weighted, switching to Fisher's exact test when an expected count is small; means
-use Welch's t-test. Column letters follow the SPSS Custom Tables / Q convention.
+Pure functions of estimates, variances, counts and summaries; they know nothing about our
+surveys. Tests are two-sided. The design-based t-test (:func:`compare_design`) is the default
+whenever data are weighted or the sample is not an unweighted simple random one; the classical
+tests are kept for unweighted simple random samples, the market-research convention: the pooled
+two-proportion z-test, switching to Fisher's exact test when an expected count is small, and
+Welch's t-test for means. Column letters follow the SPSS Custom Tables / Q convention.
+
+References
+----------
+T. Lumley, *Complex Surveys: A Guide to Analysis Using R*, Wiley, 2010, chapter 5.
+A. Agresti, *Categorical Data Analysis*, 3rd ed., Wiley, 2013 (the z-test and Fisher's test).
+B. L. Welch, "The generalization of Student's problem", Biometrika 34 (1947), 28-35.
 """
 
 from __future__ import annotations
@@ -25,14 +33,14 @@ from pipeline.stats.estimates import ArrayLike
 class Comparison:
     """A two-sided test of group 1 against group 2."""
 
-    test: str  # "two-proportion z-test", "Fisher's exact test" or "Welch t-test"
+    test: str  # "design-based t-test", "two-proportion z-test", "Fisher's exact test" or "Welch t-test"
     estimate1: float
     estimate2: float
     statistic: float  # z, t, or Fisher's sample odds ratio
     pvalue: float
     level: float
     significant: bool  # pvalue < 1 - level
-    df: float | None = None  # Welch-Satterthwaite degrees of freedom (t-test only)
+    df: float | None = None  # degrees of freedom (t-tests only: the design's, or Welch-Satterthwaite)
 
     @property
     def difference(self) -> float:
@@ -113,6 +121,28 @@ def compare_means(a: MeanSummary | ArrayLike, b: MeanSummary | ArrayLike, *, lev
     t = (m1 - m2) / math.sqrt(v1 + v2)
     df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
     return _comparison("Welch t-test", m1, m2, t, 2 * stats.t.sf(abs(t), df), level, df)
+
+
+def compare_design(estimate1: float, estimate2: float, variance: float, df: int, *, level: float = 0.95) -> Comparison:
+    """Design-based two-sided t-test that two domain estimates differ.
+
+    `variance` is the design-based variance of the difference (both variances less twice the
+    covariance: :class:`pipeline.stats.columns.ColumnStats`), `df` the degrees of freedom of
+    the design restricted to the two domains, less one. For two domain means this is R
+    survey's ``svyttest(y ~ group, subset(design, group %in% c(a, b)))``, whose regression
+    coefficient is the difference and whose sandwich variance is the linearised one
+    (Lumley 2010, section 5.2); for shares, the same test on the 0/1 variable. A difference
+    with no variance (both 0% or both 100%) has p = 1.
+    """
+    difference = estimate1 - estimate2
+    if variance <= 0 or not math.isfinite(variance) or df < 1:
+        pvalue = 1.0 if difference == 0 or df >= 1 else math.nan
+        return Comparison(DESIGN_TEST, estimate1, estimate2, 0.0, pvalue, level, False, float(df))
+    t = difference / math.sqrt(variance)
+    return _comparison(DESIGN_TEST, estimate1, estimate2, t, 2 * stats.t.sf(abs(t), df), level, float(df))
+
+
+DESIGN_TEST = "design-based t-test"
 
 
 def adjust_pvalues(pvalues: ArrayLike, method: Literal["holm", "bh"] = "holm") -> np.ndarray:
