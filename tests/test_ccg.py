@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import numpy as np
 import pytest
 from conftest import RAW, read_raw
 
@@ -10,6 +11,8 @@ from pipeline.present.layouts import data_rows
 from pipeline.present.notes import base_line
 from pipeline.spec.published import load_claims, load_targets
 from pipeline.stages.audit import audit, audit_claims
+from pipeline.stages.tabulate import tabulate
+from pipeline.stats.design import survey_design
 
 SURVEYS = ("ccg", "ccg_leads")  # the two units of chapter 6
 
@@ -31,23 +34,24 @@ def test_ccg_claims_agree_with_our_tests(tables):
     assert len(rows) == 6
 
 
-def test_finite_population_correction_is_applied_to_ccg_tests_only(tables):
-    assert tables["approaches"].fraction == pytest.approx(111 / 191)
+def test_finite_population_correction_is_applied_to_ccg_tests_only(tables, computed):
+    approaches = tables["approaches"]
+    assert approaches.fraction == pytest.approx(111 / 191)
+    assert approaches.tests == "design" and "finite population correction" in approaches.design
     assert tables["priority"].fraction == 0 and tables["services_count"].fraction == 0
+    assert tables["priority"].tests == "classical"  # lead answers: an unweighted simple random sample
     # rural CCGs' share is withheld from publication (it would reveal the few mixed CCGs), so the
     # published text makes no comparison; the test itself is checked here, as the audit checks it
-    strat = difference(tables["approaches"], "Use at all", "area=1", "area=3", "strat", withhold=False)
-    plain = difference(
-        dataclasses.replace(tables["approaches"], fraction=0.0),
-        "Use at all",
-        "area=1",
-        "area=3",
-        "strat",
-        withhold=False,
-    )
-    assert not difference(tables["approaches"], "Use at all", "area=1", "area=3", "strat").shown
-    assert strat.significant and not plain.significant  # the correction is what makes it significant
-    assert strat.comparison.pvalue < plain.comparison.pvalue
+    ds = computed.datasets["ccg"]
+    with_replacement = survey_design(len(ds.frame), weights=np.ones(len(ds.frame)))  # no correction
+    plain_table = dataclasses.replace(tabulate(ds, approaches.spec, with_replacement), tests="design")
+    strat = difference(approaches, "Use at all", "area=1", "area=3", "strat", withhold=False)
+    plain = difference(plain_table, "Use at all", "area=1", "area=3", "strat", withhold=False)
+    assert not difference(approaches, "Use at all", "area=1", "area=3", "strat").shown
+    assert strat.comparison.test == plain.comparison.test == "design-based t-test"
+    assert strat.comparison.pvalue < plain.comparison.pvalue  # the correction narrows the standard error
+    se = approaches.cell("strat", "Use at all", "area=1")["se"]
+    assert se == pytest.approx(plain_table.cell("strat", "Use at all", "area=1")["se"] * (1 - 111 / 191) ** 0.5)
 
 
 def test_every_ccg_has_a_lead_and_every_lead_a_ccg():

@@ -12,6 +12,7 @@ from pipeline.spec.schema.checked import check_data_folder
 from pipeline.spec.schema.problems import SpecProblems
 from pipeline.stages.sensitivity import SensitivityRow
 from pipeline.stages.weighting import margin_rows, weigh
+from pipeline.stats.design import survey_design
 
 CONFIG = {"frame": "frames/providers.yaml", "cap": 5, "use": "none"}
 
@@ -69,7 +70,7 @@ def test_a_frame_category_missing_from_the_sample_is_named(computed, tmp_path: P
     frame["margins"]["region"][13] = 5  # a region no respondent is in
     path = tmp_path / "frames" / "providers.yaml"
     with pytest.raises(OhmskError, match="region"):
-        weigh(computed.datasets["providers"], CONFIG, Frame.model_validate(frame), path)
+        weigh(computed.datasets["providers"], CONFIG, Frame.model_validate(frame), path, survey_design(103))
 
 
 def test_a_frame_code_the_codebook_lacks_is_named_before_anything_runs(report_spec, tmp_path: Path):

@@ -21,6 +21,7 @@ from pipeline.stages.clean import CleanData, check_routing, clean
 from pipeline.stages.compare import add_letters
 from pipeline.stages.derive import Dataset, derive
 from pipeline.stages.load import RENAME_FILE, load
+from pipeline.stages.sampling import design_of, test_method
 from pipeline.stages.sensitivity import SensitivityRow, sensitivity
 from pipeline.stages.tabulate import Table, tabulate
 from pipeline.stages.weighting import SurveyWeights, describe, weigh
@@ -95,6 +96,8 @@ class Results:
     level: float
     table_keys: dict[str, str] = field(default_factory=dict)  # what each table was computed from
     unweighted: dict[str, Table] = field(default_factory=dict)
+    tests: dict[str, str] = field(default_factory=dict)  # per survey: "design" or "classical"
+    designs: dict[str, str] = field(default_factory=dict)  # per survey: its design, in words
 
 
 def sampling_fractions(spec: ReportSpec, cleaned: dict[str, CleanData]) -> dict[str, float]:
@@ -148,8 +151,9 @@ def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None, previo
     folder = check_data_folder(spec.checked, data_dir, previous)
     cleaned, datasets, data_keys = _prepared(spec, data_dir, cache, previous)
     config = spec.config.get("weighting", {})
+    designs = {name: design_of(ds, spec.config.get("fpc", {}).get(name)) for name, ds in datasets.items()}
     weights = {
-        name: weigh(datasets[name], config[name], folder.frames[name], data_dir / config[name]["frame"])
+        name: weigh(datasets[name], config[name], folder.frames[name], data_dir / config[name]["frame"], designs[name])
         for name in datasets
         if name in folder.frames
     }
@@ -161,21 +165,27 @@ def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None, previo
     weight_keys = {name: digest(w.result.weights.to_numpy().tobytes()) for name, w in applied.items()}  # once a survey
 
     def table(t: TableSpec, sw: SurveyWeights | None) -> tuple[str, Table]:
-        """One table, weighted by `sw` or unweighted, from the cache when nothing it rests on changed."""
+        """One table, weighted by `sw` or with the design's own weights, from the cache when
+        nothing it rests on changed."""
+        design = sw.design if sw else designs[t.survey]
+        tests = test_method(design, conventions.get("tests", "auto"))
         table_key = key(
             "table",
             repr(t),
             data_keys[t.survey],
             str(level),
             adjust,
+            tests,
             repr(fractions.get(t.survey, 0.0)),
+            design.description,
             weight_keys[t.survey] if sw else "",
             libraries=DATA_LIBRARIES,
         )
         found = cache.load(table_key)
         if found is None:
-            found = tabulate(datasets[t.survey], t, sw.result.weights if sw else None)
+            found = tabulate(datasets[t.survey], t, design)
             found.fraction = fractions.get(t.survey, 0.0)
+            found.tests = tests
             found = add_letters(found, level, adjust)
             cache.save(table_key, found)
         found.weighting = describe(sw, datasets[t.survey]) if sw else ""  # words, not cached: always current
@@ -186,9 +196,10 @@ def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None, previo
         keys[t.id], tables[t.id] = table(t, applied.get(t.survey))
         unweighted[t.id] = table(t, None)[1] if t.survey in applied else tables[t.id]
     sens = {
-        name: sensitivity(
-            config[name].get("sensitivity", {}).get("cells", []), unweighted, datasets[name], w.result.weights, level
-        )
+        name: sensitivity(config[name].get("sensitivity", {}).get("cells", []), unweighted, datasets[name], w, level)
         for name, w in weights.items()
     }
-    return Results(cleaned, datasets, tables, weights, sens, level, keys, unweighted)
+    final = {name: applied[name].design if name in applied else d for name, d in designs.items()}
+    tests = {name: test_method(d, conventions.get("tests", "auto")) for name, d in final.items()}
+    described = {name: d.description for name, d in final.items()}
+    return Results(cleaned, datasets, tables, weights, sens, level, keys, unweighted, tests, described)

@@ -167,6 +167,7 @@ def codebook_from(model: schema.Codebook) -> Codebook:
         for key in ("population",)
         if getattr(model, key) is not None
     }
+    meta["design"] = model.design.model_dump()
     if model.roles:  # in questionnaire order, each with its names for prose
         meta["roles"] = {
             key: {"one": r.one, "many": r.many, "full": r.full or r.many} for key, r in model.roles.items()

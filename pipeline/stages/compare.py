@@ -2,9 +2,11 @@
 
 Each subgroup column gets a letter (A, B, …, across the table, as SPSS Custom Tables and Q
 print them); a cell carries the letters of the columns of the same subgroup variable it is
-significantly higher than. Proportions use the pooled two-proportion z-test on effective
-bases (Fisher's exact test where an expected count is under 5); means use Welch's t-test.
-Suppressed columns (base under the table's minimum) are not tested.
+significantly higher than. A table's `tests` say which test: "design", the design-based t-test
+on the columns' domain estimates and covariances from tabulation (R survey's ``svyttest``), or
+"classical", for unweighted simple random samples: the pooled two-proportion z-test on
+effective bases (Fisher's exact test where an expected count is under 5) and Welch's t-test
+for means. Suppressed columns (base under the table's minimum) are not tested.
 """
 
 from __future__ import annotations
@@ -25,15 +27,25 @@ from pipeline.stats.significance import (
     adjust_pvalues,
     column_letter,
     column_letters,
+    compare_design,
     compare_means,
     compare_proportions,
 )
 
-TEST_NOTE = (
-    "Letters show that a column is significantly higher than the lettered column of the "
-    "same subgroup (two-sided, {level:.0%} confidence): two-proportion z-test on effective "
-    "bases, Fisher's exact test where an expected count is below 5, Welch's t-test for means."
+_LETTERS = (
+    "Letters show that a column is significantly higher than the lettered column of the same subgroup "
+    "(two-sided, {level:.0%} confidence): "
 )
+TEST_NOTES = {
+    "classical": _LETTERS + "two-proportion z-test on effective bases, Fisher's exact test where an "
+    "expected count is below 5, Welch's t-test for means.",
+    "design": _LETTERS + "design-based t-test, with standard errors by Taylor linearisation for a {design}.",
+}
+
+
+def test_note(table: Table, level: float) -> str:
+    """The sentence a table's note and CSV give for the test its letters come from."""
+    return TEST_NOTES[table.tests].format(level=level, design=table.design)
 
 
 def subgroup_columns(table: Table) -> list[str]:
@@ -50,7 +62,7 @@ def _by_var(column: str) -> str:
 
 
 def compare_cells(a: pd.Series, b: pd.Series, level: float = 0.95, fraction: float = 0.0) -> Comparison:
-    """Test one cell against another (same series and category, two columns).
+    """The classical test of one cell against another (same series and category, two columns).
 
     `fraction` is the survey's sampling fraction when report.yaml applies the finite population
     correction (the z-test's variance is multiplied by 1 - fraction; exact tests take none).
@@ -137,7 +149,29 @@ def compare_columns(
         )
     what = f"{a['series_label']}: {a['category_label']}" if category is not None else str(a["series_label"])
     label = f"{table.spec.id} {what} ({stat}), {col_a} vs {'the rest' if col_b == TOTAL else col_b}"
-    return ColumnTest(float(a["value"]), float(b["value"]), compare_cells(a, b, level, table.fraction), label=label)
+    if table.tests == "design":
+        test = design_test(table, a, None if col_b == TOTAL else b, level)
+    else:
+        test = compare_cells(a, b, level, table.fraction)
+    return ColumnTest(float(a["value"]), float(b["value"]), test, label=label)
+
+
+def design_test(table: Table, a: pd.Series, b: pd.Series | None, level: float) -> Comparison:
+    """The design-based t-test of cell a against cell b of the same row (None: the rest of the
+    base), from the row's domain covariances (pipeline.stats.columns.ColumnStats)."""
+    by_var = _by_var(a["column"])
+    if b is not None and _by_var(b["column"]) != by_var:
+        raise SpecError(
+            f"table {table.spec.id!r}: columns {a['column']!r} and {b['column']!r} come from different subgroup "
+            f"variables, whose respondents overlap; a design-based test compares columns of one variable"
+        )
+    stats = table.domains[(a["series"], repr(a["category"]), a["stat"], by_var)]
+    order = [c for c in dict.fromkeys(table.cells["column"]) if _by_var(c) == by_var]
+    j = order.index(a["column"])
+    _, variance, df = stats.difference(j, None if b is None else order.index(b["column"]))
+    scale = 100.0 if a["stat"] == "pct" else 1.0  # shares are tabulated as percentages
+    other = scale * float(stats.rest_estimate[j]) if b is None else float(b["value"])
+    return compare_design(float(a["value"]), other, scale**2 * variance, df, level=level)
 
 
 def _row(cells: pd.DataFrame, label: int) -> pd.Series:
@@ -163,7 +197,11 @@ def add_letters(table: Table, level: float = 0.95, adjust: Literal["none", "holm
         by_col = dict(zip(group["column"], group.index))
         rows = {col: _row(cells, idx) for col, idx in by_col.items()}
         tests = {
-            (ca, cb): compare_cells(rows[ca], rows[cb], level, table.fraction)
+            (ca, cb): (
+                design_test(table, rows[ca], rows[cb], level)
+                if table.tests == "design"
+                else compare_cells(rows[ca], rows[cb], level, table.fraction)
+            )
             for ca, cb in combinations(by_col, 2)
             if _by_var(ca) == _by_var(cb) and np.isfinite(rows[ca]["value"]) and np.isfinite(rows[cb]["value"])
         }
@@ -176,4 +214,4 @@ def add_letters(table: Table, level: float = 0.95, adjust: Literal["none", "holm
         found = column_letters(columns, tests, alpha=1 - level)
         for col, idx in by_col.items():
             cells.at[idx, "letters"] = found[col]
-    return Table(spec=table.spec, cells=cells, fraction=table.fraction)
+    return replace(table, cells=cells)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
-
 from pipeline.stages.derive import Dataset
 from pipeline.stages.disclosure import withheld
 from pipeline.stages.tabulate import TOTAL, Table, tabulate
+from pipeline.stages.weighting import SurveyWeights
+from pipeline.stats.intervals import wilson
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class SensitivityRow:
 
 
 def sensitivity(
-    cells: list[dict], unweighted: dict[str, Table], ds: Dataset, weights: pd.Series, level: float = 0.95
+    cells: list[dict], unweighted: dict[str, Table], ds: Dataset, weights: SurveyWeights, level: float = 0.95
 ) -> list[SensitivityRow]:
     """Recompute the listed cells with weights and set them beside the unweighted figures.
 
@@ -54,8 +53,8 @@ def sensitivity(
         table = unweighted[ref["table"]]
         series = ref.get("series")
         plain = table.cell(series, ref["category"], TOTAL)
-        weighted = tabulate(ds, table.spec, weights).cell(series, ref["category"], TOTAL)
-        low, high = proportion_confint(int(plain["n"]), int(plain["base"]), alpha=1 - level, method="wilson")
+        weighted = tabulate(ds, table.spec, weights.design).cell(series, ref["category"], TOTAL)
+        low, high = wilson(float(plain["value"]) / 100, float(plain["n_eff"]), level)
         rows.append(
             SensitivityRow(
                 ref["table"],

@@ -6,7 +6,7 @@ charts, HTML tables, CSV files, prose and the audit all read the same numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -16,6 +16,10 @@ from pipeline.errors import SpecError
 from pipeline.spec.expressions import mask
 from pipeline.spec.objects import Net, Series, TableSpec
 from pipeline.stages.derive import Dataset
+from pipeline.stats.calibration import effective_base
+from pipeline.stats.columns import ColumnStats, code_column_stats, column_stats
+from pipeline.stats.design import SurveyDesign, survey_design
+from pipeline.stats.estimators import quantile
 
 CELL_COLUMNS = [
     "series",
@@ -31,6 +35,8 @@ CELL_COLUMNS = [
     "base",
     "n_eff",
     "sd",
+    "se",
+    "deff",
     "flag",
     "unit",
 ]
@@ -44,8 +50,12 @@ class Table:
 
     spec: TableSpec
     cells: pd.DataFrame
-    fraction: float = 0.0  # sampling fraction for the finite population correction of tests
+    fraction: float = 0.0  # sampling fraction of the finite population correction (for notes)
     weighting: str = ""  # what the cells are weighted to, in words; empty when they are unweighted
+    # each row's columns as domains of the design, by (series, repr(category), stat, by variable)
+    domains: dict[tuple[str, str, str, str], ColumnStats] = field(default_factory=dict)
+    design: str = "simple random sample"  # the design, in words, for the test note
+    tests: str = "classical"  # "design" (design-based t-tests) or "classical" (z, Fisher, Welch)
 
     @property
     def weighted(self) -> bool:
@@ -180,9 +190,12 @@ def _weighted(group: np.ndarray, size: int, w: np.ndarray | None, values: np.nda
 
 
 def _series_rows(
-    ds: Dataset, spec: TableSpec, s: Series, weights: np.ndarray | None, groupings: list[_Grouping]
+    ds: Dataset, spec: TableSpec, s: Series, design: SurveyDesign, groupings: list[_Grouping], domains: dict
 ) -> list[dict]:
-    """Every cell of one series; `weights` None means unweighted, which saves half the passes."""
+    """Every cell of one series, with its design-based standard error and design effect; each
+    row's columns as domains of the design go into `domains` (for the significance tests).
+    Unweighted designs count without weights, which saves half the passes."""
+    weights = design.weights if design.weighted else None
     frame = ds.frame
     where = f"table {spec.id!r}, series {s.key!r}"
     if s.var not in ds.asked:
@@ -198,8 +211,11 @@ def _series_rows(
         inside = base_mask & (grouping.group >= 0)
         group, w = grouping.group[inside], None if weights is None else weights[inside]
         heads = [{**common, "column": col, "column_label": label} for col, label in grouping.columns]
+        by_var = grouping.columns[0][0].split("=", 1)[0]
         if numeric:
-            rows += _numeric_rows(frame, s, inside, group, w, heads)
+            found_rows = _numeric_rows(frame, s, inside, group, w, heads)
+            _numeric_errors(design, frame, s, base_mask, grouping, found_rows, domains, by_var)
+            rows += found_rows
             continue
         size = len(heads)
         bases = _sums(group, size)
@@ -214,10 +230,14 @@ def _series_rows(
             hit = r.hit[inside]
             counts = _sums(group, size, hit)
             found.append((r, counts, counts if w is None else _sums(group, size, w * hit)))
+        errors = _share_errors(design, base_mask, grouping, cats, position, n_codes)
+        for r, stats in zip(cats, errors):
+            domains[(s.key, repr(r.category), "pct", by_var)] = stats
+        n_effs = effective_base(total_w, total_w2)
         for j, head in enumerate(heads):
             base = int(bases[j])
-            n_eff = total_w[j] ** 2 / total_w2[j] if total_w2[j] > 0 else 0.0
-            for r, counts, weighted in found:
+            n_eff = n_effs[j]
+            for (r, counts, weighted), stats in zip(found, errors):
                 rows.append(
                     {
                         **head,
@@ -230,9 +250,76 @@ def _series_rows(
                         "base": base,
                         "n_eff": float(n_eff) if base else 0.0,
                         "sd": np.nan,
+                        "se": 100.0 * float(np.sqrt(max(stats.cov[j, j], 0.0))) if base else np.nan,
+                        "deff": float(stats.deff[j]) if base else np.nan,
                     }
                 )
     return rows
+
+
+def _share_errors(
+    design: SurveyDesign,
+    base: np.ndarray,
+    grouping: _Grouping,
+    cats: list[_Row],
+    position: np.ndarray | None,
+    n_codes: int,
+) -> list[ColumnStats]:
+    """Each category row's columns as domains of the design (single codes counted in one pass)."""
+    size = len(grouping.columns)
+    by_code = code_column_stats(design, base, grouping.group, size, position, n_codes) if position is not None else []
+    hits = [r for r in cats if r.hit is not None]
+    by_hit = iter(
+        column_stats(
+            design,
+            base,
+            grouping.group,
+            size,
+            np.column_stack([r.hit for r in hits if r.hit is not None]).astype(float),
+        )
+        if hits
+        else []
+    )
+    return [by_code[r.code] if r.hit is None else next(by_hit) for r in cats]
+
+
+def _numeric_errors(
+    design: SurveyDesign,
+    frame: pd.DataFrame,
+    s: Series,
+    base: np.ndarray,
+    grouping: _Grouping,
+    rows: list[dict],
+    domains: dict,
+    by_var: str,
+) -> None:
+    """Standard errors and design effects of a numeric series' means, ratios and medians."""
+    values = frame[s.var].to_numpy(dtype=float, na_value=np.nan)
+    size = len(grouping.columns)
+    for stat in s.stats:
+        answered = base & ~np.isnan(values)
+        if stat == "median":
+            per_column = [_median_error(design, values, answered & (grouping.group == j)) for j in range(size)]
+        else:
+            denominator = None
+            if stat == "ratio":
+                denominator = frame[s.denominator].to_numpy(dtype=float, na_value=np.nan)
+                answered &= ~np.isnan(denominator)
+            stats = column_stats(design, answered, grouping.group, size, values[:, None], denominator)[0]
+            domains[(s.key, repr(None), stat, by_var)] = stats
+            scale = 100.0 if stat == "ratio" else 1.0
+            per_column = [(float(scale * se), float(deff)) for se, deff in zip(stats.se(), stats.deff)]
+        for row in rows:
+            if row["stat"] == stat:
+                j = [col for col, _ in grouping.columns].index(row["column"])
+                row["se"], row["deff"] = per_column[j] if row["n"] else (np.nan, np.nan)
+
+
+def _median_error(design: SurveyDesign, values: np.ndarray, domain: np.ndarray) -> tuple[float, float]:
+    """A median's Woodruff standard error (no design effect is defined for it)."""
+    if not domain.any():
+        return np.nan, np.nan
+    return quantile(design, np.where(domain, values, 0.0), 0.5, domain).se, np.nan
 
 
 def _code_sums(
@@ -309,6 +396,7 @@ def _numeric_stat(
     elif stat == "median":
         order = np.lexsort((v, g))  # respondents by column, then value: each column a slice
         edges = np.searchsorted(g[order], np.arange(size + 1))
+    n_effs = effective_base(np.asarray(sw, dtype=float), np.asarray(sw2, dtype=float))
     out = []
     for j in range(size):
         n, sd = int(counts[j]), np.nan
@@ -322,7 +410,7 @@ def _numeric_stat(
         else:
             part = order[edges[j] : edges[j + 1]]
             value = _weighted_median(v[part], None if wo is None else wo[part])
-        out.append((float(value), n, float(sw[j] ** 2 / sw2[j]) if n and sw2[j] > 0 else 0.0, sd))
+        out.append((float(value), n, float(n_effs[j]) if n else 0.0, sd))
     return out
 
 
@@ -346,19 +434,23 @@ def _flags(cells: pd.DataFrame, spec: TableSpec) -> pd.Series:
     return flag
 
 
-def tabulate(ds: Dataset, spec: TableSpec, weights: pd.Series | None = None) -> Table:
-    """Compute every cell of one table from respondent rows (weighted when `weights` given)."""
-    w = None if weights is None else weights.reindex(ds.frame.index).to_numpy(dtype=float)
+def tabulate(ds: Dataset, spec: TableSpec, design: SurveyDesign | None = None) -> Table:
+    """Compute every cell of one table from respondent rows, with the survey's `design`
+    (weighted when its weights are; None: an unweighted simple random sample)."""
+    design = design or survey_design(len(ds.frame))
+    if design.n != len(ds.frame):
+        raise SpecError(f"table {spec.id!r}: a design of {design.n} respondents for data of {len(ds.frame)}")
     groupings = _groupings(ds, spec)
     rows: list[dict] = []
+    domains: dict = {}
     for s in spec.series:
-        rows += _series_rows(ds, spec, s, w, groupings)
+        rows += _series_rows(ds, spec, s, design, groupings, domains)
     cells = pd.DataFrame(rows, columns=CELL_COLUMNS)
     cells["category"] = pd.Series([r["category"] for r in rows], dtype=object)
     cells["flag"] = _flags(cells, spec)
     if spec.sort == "desc":
         cells = _sort_desc(cells)
-    return Table(spec=spec, cells=cells.reset_index(drop=True))
+    return Table(spec=spec, cells=cells.reset_index(drop=True), domains=domains, design=design.description)
 
 
 def _sort_desc(cells: pd.DataFrame) -> pd.DataFrame:

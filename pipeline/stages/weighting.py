@@ -12,10 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from pipeline.errors import OhmskError
 from pipeline.spec.schema import Frame
 from pipeline.stages.derive import Dataset
 from pipeline.stats.calibration import Code, WeightResult, rake
+from pipeline.stats.design import Calibration, SurveyDesign
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class SurveyWeights:
     frame_path: Path
     cap: float | None
     result: WeightResult
+    design: SurveyDesign  # the survey's design with these weights, variances calibration-aware
 
     @property
     def applied(self) -> bool:
@@ -43,23 +48,40 @@ def describe(sw: SurveyWeights, ds: Dataset) -> str:
     return f"rim weights to {sw.frame_path.name} ({sw.frame['population']}, by {variables}{assumed})"
 
 
-def weigh(ds: Dataset, config: dict, frame_spec: Frame, path: Path) -> SurveyWeights:
-    """Rake one survey to its (validated) population frame, as configured in report.yaml."""
+def weigh(ds: Dataset, config: dict, frame_spec: Frame, path: Path, design: SurveyDesign) -> SurveyWeights:
+    """Rake one survey's design weights to its (validated) population frame, as configured in
+    report.yaml; the weighted design's variances account for the raking (its margins are the
+    calibration variables, as R's ``calibrate(calfun = "raking")`` treats them)."""
     frame = frame_spec.model_dump()
     margins: dict[str, Mapping[Code, float]] = {
         var: {int(k): float(v) for k, v in m.items()} for var, m in frame["margins"].items()
     }
+    if design.replicates is not None:
+        raise OhmskError(
+            f"weighting {ds.survey!r} to {path}: the survey has replicate weights, which carry the producer's "
+            f"weighting; raking them too is not supported (remove the frame, or the replicate weights)"
+        )
     try:
         result = rake(
             ds.frame,
             margins,
+            weight=pd.Series(design.weights, index=ds.frame.index),
             cap=config.get("cap"),
             tol=float(config.get("tol", 1e-6)),
             max_iter=int(config.get("max_iter", 100)),
         )
     except OhmskError as exc:
         raise OhmskError(f"weighting {ds.survey!r} to {path}: {exc}") from exc
-    return SurveyWeights(ds.survey, config.get("use", "none"), frame, path, config.get("cap"), result)
+    weights = result.weights.reindex(ds.frame.index).to_numpy(dtype=float)
+    calibration = Calibration(_indicators(ds, margins), design.weights, weights)
+    weighted = design.with_weights(weights, calibration, "raked to " + path.name)
+    return SurveyWeights(ds.survey, config.get("use", "none"), frame, path, config.get("cap"), result, weighted)
+
+
+def _indicators(ds: Dataset, margins: Mapping[str, Mapping[Code, float]]) -> np.ndarray:
+    """One 0/1 column per category of every raking margin: the calibration variables."""
+    columns = [ds.frame[var].to_numpy(dtype=float, na_value=np.nan) == code for var, m in margins.items() for code in m]
+    return np.column_stack(columns).astype(float)
 
 
 @dataclass(frozen=True)

@@ -62,12 +62,19 @@ class _Margin:
 def kish_effective_n(weights: Sequence[float] | np.ndarray | pd.Series) -> float:
     """Kish's effective base (sum w)^2 / sum w^2.
 
-    The size of a simple random sample with the same precision as the weighted one; it is the
-    base significance tests use when data are weighted. Equal weights give n.
+    The size of a simple random sample with the same precision as the weighted one, where only
+    the weights cost precision; Wilson intervals and the classical tests use it when data are
+    weighted. Equal weights give n.
     """
     w = np.asarray(weights, dtype=float)
-    sum_sq = float(np.sum(w * w))
-    return float(np.sum(w)) ** 2 / sum_sq if sum_sq > 0 else 0.0
+    return float(effective_base(np.array([np.sum(w)]), np.array([np.sum(w * w)]))[0])
+
+
+def effective_base(sum_w: np.ndarray, sum_w2: np.ndarray) -> np.ndarray:
+    """Kish's effective base of each group from its sums of weights and of squared weights
+    (0 where a group has no weight): what tables print beside their weighted figures."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(sum_w2 > 0, sum_w**2 / np.where(sum_w2 > 0, sum_w2, 1), 0.0)
 
 
 def rake(

@@ -71,9 +71,111 @@ def column_stats(
     y = np.where(base[:, None], np.asarray(numerator, dtype=float), 0.0)
     x = np.where(base, 1.0 if denominator is None else np.asarray(denominator, dtype=float), 0.0)
     counts = _domain_counts(design, base, column, size)
-    if _moments_apply(design):
-        return [_from_moments(design, base, column, size, y[:, r], x, counts) for r in range(y.shape[1])]
-    return [_from_scores(design, base, column, size, y[:, r], x, counts) for r in range(y.shape[1])]
+    if not _moments_apply(design):
+        return [_from_scores(design, base, column, size, y[:, r], x, counts) for r in range(y.shape[1])]
+    cell = _cells(design, base, column, size)
+    w = design.weights
+    shares = denominator is None and bool(np.isin(y, (0.0, 1.0)).all())
+    weight_sums = [_sums(cell, size, v) for v in (w * x, w * w * x * x, w * x * x, np.where(base, w, 0.0))]
+    out = []
+    for r in range(y.shape[1]):
+        yr = y[:, r]
+        wy = _sums(cell, size, w * yr)
+        if shares:  # y is 0/1 and x is 1: y^2 = xy = y
+            squares = _sums(cell, size, w * w * yr)
+            moments = _Moments(wy, weight_sums[0], squares, squares, weight_sums[1], wy, wy, *weight_sums[2:])
+        else:
+            moments = _Moments(
+                wy, weight_sums[0], _sums(cell, size, w * w * yr * yr), _sums(cell, size, w * w * x * yr),
+                weight_sums[1], _sums(cell, size, w * yr * yr), _sums(cell, size, w * x * yr), *weight_sums[2:],
+            )  # fmt: skip
+        out.append(_from_moments(design, moments, counts))
+    return out
+
+
+def code_column_stats(
+    design: SurveyDesign, base: np.ndarray, column: np.ndarray, size: int, code: np.ndarray, codes: int
+) -> list[ColumnStats]:
+    """The shares of each of `codes` answer codes (`code`: each respondent's position, -1 for
+    none), in one pass over respondents for all of them (the single-code case of
+    :func:`column_stats`, with the same results)."""
+    if not _moments_apply(design):
+        hit = np.zeros((design.n, codes))
+        given = base & (code >= 0)
+        hit[np.flatnonzero(given), code[given]] = 1.0
+        return column_stats(design, base, column, size, hit)
+    counts = _domain_counts(design, base, column, size)
+    cell = _cells(design, base, column, size)
+    w = design.weights
+    given = (cell >= 0) & (code >= 0)
+    flat = cell[given] * codes + code[given]
+    bins = len(design.stages[0].fraction) * (size + 1) * codes
+
+    def by_code(values: np.ndarray) -> np.ndarray:
+        found = np.bincount(flat, weights=values[given], minlength=bins).reshape(-1, size + 1, codes)
+        found[:, size] = found.sum(axis=1)
+        return found
+
+    wy, squares = by_code(w), by_code(w * w)
+    weight_sums = [_sums(cell, size, v) for v in (w, w * w)]
+    return [
+        _from_moments(
+            design,
+            _Moments(
+                wy[..., c],
+                weight_sums[0],
+                squares[..., c],
+                squares[..., c],
+                weight_sums[1],
+                wy[..., c],
+                wy[..., c],
+                weight_sums[0],
+                weight_sums[0],
+            ),  # fmt: skip
+            counts,
+        )
+        for c in range(codes)
+    ]
+
+
+@dataclass(frozen=True)
+class _Moments:
+    """Sums per (stratum, column; the base last) of w y, w x, w^2 y^2, w^2 x y, w^2 x^2 (for the
+    design variance) and w y^2, w x y, w x^2, w (for the simple-random-sample variance)."""
+
+    wy: np.ndarray
+    wx: np.ndarray
+    wyy: np.ndarray
+    wxy: np.ndarray
+    wxx: np.ndarray
+    w1yy: np.ndarray
+    w1xy: np.ndarray
+    w1xx: np.ndarray
+    w1: np.ndarray  # sums of the weights alone
+
+    def split(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The columns' moments and each column's rest (the base's less the column's)."""
+        size = self.wy.shape[1] - 1
+        design_parts = (self.wy, self.wx, self.wyy, self.wxy, self.wxx)
+        return [m[:, :size] for m in design_parts], [m[:, size : size + 1] - m[:, :size] for m in design_parts]
+
+
+def _cells(design: SurveyDesign, base: np.ndarray, column: np.ndarray, size: int) -> np.ndarray:
+    """Each respondent's (stratum, column) cell, the column `size` for those in the base with no
+    column, -1 outside the base."""
+    first = design.stages[0]
+    stratum = first.unit_stratum[first.unit]
+    return np.where(base, stratum * (size + 1) + np.where(column >= 0, column, size), -1)
+
+
+def _sums(cell: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
+    """Sums of `values` per (stratum, column), the last column holding the whole base's."""
+    keep = cell >= 0
+    found = np.bincount(cell[keep], weights=values[keep], minlength=0)
+    strata = -(-max(len(found), 1) // (size + 1))
+    found = np.pad(found, (0, strata * (size + 1) - len(found))).reshape(strata, size + 1)
+    found[:, size] = found.sum(axis=1)
+    return found
 
 
 def _moments_apply(design: SurveyDesign) -> bool:
@@ -134,10 +236,7 @@ def _shared_units(unit: np.ndarray, column: np.ndarray, size: int) -> np.ndarray
     return shared
 
 
-def _from_moments(
-    design: SurveyDesign, base: np.ndarray, column: np.ndarray, size: int, y: np.ndarray, x: np.ndarray,
-    counts: _Counts,
-) -> ColumnStats:  # fmt: skip
+def _from_moments(design: SurveyDesign, m: _Moments, counts: _Counts) -> ColumnStats:
     """Covariances from per-(stratum, column) sums: element samples only.
 
     For disjoint domains j and l in stratum h, with scores s_i = w_i (y_i - R_j x_i) / X_j,
@@ -147,44 +246,33 @@ def _from_moments(
     """
     first = design.stages[0]
     strata = len(first.fraction)
-    w = design.weights
-    cell = np.where(base & (column >= 0), first.unit_stratum[first.unit] * (size + 1) + column, -1)
-    rest_cell = np.where(base, first.unit_stratum[first.unit] * (size + 1) + size, -1)
-    keep, keep_base = cell >= 0, rest_cell >= 0
-
-    def sums(values: np.ndarray) -> np.ndarray:
-        found = np.bincount(cell[keep], weights=values[keep], minlength=strata * (size + 1))
-        found = found.reshape(strata, size + 1)
-        found[:, size] = np.bincount(
-            first.unit_stratum[first.unit][keep_base], weights=values[keep_base], minlength=strata
-        )
-        return found
-
-    wy, wx = sums(w * y), sums(w * x)
-    wyy, wxy, wxx = sums(w * w * y * y), sums(w * w * x * y), sums(w * w * x * x)
-    # the rest of column j: the base's sums less column j's
-    rest = [m[:, size : size + 1] - m[:, :size] for m in (wy, wx, wyy, wxy, wxx)]
-    cols = [m[:, :size] for m in (wy, wx, wyy, wxy, wxx)]
     n_h = first.sampled.astype(float)
     c_h = np.where(n_h > 1, (1 - first.fraction) * n_h / np.maximum(n_h - 1, 1), 0.0)
+    cols, rest = m.split()
 
-    def variance(m: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        sy, sx, syy, sxy, sxx = m
+    def pad(a: np.ndarray) -> np.ndarray:  # strata beyond the last with a respondent in the base
+        return np.pad(a, ((0, strata - a.shape[0]), (0, 0)))
+
+    def variance(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sy, sx, syy, sxy, sxx = (pad(a) for a in parts)
         with np.errstate(invalid="ignore", divide="ignore"):
-            theta = sy.sum(axis=0) / sx.sum(axis=0)
             big_x = sx.sum(axis=0)
+            theta = sy.sum(axis=0) / big_x
             mean_s = (sy - theta * sx) / big_x / n_h[:, None]
             squares = (syy - 2 * theta * sxy + theta**2 * sxx) / big_x**2
-        var = np.sum(c_h[:, None] * (squares - n_h[:, None] * mean_s**2), axis=0)
-        return theta, var, mean_s
+        return theta, np.sum(c_h[:, None] * (squares - n_h[:, None] * mean_s**2), axis=0), np.nan_to_num(mean_s)
 
     theta, var, mean_s = variance(cols)
     rest_theta, rest_var, rest_mean = variance(rest)
-    cov = -np.einsum("h,hj,hl->jl", c_h * n_h, np.nan_to_num(mean_s), np.nan_to_num(mean_s))
+    cov = -np.einsum("h,hj,hl->jl", c_h * n_h, mean_s, mean_s)
     np.fill_diagonal(cov, var)
-    rest_cov = -np.einsum("h,hj,hj->j", c_h * n_h, np.nan_to_num(mean_s), np.nan_to_num(rest_mean))
+    rest_cov = -np.einsum("h,hj,hj->j", c_h * n_h, mean_s, rest_mean)
+    size = len(theta)
+    total = [a[:, :size].sum(axis=0) for a in (m.w1, m.wx, m.w1yy, m.w1xy, m.w1xx)]
+    psum, big_x, syy, sxy, sxx = total
+    spread = syy - 2 * theta * sxy + theta**2 * sxx
     with np.errstate(invalid="ignore", divide="ignore"):
-        deff = var / _srs_variance(design, base, column, size, y, x, theta)
+        deff = var / _srs(spread, counts.by_stratum[:, :size].sum(axis=0).astype(float), psum, big_x)
     return ColumnStats(theta, cov, deff, rest_theta, rest_var, rest_cov, counts.df_pair, counts.df_rest)
 
 
@@ -212,18 +300,24 @@ def _srs_variance(
     design: SurveyDesign, base: np.ndarray, column: np.ndarray, size: int, y: np.ndarray, x: np.ndarray,
     theta: np.ndarray,
 ) -> np.ndarray:  # fmt: skip
-    """Each column's variance under simple random sampling of its size (as in
-    :func:`pipeline.stats.estimators.mean`'s design effect)."""
+    """Each column's variance under simple random sampling of its size, from respondents."""
     inside = base & (column >= 0)
-    g, w = column[inside], design.weights[inside]
-    yy, xx = y[inside], x[inside]
-    n = np.bincount(g, minlength=size).astype(float)
-    psum = np.bincount(g, weights=w, minlength=size)
-    sx = np.bincount(g, weights=w * xx, minlength=size)
+    g, w, yy, xx = column[inside], design.weights[inside], y[inside], x[inside]
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(g, weights=values, minlength=size)
+
     with np.errstate(invalid="ignore", divide="ignore"):
-        residual = yy - theta[g] * xx
-        spread = np.bincount(g, weights=w * residual**2, minlength=size) / psum * n / (n - 1)
+        spread = total(w * (yy - theta[g] * xx) ** 2)
+        return _srs(spread, np.bincount(g, minlength=size).astype(float), total(w), total(w * xx))
+
+
+def _srs(spread: np.ndarray, n: np.ndarray, psum: np.ndarray, big_x: np.ndarray) -> np.ndarray:
+    """R's ``deff = TRUE`` denominator: the weighted variance of the residuals (with n / (n - 1))
+    over n, times 1 - n / N-hat when the weights estimate a population larger than the sample,
+    over the squared mean denominator (1 for means and shares)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        variance = spread / psum * n / (n - 1)
         correction = np.where(psum > n, (psum - n) / psum, 1.0)
-        mean_x = sx / psum
-        out = spread * correction / n / mean_x**2
+        out = variance * correction / n / (big_x / psum) ** 2
     return np.where(n > 1, out, math.nan)

@@ -21,6 +21,50 @@ class Population(Spec):
     method: str | None = None
 
 
+class ReplicateWeights(Spec):
+    """Replicate weights delivered with the data, and how their spread makes a variance."""
+
+    columns: list[Name] = Field(min_length=2, description="The replicate weight variables")
+    type: Literal["JK1", "BRR", "Fay", "bootstrap", "other"] = Field(
+        description="How they were made; sets the scale as R's svrepdesign does (other: give `scale`)"
+    )
+    scale: Number | None = Field(None, gt=0, description="Multiplier of the summed squared deviations")
+    rho: Number | None = Field(None, ge=0, lt=1, description="Fay's coefficient (type Fay only)")
+    mse: bool = Field(True, description="Deviations from the full-sample estimate (else from the replicates' mean)")
+
+    @model_validator(mode="after")
+    def _scale_known(self) -> ReplicateWeights:
+        if self.type == "other" and self.scale is None:
+            raise ValueError("replicate weights of type 'other' need a `scale`")
+        if (self.type == "Fay") != (self.rho is not None):
+            raise ValueError("`rho` is given for, and only for, replicate weights of type 'Fay'")
+        return self
+
+
+class Design(Spec):
+    """How respondents were sampled, as R's svydesign is told: weights, strata, clusters, fpc."""
+
+    weights: Name | None = Field(None, description="Variable holding the sampling weights (none: equal probability)")
+    strata: Name | None = Field(None, description="Variable holding each respondent's stratum")
+    clusters: list[Name] = Field([], max_length=2, description="Stage-one (PSU) then stage-two (SSU) variables")
+    fpc: list[Name | Number] = Field(
+        [],
+        max_length=2,
+        description="Per stage: a variable or a number, read as a population size when above 1 and a sampling "
+        "fraction otherwise; without it (and without report.yaml's fpc) sampling is taken as with replacement",
+    )
+    nest: bool = Field(False, description="PSU labels repeat across strata and mean different PSUs")
+    replicates: ReplicateWeights | None = None
+
+    @model_validator(mode="after")
+    def _stages_agree(self) -> Design:
+        if len(self.fpc) > max(len(self.clusters), 1):
+            raise ValueError(f"{len(self.fpc)} fpc entries for {max(len(self.clusters), 1)} stage(s)")
+        if self.replicates is not None and (self.strata or self.clusters or self.fpc):
+            raise ValueError("with replicate weights, the variance comes from them: give no strata, clusters or fpc")
+        return self
+
+
 class MissingCodes(Spec):
     """User-missing codes every question has unless it says otherwise."""
 
@@ -122,6 +166,7 @@ class Codebook(Spec):
     id: Name = Field(description="The respondent identifier variable")
     unit: str = "respondent"
     population: Population | None = None
+    design: Design = Field(Design(), description="The sample design (default: a simple random sample)")
     missing: MissingCodes = MissingCodes()
     variables: list[Variable] = Field(min_length=1)
     derived: list[Derived] = []

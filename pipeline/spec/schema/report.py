@@ -42,6 +42,11 @@ class Conventions(Spec):
     caution_base: Count = Field(50, description="Mark a cell below this base (a table may override it)")
     significance_level: Number = Field(0.05, gt=0, lt=1)
     multiple_comparisons: Literal["none", "holm", "bh"] = "none"
+    tests: Literal["auto", "design", "classical"] = Field(
+        "auto",
+        description="Subgroup tests: design-based t-tests, or the classical z/Fisher/Welch tests; auto takes the "
+        "classical ones only for an unweighted simple random sample with no finite population correction",
+    )
 
     @model_validator(mode="after")
     def _caution_above_suppression(self) -> Conventions:

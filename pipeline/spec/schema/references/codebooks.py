@@ -77,6 +77,27 @@ def check_codebook(
             _check_link(f, where, der, book, surveys, order)
         else:
             check_expression(f, (*where, "expr"), der.expr, me, before)
+    _check_design(f, book)
+
+
+def _check_design(f: Findings, book: Codebook) -> None:
+    """Every variable the sample design names is a question of the codebook: weights, fpc and
+    replicate weights numeric ones."""
+    kinds = {v.name: v.type for v in book.variables}
+    design = book.design
+    named: list[tuple[tuple, str, bool]] = [(("design", "weights"), design.weights or "", True)]
+    named.append((("design", "strata"), design.strata or "", False))
+    named += [(("design", "clusters", i), name, False) for i, name in enumerate(design.clusters)]
+    named += [(("design", "fpc", i), v, True) for i, v in enumerate(design.fpc) if isinstance(v, str)]
+    if design.replicates is not None:
+        named += [(("design", "replicates", "columns", i), c, True) for i, c in enumerate(design.replicates.columns)]
+    for where, name, numeric in named:
+        if not name:
+            continue
+        if name not in kinds:
+            f.add(where, f"{name!r} is not a variable of {book.survey}.yaml{suggest(name, list(kinds))}")
+        elif numeric and kinds[name] != "numeric":
+            f.add(where, f"{name!r} must be a numeric variable, not {kinds[name]!r}")
 
 
 def _check_link(
