@@ -27,7 +27,7 @@ FROM = $(if $(DATA),--data $(DATA)) $(if $(SPECS),--specs $(SPECS))
 TO   = $(if $(OUT),--out $(OUT))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup os-deps raw validate report audit test check test-slow test-all lint lock bench schema stress-wave clean
+.PHONY: help setup os-deps raw validate report audit test check test-slow test-all lint lock bench schema stress-wave r-reference clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -93,6 +93,12 @@ lock: setup ## pin a dependency added to pyproject.toml in requirements.lock (UP
 
 bench: setup ## time full, unchanged and one-table builds, and the engine at 1,000,000 respondents
 	$(RUN) bench $(FROM)
+
+# R survey's results on the api samples, which tests/test_survey_reference.py checks the engine against
+r-reference: ## recompute tests/fixtures/api/expected.csv with R survey (installs r-base-core r-cran-survey as root)
+	@Rscript -e 'library(survey)' >/dev/null 2>&1 || apt-get install -y --no-install-recommends r-base-core r-cran-survey \
+		|| { apt-get update && apt-get install -y --no-install-recommends r-base-core r-cran-survey; }
+	Rscript tests/fixtures/api/make_expected.R
 
 schema: setup ## rewrite the JSON Schemas of the spec files (survey_specs/schemas/) from pipeline/spec/schema
 	$(RUN) schema $(if $(SPECS),--out $(SPECS)/schemas)

@@ -1,17 +1,16 @@
 """Estimates and tests against statsmodels, scipy and R's survey package."""
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from pipeline.errors import OhmskError
-from pipeline.stats.estimates import estimate_mean, estimate_proportion, estimate_total
+from pipeline.stats import estimators
+from pipeline.stats.design import survey_design
 from pipeline.stats.significance import (
     MeanSummary,
     adjust_pvalues,
@@ -21,19 +20,10 @@ from pipeline.stats.significance import (
     compare_proportions,
 )
 
-API = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "api"
-
 
 def sig(value: float, digits: int = 4) -> float:
     """`value` rounded to `digits` significant figures."""
     return float(f"{value:.{digits - 1}e}")
-
-
-@pytest.fixture(scope="module")
-def api() -> Path:
-    if not API.is_dir():
-        pytest.skip(f"reference data folder {API} is absent (it sits beside the repository, not in it)")
-    return API
 
 
 # --- two-proportion tests ------------------------------------------------------------------
@@ -159,98 +149,28 @@ def test_column_letters_refuse_unknown_columns():
         column_letters(["a"], {("a", "b"): compare_proportions(5, 10, 5, 10)})
 
 
-# --- estimates: Wilson interval ------------------------------------------------------------
+# --- the survey design refuses what it cannot estimate from ------------------------------------
 
 
-@pytest.mark.parametrize("k, n, level", [(37, 103, 0.95), (2, 41, 0.95), (88, 90, 0.9)])
-def test_wilson_interval_matches_statsmodels(k, n, level):
-    est = estimate_proportion(np.arange(n) < k, level=level)
-    low, high = proportion_confint(k, n, alpha=1 - level, method="wilson")
-    assert (est.ci_low, est.ci_high) == pytest.approx((low, high))
-    assert est.estimate == pytest.approx(k / n)
-    assert est.n == n and est.n_eff == pytest.approx(n)
+def test_lone_psu_stratum_is_refused():
+    with pytest.raises(OhmskError, match="stratum 'c' has a single PSU"):
+        survey_design(5, strata=["a", "a", "b", "b", "c"])
 
 
-def test_weighted_wilson_interval_uses_the_effective_base():
-    x = np.array([1, 0, 1, 1, 0, 0, 1, 0, 1, 0] * 6, dtype=bool)
-    w = np.tile([1.0, 2.0, 0.5, 3.0, 1.0, 1.5], 10)
-    est = estimate_proportion(x, weights=w)
-    p, n_eff = (w * x).sum() / w.sum(), w.sum() ** 2 / (w**2).sum()
-    low, high = proportion_confint(p * n_eff, n_eff, method="wilson")
-    assert est.n_eff == pytest.approx(n_eff)
-    assert (est.ci_low, est.ci_high) == pytest.approx((low, high))
-    assert est.interval == "Wilson, effective base"
-
-
-def test_unweighted_standard_error_is_the_textbook_one():
-    values = np.array([3.0, 7, 8, 2, 9, 4, 4, 6])
-    est = estimate_mean(values)
-    assert est.se == pytest.approx(values.std(ddof=1) / np.sqrt(len(values)))
-    half = stats.t.isf(0.025, len(values) - 1) * est.se
-    assert (est.ci_low, est.ci_high) == pytest.approx((values.mean() - half, values.mean() + half))
-
-
-# --- estimates: R survey reference results (../shared/fixtures/api/REFERENCE.md) -----------
-
-
-@pytest.mark.parametrize(
-    "variable, level, estimate, se",
-    [
-        ("stype", "E", 0.71, 0.0316427634),
-        ("stype", "H", 0.125, 0.0230624405),
-        ("stype", "M", 0.165, 0.0258840029),
-        ("awards", "Yes", 0.62, 0.0338480671),
-    ],
-)
-def test_srs_proportions_with_fpc_match_r_survey(api, variable, level, estimate, se):
-    srs = pd.read_csv(api / "apisrs.csv")
-    est = estimate_proportion(srs[variable] == level, weights=srs["pw"], fpc=srs["fpc"])
-    assert (sig(est.estimate), sig(est.se)) == (sig(estimate), sig(se))
-
-
-def test_srs_proportion_without_fpc_matches_r_survey(api):
-    srs = pd.read_csv(api / "apisrs.csv")
-    est = estimate_proportion(srs["stype"] == "E", weights=srs["pw"])
-    assert (sig(est.estimate), sig(est.se)) == (sig(0.71), sig(0.0321663390))
-
-
-def test_srs_fpc_as_one_population_size_matches_r_survey(api):
-    srs = pd.read_csv(api / "apisrs.csv")
-    assert sig(estimate_proportion(srs["stype"] == "E", fpc=6194).se) == sig(0.0316427634)
-
-
-def test_stratified_estimates_match_r_survey(api):
-    strat = pd.read_csv(api / "apistrat.csv")
-    design = {"weights": strat["pw"], "strata": strat["stype"], "fpc": strat["fpc"]}
-    mean = estimate_mean(strat["api00"], **design)
-    total = estimate_total(strat["enroll"], **design)
-    share = estimate_proportion(strat["awards"] == "No", **design)
-    assert (sig(mean.estimate), sig(mean.se)) == (sig(662.287363), sig(9.408940879))
-    assert (sig(total.estimate), sig(total.se)) == (sig(3_687_177.52), sig(114_641.7152))
-    assert (sig(share.estimate), sig(share.se)) == (sig(0.3610639328), sig(0.0344059182))
-    assert mean.interval == "t, 197 df"  # 200 schools in 3 strata
-
-
-def test_stratum_population_sizes_as_a_mapping(api):
-    strat = pd.read_csv(api / "apistrat.csv")
-    sizes = strat.groupby("stype")["fpc"].first().to_dict()
-    est = estimate_mean(strat["api00"], strat["pw"], strat["stype"], sizes)
-    assert sig(est.se) == sig(9.408940879)
-
-
-# --- bad input -----------------------------------------------------------------------------
-
-
-def test_lone_respondent_stratum_is_refused():
-    with pytest.raises(OhmskError, match="stratum 'c' has a single respondent"):
-        estimate_mean([1.0, 2, 3, 4, 5], strata=["a", "a", "b", "b", "c"])
-
-
-def test_missing_values_are_refused():
+def test_missing_values_are_refused_unless_left_out():
     with pytest.raises(OhmskError, match="1 missing value"):
-        estimate_mean([1.0, np.nan, 3])
+        estimators.mean(survey_design(3), [1.0, np.nan, 3])
+    assert estimators.mean(survey_design(3), [1.0, np.nan, 3], na_rm=True).estimate == 2
 
 
 def test_fpc_varying_within_a_stratum_is_refused():
     with pytest.raises(OhmskError, match="constant within each stratum"):
-        estimate_mean([1.0, 2, 3, 4], strata=["a", "a", "b", "b"], fpc=[10, 11, 20, 20])
+        survey_design(4, strata=["a", "a", "b", "b"], fpc=[[10, 11, 20, 20]])
+
+
+def test_wilson_interval_on_an_unweighted_sample_matches_statsmodels():
+    for k, n, level in [(37, 103, 0.95), (2, 41, 0.95), (88, 90, 0.9)]:
+        est = estimators.proportion(survey_design(n), np.arange(n) < k, level=level)
+        low, high = proportion_confint(k, n, alpha=1 - level, method="wilson")
+        assert (est.ci_low, est.ci_high) == pytest.approx((low, high))
+        assert est.n == n and est.n_eff == pytest.approx(n)

@@ -10,7 +10,7 @@ import pytest
 from pipeline.errors import OhmskError
 from pipeline.stats.calibration import kish_effective_n, poststratify, rake
 
-API = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "api"
+API = Path(__file__).resolve().parent / "fixtures" / "api"  # vendored: see fixtures/api/SOURCE.md
 
 # Kalton & Flores-Cervantes (2003), "Weighting methods", JOS 19(2): 81-97, Table 1 (respondents
 # and population by A1-A4 x B1-B3) and Table 2 (cell-weighting and raking adjustments, 2 dp).
@@ -85,8 +85,6 @@ def test_single_variable_poststratification_matches_its_margin(kfc):
 
 @pytest.fixture(scope="module")
 def apiclus1() -> pd.DataFrame:
-    if not API.is_dir():
-        pytest.skip(f"reference data folder {API} is absent (it sits beside the repository, not in it)")
     return pd.read_csv(API / "apiclus1.csv")
 
 

@@ -164,8 +164,11 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, p: float) -> floa
     """R's ``qrule_math``: in value order, the last respondent whose cumulative weight is at
     most p of the total, if it reaches p exactly, and otherwise the next one."""
     order = np.argsort(values, kind="stable")
-    ordered, cumulative = values[order], np.cumsum(weights[order])
-    total = float(weights.sum())
+    # sums in extended precision, as R's cumsum() and sum() accumulate, so that a cumulative
+    # share landing exactly on p is recognised as R recognises it
+    extended = weights[order].astype(np.longdouble)
+    ordered, cumulative = values[order], np.cumsum(extended).astype(float)
+    total = float(extended.sum())
     at_most = int(np.count_nonzero(cumulative <= p * total))
     if at_most == 0:
         return float(ordered[0])

@@ -26,7 +26,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from pipeline.errors import OhmskError
-from pipeline.stats.estimates import ArrayLike
+from pipeline.stats.design import ArrayLike
 
 
 @dataclass(frozen=True)
