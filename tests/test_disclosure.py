@@ -136,6 +136,7 @@ def test_withheld_rows_keep_labels_base_and_flag_only(built):
     assert rows  # the shipped data have withheld cells
     for r in rows:
         assert r["value"] == "" and r["n"] == "" and r["shown"] == "[c]" and r["significantly_higher_than"] == ""
+        assert r["standard_error"] == "" and r["design_effect"] == ""  # a share follows from its SE and base
         assert r["base"].isdigit() and r["column_label"] and r["category_label"] is not None
 
 

@@ -61,6 +61,8 @@ def write_csv(
                 "n",
                 "base",
                 "effective_base",
+                "standard_error",
+                "design_effect",
                 "flag",
                 "significantly_higher_than",
             ]
@@ -93,10 +95,17 @@ def write_csv(
                     "" if hidden else row["n"],
                     row["base"],
                     f"{row['n_eff']:.1f}",
+                    "" if hidden else _number(row["se"]),
+                    "" if hidden else _number(row["deff"], 4),
                     row["flag"],
                     row["letters"],
                 ]
             )
+
+
+def _number(value: float, places: int = 6) -> str:
+    """A statistic to `places` decimals, or empty where it is not defined (NaN)."""
+    return "" if value is None or value != value else f"{value:.{places}f}"
 
 
 def write_audit(rows: list[AuditRow | ClaimRow], path: Path, published: bool = True) -> None:

@@ -8,7 +8,11 @@ previous one read for what it has (pipeline.stages.clean.clean), so a question a
 its figures without a previous value rather than stopping the build. A figure is comparable
 when both waves have its cell (same table, series, column, category and statistic) with a base.
 
-Tests, two-sided at the report's level, on each wave's cell as tabulated:
+Tests, two-sided at the report's level, on each wave's cell as tabulated. Where either wave's
+table takes design-based tests (pipeline.stages.sampling.test_method), every statistic with a
+design-based standard error (shares, means, ratios, medians) is tested by the Wald z-test for
+two independent samples on those standard errors (pipeline.stats.significance.compare_independent;
+Lumley, *Complex Surveys*, 2010, section 5.2). Otherwise, the classical tests:
 - shares: the pooled two-proportion z-test on the effective (Kish) bases, or Fisher's exact test
   where an expected count is small (pipeline.stats.significance.compare_proportions; Agresti,
   *Categorical Data Analysis*, 3rd ed., 2013, sections 3.1 and 3.5);
@@ -33,7 +37,7 @@ import pandas as pd
 from pipeline.spec.objects import Codebook
 from pipeline.stages.load import RawData, load
 from pipeline.stages.tabulate import TOTAL, Table
-from pipeline.stats.significance import MeanSummary, compare_means, compare_proportions
+from pipeline.stats.significance import MeanSummary, compare_independent, compare_means, compare_proportions
 
 COMPARED = ("pct", "mean", "median", "ratio")
 UNTESTED = "not tested (needs respondent rows)"
@@ -81,7 +85,8 @@ def changes(current: dict[str, Table], previous: dict[str, Table], level: float 
             a, b = then.loc[key], now.loc[key]
             if a["base"] <= 0 or b["base"] <= 0 or math.isnan(a["value"]) or math.isnan(b["value"]):
                 continue
-            test, pvalue, significant = _test(key[3], a, b, level)
+            design = "design" in (table.tests, previous[tid].tests)
+            test, pvalue, significant = _test(key[3], a, b, level, design)
             out.append(
                 Change(
                     tid,
@@ -108,8 +113,13 @@ def _figures(table: Table) -> pd.DataFrame:
     return c.set_index([c["series"], c["column"], c["category"].map(repr), c["stat"]])
 
 
-def _test(stat: str, a: pd.Series, b: pd.Series, level: float) -> tuple[str, float, bool]:
+def _test(stat: str, a: pd.Series, b: pd.Series, level: float, design: bool) -> tuple[str, float, bool]:
     """(test, p-value, significant) of the previous cell `a` against the current cell `b`."""
+    if design:
+        if not all(math.isfinite(float(c["se"])) for c in (a, b)):
+            return "", math.nan, False
+        t = compare_independent(float(a["value"]), float(a["se"]), float(b["value"]), float(b["se"]), level=level)
+        return t.test, t.pvalue, t.significant
     if stat == "pct":
         t = compare_proportions(
             a["value"] / 100 * a["n_eff"], a["n_eff"], b["value"] / 100 * b["n_eff"], b["n_eff"], level=level

@@ -143,6 +143,21 @@ def compare_design(estimate1: float, estimate2: float, variance: float, df: int,
 
 
 DESIGN_TEST = "design-based t-test"
+INDEPENDENT_TEST = "design-based z-test of independent samples"
+
+
+def compare_independent(
+    estimate1: float, se1: float, estimate2: float, se2: float, *, level: float = 0.95
+) -> Comparison:
+    """Wald test that two estimates from independent samples (e.g. two waves) differ: the
+    difference over the root of the summed squared design-based standard errors, referred to
+    the normal distribution. Two estimates without variance have p = 1 when equal."""
+    variance = se1**2 + se2**2
+    if variance <= 0:
+        return Comparison(INDEPENDENT_TEST, estimate1, estimate2, 0.0, 1.0 if estimate1 == estimate2 else 0.0,
+                          level, estimate1 != estimate2)  # fmt: skip
+    z = (estimate1 - estimate2) / math.sqrt(variance)
+    return _comparison(INDEPENDENT_TEST, estimate1, estimate2, z, 2 * stats.norm.sf(abs(z)), level)
 
 
 def adjust_pvalues(pvalues: ArrayLike, method: Literal["holm", "bh"] = "holm") -> np.ndarray:
