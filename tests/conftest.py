@@ -223,6 +223,7 @@ def _poisoned(tabulate, originals: dict):
         table.cells.loc[hidden, "value"] = VALUE
         table.cells.loc[hidden, "n"] = COUNT
         table.cells.loc[hidden, "sd"] = SPREAD
+        table.cells.loc[hidden, "se"] = SPREAD  # a share could be worked out from its standard error
         return table
 
     return run

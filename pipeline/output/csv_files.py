@@ -18,7 +18,7 @@ from pipeline.present.claims import ClaimLog
 from pipeline.present.formats import Formats
 from pipeline.present.layouts import cell_text
 from pipeline.stages.audit import AUDIT_COLUMNS, AuditRow, ClaimRow
-from pipeline.stages.compare import test_note
+from pipeline.stages.compare import note_on_tests
 from pipeline.stages.disclosure import withheld
 from pipeline.stages.tabulate import Table
 from pipeline.stages.waves import UNTESTED, Change, question_changed
@@ -67,7 +67,7 @@ def write_csv(
                 "significantly_higher_than",
             ]
         )
-        test = test_note(table, level) if spec.by else "none (no subgroup columns)"
+        test = note_on_tests(table, level) if spec.by else "none (no subgroup columns)"
         weight = table.weighting or "unweighted"
         for row in table.cells.to_dict("records"):
             s = bases[row["series"]]

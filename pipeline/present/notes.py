@@ -11,7 +11,7 @@ import pandas as pd
 
 from pipeline.present.formats import Formats, fmt_number
 from pipeline.spec.objects import TableSpec
-from pipeline.stages.compare import test_note
+from pipeline.stages.compare import note_on_tests
 from pipeline.stages.disclosure import SUPPRESSED
 from pipeline.stages.tabulate import TOTAL, Table
 
@@ -102,7 +102,7 @@ def base_notes(cells: pd.DataFrame, spec: TableSpec) -> list[str]:
 def table_notes(table: Table, level: float, formats: Formats = Formats()) -> list[str]:
     """The notes a table needs: the test behind its letters and the small-base symbols used."""
     c = table.cells
-    notes = [test_note(table, level)] if (c["column"] != TOTAL).any() else []
+    notes = [note_on_tests(table, level)] if (c["column"] != TOTAL).any() else []
     if notes and table.fraction:
         notes.append(
             f"Tests apply a finite population correction: the survey covers "

@@ -43,7 +43,7 @@ TEST_NOTES = {
 }
 
 
-def test_note(table: Table, level: float) -> str:
+def note_on_tests(table: Table, level: float) -> str:
     """The sentence a table's note and CSV give for the test its letters come from."""
     return TEST_NOTES[table.tests].format(level=level, design=table.design)
 

@@ -68,7 +68,7 @@ def _column(ds: Dataset, name: str | None, positive: bool = False) -> np.ndarray
     values = ds.frame[name]
     bad = values.isna().to_numpy()
     if positive:
-        bad |= ~(values.to_numpy(dtype=float, na_value=np.nan) > 0)
+        bad = bad | ~(values.to_numpy(dtype=float, na_value=np.nan) > 0)
     if bad.any():
         ids = ds.frame.index[bad].tolist()
         shown = ", ".join(f"{i} ({v!r})" for i, v in zip(ids[:5], values[bad].tolist()[:5]))

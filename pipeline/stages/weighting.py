@@ -18,7 +18,8 @@ import pandas as pd
 from pipeline.errors import OhmskError
 from pipeline.spec.schema import Frame
 from pipeline.stages.derive import Dataset
-from pipeline.stats.calibration import Code, WeightResult, rake
+from pipeline.stats.calibrate import calibrate, trim_weights
+from pipeline.stats.calibration import Code, WeightResult, as_counts, is_share, rake, weight_diagnostics
 from pipeline.stats.design import Calibration, SurveyDesign
 
 
@@ -33,6 +34,7 @@ class SurveyWeights:
     cap: float | None
     result: WeightResult
     design: SurveyDesign  # the survey's design with these weights, variances calibration-aware
+    method: str = "rake"  # how the weights were made: rake, linear or logit (report.yaml `method`)
 
     @property
     def applied(self) -> bool:
@@ -45,13 +47,22 @@ def describe(sw: SurveyWeights, ds: Dataset) -> str:
     the method, the frame's file, its population and variables, and whether it is assumed."""
     variables = " and ".join(ds.codebook.label(var).lower() for var in sw.frame["margins"])
     assumed = "; an assumed profile" if sw.frame["source"] == "assumed" else ""
-    return f"rim weights to {sw.frame_path.name} ({sw.frame['population']}, by {variables}{assumed})"
+    words = METHOD_WORDS[sw.method]
+    return f"{words} to {sw.frame_path.name} ({sw.frame['population']}, by {variables}{assumed})"
+
+
+METHOD_WORDS = {
+    "rake": "rim weights",
+    "linear": "linear (GREG) calibration weights",
+    "logit": "logit-bounded calibration weights",
+}
 
 
 def weigh(ds: Dataset, config: dict, frame_spec: Frame, path: Path, design: SurveyDesign) -> SurveyWeights:
-    """Rake one survey's design weights to its (validated) population frame, as configured in
-    report.yaml; the weighted design's variances account for the raking (its margins are the
-    calibration variables, as R's ``calibrate(calfun = "raking")`` treats them)."""
+    """Weight one survey's design weights to its (validated) population frame, as configured
+    in report.yaml: raking, or linear or bounded-logit calibration to the frame's margins, then
+    any trimming. The weighted design's variances account for the weighting: the margins'
+    categories are its calibration variables (as R's ``calibrate()`` treats them)."""
     frame = frame_spec.model_dump()
     margins: dict[str, Mapping[Code, float]] = {
         var: {int(k): float(v) for k, v in m.items()} for var, m in frame["margins"].items()
@@ -59,23 +70,81 @@ def weigh(ds: Dataset, config: dict, frame_spec: Frame, path: Path, design: Surv
     if design.replicates is not None:
         raise OhmskError(
             f"weighting {ds.survey!r} to {path}: the survey has replicate weights, which carry the producer's "
-            f"weighting; raking them too is not supported (remove the frame, or the replicate weights)"
+            f"weighting; weighting them again is not supported (remove the frame, or the replicate weights)"
         )
+    method = config.get("method", "rake")
     try:
-        result = rake(
-            ds.frame,
-            margins,
-            weight=pd.Series(design.weights, index=ds.frame.index),
-            cap=config.get("cap"),
-            tol=float(config.get("tol", 1e-6)),
-            max_iter=int(config.get("max_iter", 100)),
-        )
+        if method == "rake":
+            result = rake(
+                ds.frame,
+                margins,
+                weight=pd.Series(design.weights, index=ds.frame.index),
+                cap=config.get("cap"),
+                tol=float(config.get("tol", 1e-6)),
+                max_iter=int(config.get("max_iter", 100)),
+            )
+            weights = result.weights.reindex(ds.frame.index).to_numpy(dtype=float)
+            calibration = Calibration(_indicators(ds, margins), design.weights, weights, result.diagnostics.iterations)
+            weighted = design.with_weights(weights, calibration, "raked to " + path.name)
+        else:
+            weighted = _calibrated(ds, design, margins, method, config)
+        if config.get("trim"):
+            weighted = _trimmed(weighted, config["trim"])
     except OhmskError as exc:
         raise OhmskError(f"weighting {ds.survey!r} to {path}: {exc}") from exc
-    weights = result.weights.reindex(ds.frame.index).to_numpy(dtype=float)
-    calibration = Calibration(_indicators(ds, margins), design.weights, weights)
-    weighted = design.with_weights(weights, calibration, "raked to " + path.name)
-    return SurveyWeights(ds.survey, config.get("use", "none"), frame, path, config.get("cap"), result, weighted)
+    if method != "rake" or config.get("trim"):
+        result = _result(ds, weighted, config)
+    use, cap = config.get("use", "none"), config.get("cap")
+    return SurveyWeights(ds.survey, use, frame, path, cap, result, weighted, method)
+
+
+def _calibrated(
+    ds: Dataset, design: SurveyDesign, margins: Mapping[str, Mapping[Code, float]], method: str, config: dict
+) -> SurveyDesign:
+    """Linear or logit calibration to the margins' category totals (shares scaled to the total
+    of a count margin, or of the design weights)."""
+    _check_margins(ds, margins)
+    counts = [np.array(list(m.values()), dtype=float) for m in margins.values()]
+    count_margins = [c for c in counts if not is_share(c)]
+    total = float(count_margins[0].sum()) if count_margins else float(design.weights.sum())
+    targets = np.concatenate([as_counts(c, total) for c in counts])
+    bounds = tuple(config["bounds"]) if config.get("bounds") else None
+    return calibrate(
+        design, _indicators(ds, margins), targets, method, bounds, tol=float(config.get("tol", 1e-6)),
+        max_iter=int(config.get("max_iter", 100)),
+    )  # fmt: skip
+
+
+def _check_margins(ds: Dataset, margins: Mapping[str, Mapping[Code, float]]) -> None:
+    """Every respondent in one category of each margin, and every category with a target held."""
+    for var, m in margins.items():
+        values = ds.frame[var].to_numpy(dtype=float, na_value=np.nan)
+        stray = ~np.isin(values, list(m))
+        if stray.any():
+            ids = ", ".join(map(str, ds.frame.index[stray][:5]))
+            raise OhmskError(f"{int(stray.sum())} respondent(s) have no category of the margins for {var!r} ({ids})")
+        for code, target in m.items():
+            if target > 0 and not (values == code).any():
+                raise OhmskError(f"margin {var}={code!r} (target {target:g}) has no respondents in the sample")
+
+
+def _trimmed(design: SurveyDesign, trim: Mapping) -> SurveyDesign:
+    """The weights cut to report.yaml's bounds (multiples of the mean weight)."""
+    mean = float(design.weights.mean())
+    lower = trim["lower"] * mean if trim.get("lower") else -np.inf
+    upper = trim["upper"] * mean if trim.get("upper") else np.inf
+    return trim_weights(design, lower, upper, bool(trim.get("strict")))
+
+
+def _result(ds: Dataset, design: SurveyDesign, config: dict) -> WeightResult:
+    """Diagnostics of weights made by calibration or trimming."""
+    w = design.weights
+    trim = config.get("trim") or {}
+    mean = float(w.mean())
+    at_bounds = int(np.sum(np.isclose(w, (trim.get("upper") or np.inf) * mean)))
+    at_bounds += int(np.sum(np.isclose(w, (trim.get("lower") or -np.inf) * mean)))
+    iterations = design.calibration.iterations if design.calibration is not None else 0
+    return WeightResult(pd.Series(w, index=ds.frame.index), weight_diagnostics(w, iterations, True, at_bounds, ()))
 
 
 def _indicators(ds: Dataset, margins: Mapping[str, Mapping[Code, float]]) -> np.ndarray:

@@ -45,10 +45,10 @@ def _adjustment(method: str, u: np.ndarray, bounds: tuple[float, float] | None) 
         return np.clip(1 + u, low, high), ((1 + u > low) & (1 + u < high)).astype(float)
     low, high = bounds if bounds is not None else (0.0, math.inf)
     a = (high - low) / ((1 - low) * (high - 1))
-    e = np.exp(np.clip(a * u, -700, 700))
+    e = np.exp(np.clip(a * u, -300, 300))
     denominator = (high - 1) + (1 - low) * e
     g = (low * (high - 1) + high * (1 - low) * e) / denominator
-    return g, a * e * (1 - low) * (high - 1) * (high - low) / denominator**2
+    return g, a * (e / denominator) * (1 - low) * (high - 1) * (high - low) / denominator
 
 
 def calibrate(
@@ -85,14 +85,26 @@ def calibrate(
     if method == "logit" and (bounds is None or not bounds[0] < 1 < bounds[1]):
         raise OhmskError("logit calibration needs bounds (L, U) with L < 1 < U")
     d = design.weights
-    eta = np.zeros(x.shape[1])
-    for _ in range(max_iter):
+
+    def misfit_at(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         g, slope = _adjustment(method, x @ eta, bounds)
-        misfit = target - (d * g) @ x
-        if np.all(np.abs(misfit) / (1 + np.abs(target)) < tol):
+        return target - (d * g) @ x, g, slope
+
+    eta = np.zeros(x.shape[1])
+    misfit, g, slope = misfit_at(eta)
+    for iterations in range(max_iter):
+        worst = float(np.max(np.abs(misfit) / (1 + np.abs(target))))
+        if worst < tol:
             w = d * g
-            return design.with_weights(w, Calibration(x, d.copy(), w), f"calibrated ({method})")
-        eta = eta + np.linalg.pinv((x * (d * slope)[:, None]).T @ x) @ misfit
+            return design.with_weights(w, Calibration(x, d.copy(), w, iterations), f"calibrated ({method})")
+        step = np.linalg.pinv((x * (d * slope)[:, None]).T @ x) @ misfit
+        for _ in range(40):  # Newton's step, halved until the fit improves (a bounded g saturates)
+            trial = misfit_at(eta + step)
+            if float(np.max(np.abs(trial[0]) / (1 + np.abs(target)))) < worst:
+                break
+            step = step / 2
+        eta = eta + step
+        misfit, g, slope = trial
     worst = float(np.max(np.abs(misfit) / (1 + np.abs(target))))
     raise OhmskError(
         f"calibration ({method}) did not meet the population totals in {max_iter} iterations "

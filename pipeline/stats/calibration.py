@@ -222,7 +222,14 @@ def _margin(name: str, values: Sequence | np.ndarray, targets: Mapping[Code, flo
     return _Margin(name, codes, index, target)
 
 
-def _is_share(target: np.ndarray) -> bool:
+def as_counts(target: np.ndarray, total: float) -> np.ndarray:
+    """A margin as population counts: shares (summing to 1 or 100) scaled to `total`, counts as
+    given, as :func:`rake` reads margins."""
+    target = np.asarray(target, dtype=float)
+    return target / target.sum() * total if is_share(target) else target
+
+
+def is_share(target: np.ndarray) -> bool:
     total = target.sum()
     return abs(total - 1) <= 1e-3 or abs(total - 100) <= 0.1
 
@@ -231,7 +238,7 @@ def _scaled_targets(
     margins: list[_Margin], as_share: bool | None, sample_total: float, tol: float
 ) -> tuple[list[np.ndarray], float]:
     """Every margin as counts on one common total, or an error if count margins disagree."""
-    shares = [as_share if as_share is not None else _is_share(m.target) for m in margins]
+    shares = [as_share if as_share is not None else is_share(m.target) for m in margins]
     count_totals = {m.name: m.target.sum() for m, s in zip(margins, shares) if not s}
     total = next(iter(count_totals.values()), sample_total)
     if any(abs(t - total) > tol * total for t in count_totals.values()):
@@ -282,7 +289,7 @@ def _fit(
         warnings.warn(messages[0], RuntimeWarning, stacklevel=3)
     return WeightResult(
         pd.Series(weights, index=index, name="weight"),
-        _diagnostics(weights, iterations, converged, int(capped.sum()), messages),
+        weight_diagnostics(weights, iterations, converged, int(capped.sum()), messages),
     )
 
 
@@ -387,7 +394,7 @@ def _messages(
     return tuple(out)
 
 
-def _diagnostics(
+def weight_diagnostics(
     weights: np.ndarray, iterations: int, converged: bool, capped: int, messages: tuple[str, ...]
 ) -> WeightDiagnostics:
     n_eff = kish_effective_n(weights)

@@ -63,6 +63,7 @@ class Calibration:
     matrix: np.ndarray  # (n, p) calibration variables (model matrix)
     before: np.ndarray  # (n,) weights before calibration
     after: np.ndarray  # (n,) weights calibration made
+    iterations: int = 0  # Newton steps it took (for the diagnostics)
 
     def residuals(self, scores: np.ndarray) -> np.ndarray:
         g = self.after / self.before

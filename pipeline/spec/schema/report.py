@@ -67,6 +67,20 @@ class Sensitivity(Spec):
     cells: list[SensitivityCell] = Field(min_length=1)
 
 
+class Trim(Spec):
+    """Bounds on the final weights, as multiples of the mean weight."""
+
+    lower: Number | None = Field(None, gt=0, lt=1)
+    upper: Number | None = Field(None, gt=1)
+    strict: bool = Field(False, description="Repeat until no weight is outside the bounds")
+
+    @model_validator(mode="after")
+    def _a_bound(self) -> Trim:
+        if self.lower is None and self.upper is None:
+            raise ValueError("trim needs `lower`, `upper` or both")
+        return self
+
+
 class Weighting(Spec):
     """Whether and how one survey is weighted: rim weights (raking) to a population frame, or
     none. The methodology prints the setting and `reason`, so a reader learns per survey
@@ -86,15 +100,41 @@ class Weighting(Spec):
         description="The population frame, in the data folder (e.g. "
         "frames/providers.yaml); a survey without one cannot be weighted",
     )
-    cap: Number | None = Field(None, gt=1, description="Trim weights at this multiple of the mean weight")
+    method: Literal["rake", "linear", "logit"] = Field(
+        "rake",
+        description="rake: iterative proportional fitting to the margins; linear: linear (GREG) calibration; "
+        "logit: calibration with each weight's adjustment kept inside `bounds` (R's calibrate)",
+    )
+    bounds: list[Number] | None = Field(
+        None,
+        min_length=2,
+        max_length=2,
+        description="[L, U], L < 1 < U: the range of each weight's adjustment (logit needs them; linear truncates)",
+    )
+    cap: Number | None = Field(None, gt=1, description="Trim weights at this multiple of the mean weight (rake only)")
+    trim: Trim | None = Field(
+        None, description="Trim the weights after weighting, sharing the excess (R's trimWeights)"
+    )
     tol: Number = Field(1e-6, gt=0)
     max_iter: int = Field(100, ge=1)
     sensitivity: Sensitivity | None = None
 
     @model_validator(mode="after")
+    def _method_settings_agree(self) -> Weighting:
+        if self.method == "logit" and self.bounds is None:
+            raise ValueError("method logit needs `bounds: [L, U]` with L < 1 < U")
+        if self.bounds is not None and not self.bounds[0] < 1 < self.bounds[1]:
+            raise ValueError(f"bounds {self.bounds} must have L < 1 < U")
+        if self.method != "rake" and self.cap is not None:
+            raise ValueError(f"`cap` trims during raking; with method {self.method} use `trim` instead")
+        if self.method == "rake" and self.bounds is not None:
+            raise ValueError("`bounds` apply to method linear or logit; raking takes `cap` or `trim`")
+        return self
+
+    @model_validator(mode="after")
     def _weights_need_a_frame(self) -> Weighting:
         if self.frame is None:
-            for key in ("cap", "sensitivity"):
+            for key in ("cap", "trim", "sensitivity"):
                 if getattr(self, key) is not None:
                     raise ValueError(
                         f"`{key}` needs weights, and weights need a `frame`: add the population "
