@@ -119,7 +119,7 @@ def _check_margins(ds: Dataset, margins: Mapping[str, Mapping[Code, float]]) -> 
     """Every respondent in one category of each margin, and every category with a target held."""
     for var, m in margins.items():
         values = ds.frame[var].to_numpy(dtype=float, na_value=np.nan)
-        stray = ~np.isin(values, list(m))
+        stray = ~np.isin(values, np.array(list(m), dtype=float))
         if stray.any():
             ids = ", ".join(map(str, ds.frame.index[stray][:5]))
             raise OhmskError(f"{int(stray.sum())} respondent(s) have no category of the margins for {var!r} ({ids})")
