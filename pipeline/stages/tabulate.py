@@ -17,7 +17,7 @@ from pipeline.spec.expressions import mask
 from pipeline.spec.objects import Net, Series, TableSpec
 from pipeline.stages.derive import Dataset
 from pipeline.stats.calibration import effective_base
-from pipeline.stats.columns import ColumnStats, code_column_stats, column_stats
+from pipeline.stats.columns import ColumnStats, Domains
 from pipeline.stats.design import SurveyDesign, survey_design
 from pipeline.stats.estimators import quantile
 
@@ -266,20 +266,10 @@ def _share_errors(
     n_codes: int,
 ) -> list[ColumnStats]:
     """Each category row's columns as domains of the design (single codes counted in one pass)."""
-    size = len(grouping.columns)
-    by_code = code_column_stats(design, base, grouping.group, size, position, n_codes) if position is not None else []
-    hits = [r for r in cats if r.hit is not None]
-    by_hit = iter(
-        column_stats(
-            design,
-            base,
-            grouping.group,
-            size,
-            np.column_stack([r.hit for r in hits if r.hit is not None]).astype(float),
-        )
-        if hits
-        else []
-    )
+    domains = Domains(design, base, grouping.group, len(grouping.columns))
+    by_code = domains.codes(position, n_codes) if position is not None else []
+    hits = [r.hit for r in cats if r.hit is not None]
+    by_hit = iter(domains.rows(hits, shares=True) if hits else [])
     return [by_code[r.code] if r.hit is None else next(by_hit) for r in cats]
 
 
@@ -305,7 +295,7 @@ def _numeric_errors(
             if stat == "ratio":
                 denominator = frame[s.denominator].to_numpy(dtype=float, na_value=np.nan)
                 answered &= ~np.isnan(denominator)
-            stats = column_stats(design, answered, grouping.group, size, values[:, None], denominator)[0]
+            stats = Domains(design, answered, grouping.group, size).rows(values[:, None], denominator)[0]
             domains[(s.key, repr(None), stat, by_var)] = stats
             scale = 100.0 if stat == "ratio" else 1.0
             per_column = [(float(scale * se), float(deff)) for se, deff in zip(stats.se(), stats.deff)]

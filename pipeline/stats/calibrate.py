@@ -120,6 +120,11 @@ def trim_weights(
     if not lower < upper:
         raise OhmskError(f"trimming needs lower < upper, not {lower!r} and {upper!r}")
     w = design.weights.copy()
+    if strict and not lower <= float(w.mean()) <= upper:
+        raise OhmskError(
+            f"the mean weight {w.mean():g} lies outside the trimming bounds [{lower:g}, {upper:g}], so no "
+            f"trimming can keep the weights' total; widen the bounds"
+        )
     for _ in range(1000):
         outside = (w < lower) | (w > upper)
         if not outside.any():
@@ -131,4 +136,6 @@ def trim_weights(
         w = trimmed
         if not strict:
             break
+    else:
+        raise OhmskError(f"trimming to [{lower:g}, {upper:g}] did not settle in 1000 passes; widen the bounds")
     return design.with_weights(w, None, f"trimmed to [{lower:g}, {upper:g}]")

@@ -54,6 +54,106 @@ class ColumnStats:
         return float(self.estimate[j] - self.estimate[other]), float(variance), int(self.df_pair[j, other])
 
 
+class Domains:
+    """One grouping's `size` columns within one row base, set up once for its rows.
+
+    `base` marks who is in the base; `column` gives each respondent's column (0..size-1, or -1
+    for none, who still count in the rest). The respondents' cells, the counts behind degrees
+    of freedom and the sums of weights are computed here once, and each row then costs its
+    own sums only.
+    """
+
+    def __init__(self, design: SurveyDesign, base: np.ndarray, column: np.ndarray, size: int):
+        self.design, self.base, self.column, self.size = design, base, column, size
+        self.moments = _moments_apply(design)
+        self.shape = (len(design.stages[0].fraction), size + 1)
+        self.cell = _cells(design, base, column, size)
+        if design.stages[0].units == design.n:  # each respondent its own PSU: respondents are PSUs
+            self.respondents = _sums(self.cell, self.shape, np.ones(design.n))
+        self.counts = _domain_counts(design, base, column, size, self)
+        self._weight_sums: tuple[np.ndarray, np.ndarray] | None = None
+
+    def weight_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """Sums of w and of w^2 per (stratum, column): no further pass when weights are equal."""
+        if self._weight_sums is None:
+            w = self.design.weights
+            if self.design.weighted:
+                self._weight_sums = _sums(self.cell, self.shape, w), _sums(self.cell, self.shape, w * w)
+            else:
+                self._weight_sums = self.respondents * w[0], self.respondents * w[0] ** 2
+        return self._weight_sums
+
+    def rows(
+        self, numerator: np.ndarray | list[np.ndarray], denominator: np.ndarray | None = None, shares: bool = False
+    ) -> list[ColumnStats]:
+        """Per row (a column of `numerator`, n x r, or one array of n per row): means, or with
+        `shares` the shares of 0/1 indicators, or ratios to `denominator` (n). Values outside
+        the base are ignored."""
+        design, cell, shape = self.design, self.cell, self.shape
+        columns = list(numerator.T) if isinstance(numerator, np.ndarray) and numerator.ndim == 2 else numerator
+        x = np.ones(design.n) if denominator is None else np.asarray(denominator, dtype=float)
+        if not self.moments:
+            x = np.where(self.base, x, 0.0)
+            return [_from_scores(self, np.where(self.base, np.asarray(y, dtype=float), 0.0), x) for y in columns]
+        w, w2 = design.weights, design.squared_weights
+        if shares and denominator is None:  # 0/1 values: y^2 = xy = y, x = 1
+            w_sum, w2_sum = self.weight_sums()
+            out = []
+            for y in columns:
+                wy = _sums(cell, shape, w * y) if design.weighted else _sums(cell, shape, y) * w[0]
+                squares = _sums(cell, shape, w2 * y) if design.weighted else wy * w[0]
+                moments = _Moments(wy, w_sum, squares, squares, w2_sum, wy, wy, w_sum, w_sum)
+                out.append(_from_moments(design, moments, self.counts))
+            return out
+        weight_sums = [_sums(cell, shape, v) for v in (w * x, w2 * x * x, w * x * x, w)]
+        out = []
+        for column in columns:
+            yr = np.asarray(column, dtype=float)
+            moments = _Moments(
+                _sums(cell, shape, w * yr), weight_sums[0],
+                _sums(cell, shape, w2 * yr * yr), _sums(cell, shape, w2 * x * yr),
+                weight_sums[1], _sums(cell, shape, w * yr * yr), _sums(cell, shape, w * x * yr), *weight_sums[2:],
+            )  # fmt: skip
+            out.append(_from_moments(design, moments, self.counts))
+        return out
+
+    def codes(self, code: np.ndarray, codes: int) -> list[ColumnStats]:
+        """The shares of each of `codes` answer codes (`code`: each respondent's position, -1
+        for none), all in one pass (the single-code case of :meth:`rows`, same results)."""
+        design, size = self.design, self.size
+        given = self.base & (code >= 0)
+        if not self.moments:
+            hit = np.zeros((design.n, codes))
+            hit[np.flatnonzero(given), code[given]] = 1.0
+            return self.rows(hit, shares=True)
+        flat = self.cell[given] * codes + code[given]
+        bins = self.shape[0] * (size + 1) * codes
+
+        def by_code(values: np.ndarray | None) -> np.ndarray:
+            weights = None if values is None else values[given]
+            found = np.bincount(flat, weights=weights, minlength=bins).astype(float).reshape(-1, size + 1, codes)
+            found[:, size] = found.sum(axis=1)
+            return found
+
+        w = design.weights
+        if design.weighted:
+            wy, squares = by_code(w), by_code(design.squared_weights)
+        else:  # equal weights: every weighted sum is a count times the weight (or its square)
+            wy = by_code(None) * w[0]
+            squares = wy * w[0]
+        w_sum, w2_sum = self.weight_sums()
+        return [
+            _from_moments(
+                design,
+                _Moments(
+                    wy[..., c], w_sum, squares[..., c], squares[..., c], w2_sum, wy[..., c], wy[..., c], w_sum, w_sum
+                ),  # fmt: skip
+                self.counts,
+            )
+            for c in range(codes)
+        ]
+
+
 def column_stats(
     design: SurveyDesign,
     base: np.ndarray,
@@ -62,80 +162,18 @@ def column_stats(
     numerator: np.ndarray,
     denominator: np.ndarray | None = None,
 ) -> list[ColumnStats]:
-    """Per row (a column of `numerator`, n x r), the stats of `size` columns of one grouping.
-
-    `base` marks who is in the row's base; `column` gives each respondent's column (0..size-1,
-    or -1 for none, who still count in the rest); `denominator` (n) is 1 for means and shares
-    when None, the ratio's denominator otherwise. Values outside the base are ignored.
-    """
-    y = np.where(base[:, None], np.asarray(numerator, dtype=float), 0.0)
-    x = np.where(base, 1.0 if denominator is None else np.asarray(denominator, dtype=float), 0.0)
-    counts = _domain_counts(design, base, column, size)
-    if not _moments_apply(design):
-        return [_from_scores(design, base, column, size, y[:, r], x, counts) for r in range(y.shape[1])]
-    cell = _cells(design, base, column, size)
-    w = design.weights
-    shares = denominator is None and bool(np.isin(y, (0.0, 1.0)).all())
-    weight_sums = [_sums(cell, size, v) for v in (w * x, w * w * x * x, w * x * x, np.where(base, w, 0.0))]
-    out = []
-    for r in range(y.shape[1]):
-        yr = y[:, r]
-        wy = _sums(cell, size, w * yr)
-        if shares:  # y is 0/1 and x is 1: y^2 = xy = y
-            squares = _sums(cell, size, w * w * yr)
-            moments = _Moments(wy, weight_sums[0], squares, squares, weight_sums[1], wy, wy, *weight_sums[2:])
-        else:
-            moments = _Moments(
-                wy, weight_sums[0], _sums(cell, size, w * w * yr * yr), _sums(cell, size, w * w * x * yr),
-                weight_sums[1], _sums(cell, size, w * yr * yr), _sums(cell, size, w * x * yr), *weight_sums[2:],
-            )  # fmt: skip
-        out.append(_from_moments(design, moments, counts))
-    return out
+    """Per row (a column of `numerator`, n x r), the stats of `size` columns of one grouping
+    (see :class:`Domains`); 0/1 numerators are read as shares."""
+    y = np.asarray(numerator, dtype=float)
+    shares = denominator is None and bool(np.isin(y[base], (0.0, 1.0)).all())
+    return Domains(design, base, column, size).rows(y, denominator, shares)
 
 
 def code_column_stats(
     design: SurveyDesign, base: np.ndarray, column: np.ndarray, size: int, code: np.ndarray, codes: int
 ) -> list[ColumnStats]:
-    """The shares of each of `codes` answer codes (`code`: each respondent's position, -1 for
-    none), in one pass over respondents for all of them (the single-code case of
-    :func:`column_stats`, with the same results)."""
-    if not _moments_apply(design):
-        hit = np.zeros((design.n, codes))
-        given = base & (code >= 0)
-        hit[np.flatnonzero(given), code[given]] = 1.0
-        return column_stats(design, base, column, size, hit)
-    counts = _domain_counts(design, base, column, size)
-    cell = _cells(design, base, column, size)
-    w = design.weights
-    given = (cell >= 0) & (code >= 0)
-    flat = cell[given] * codes + code[given]
-    bins = len(design.stages[0].fraction) * (size + 1) * codes
-
-    def by_code(values: np.ndarray) -> np.ndarray:
-        found = np.bincount(flat, weights=values[given], minlength=bins).reshape(-1, size + 1, codes)
-        found[:, size] = found.sum(axis=1)
-        return found
-
-    wy, squares = by_code(w), by_code(w * w)
-    weight_sums = [_sums(cell, size, v) for v in (w, w * w)]
-    return [
-        _from_moments(
-            design,
-            _Moments(
-                wy[..., c],
-                weight_sums[0],
-                squares[..., c],
-                squares[..., c],
-                weight_sums[1],
-                wy[..., c],
-                wy[..., c],
-                weight_sums[0],
-                weight_sums[0],
-            ),  # fmt: skip
-            counts,
-        )
-        for c in range(codes)
-    ]
+    """The shares of each answer code across `size` columns (see :meth:`Domains.codes`)."""
+    return Domains(design, base, column, size).codes(code, codes)
 
 
 @dataclass(frozen=True)
@@ -162,19 +200,20 @@ class _Moments:
 
 def _cells(design: SurveyDesign, base: np.ndarray, column: np.ndarray, size: int) -> np.ndarray:
     """Each respondent's (stratum, column) cell, the column `size` for those in the base with no
-    column, -1 outside the base."""
+    column, and one bin past the last for everyone outside the base (summed, then dropped)."""
     first = design.stages[0]
-    stratum = first.unit_stratum[first.unit]
-    return np.where(base, stratum * (size + 1) + np.where(column >= 0, column, size), -1)
+    stratum = first.respondent_stratum
+    outside = len(first.fraction) * (size + 1)
+    return np.where(base, stratum * (size + 1) + np.where(column >= 0, column, size), outside)
 
 
-def _sums(cell: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
-    """Sums of `values` per (stratum, column), the last column holding the whole base's."""
-    keep = cell >= 0
-    found = np.bincount(cell[keep], weights=values[keep], minlength=0)
-    strata = -(-max(len(found), 1) // (size + 1))
-    found = np.pad(found, (0, strata * (size + 1) - len(found))).reshape(strata, size + 1)
-    found[:, size] = found.sum(axis=1)
+def _sums(cell: np.ndarray, shape: tuple[int, int], values: np.ndarray) -> np.ndarray:
+    """Sums of `values` per (stratum, column), the last column holding the whole base's: one
+    bincount over every respondent, those outside the base falling in a bin that is dropped."""
+    strata, columns = shape
+    found = np.bincount(cell, weights=values, minlength=strata * columns + 1)[: strata * columns]
+    found = found.reshape(strata, columns)
+    found[:, columns - 1] = found.sum(axis=1)
     return found
 
 
@@ -199,21 +238,22 @@ class _Counts:
     df_rest: np.ndarray
 
 
-def _domain_counts(design: SurveyDesign, base: np.ndarray, column: np.ndarray, size: int) -> _Counts:
+def _domain_counts(design: SurveyDesign, base: np.ndarray, column: np.ndarray, size: int, domains: Domains) -> _Counts:
     first = design.stages[0]
     strata = len(first.fraction)
     inside = base & (column >= 0)
-    # PSUs with a member in each column, per stratum (a PSU is in a column if any member is)
-    unit_col = np.unique(first.unit[inside] * size + column[inside])
-    units, cols = np.divmod(unit_col, size)
     by_stratum = np.zeros((strata, size + 1), dtype=np.int64)
-    np.add.at(by_stratum, (first.unit_stratum[units], cols), 1)
-    base_units = np.unique(first.unit[base])
-    by_stratum[:, size] = np.bincount(first.unit_stratum[base_units], minlength=strata)
+    if first.units == design.n:  # each respondent its own PSU: count respondents, nothing shared
+        by_stratum = domains.respondents.astype(np.int64)
+        shared = np.zeros((size, size), dtype=np.int64)
+    else:  # PSUs with a member in each column, per stratum (a PSU is in a column if any member is)
+        units, cols = np.divmod(np.unique(first.unit[inside] * size + column[inside]), size)
+        np.add.at(by_stratum, (first.unit_stratum[units], cols), 1)
+        by_stratum[:, size] = np.bincount(first.unit_stratum[np.unique(first.unit[base])], minlength=strata)
+        # two disjoint columns: PSUs of either (shared PSUs counted once, as R counts a subset's)
+        shared = _shared_units(first.unit[inside], column[inside], size)
     present = by_stratum > 0
     psus = by_stratum.sum(axis=0)
-    # two disjoint columns: PSUs of either (shared PSUs counted once, as R counts a subset's)
-    shared = _shared_units(first.unit[inside], column[inside], size)
     pair_psus = psus[:size, None] + psus[None, :size] - shared
     pair_strata = (present[:, :size, None] | present[:, None, :size]).sum(axis=0)
     df_pair = pair_psus - pair_strata - 1
@@ -222,12 +262,9 @@ def _domain_counts(design: SurveyDesign, base: np.ndarray, column: np.ndarray, s
 
 
 def _shared_units(unit: np.ndarray, column: np.ndarray, size: int) -> np.ndarray:
-    """How many PSUs hold members of both columns j and l (zero for element samples)."""
+    """How many PSUs hold members of both columns j and l."""
     shared = np.zeros((size, size), dtype=np.int64)
-    membership = np.unique(unit * size + column)
-    units, cols = np.divmod(membership, size)
-    if len(np.unique(units)) == len(units):
-        return shared
+    units, cols = np.divmod(np.unique(unit * size + column), size)
     starts = np.flatnonzero(np.r_[True, units[1:] != units[:-1]])
     for group in np.split(cols, starts[1:]):
         if len(group) > 1:
@@ -245,16 +282,12 @@ def _from_moments(design: SurveyDesign, m: _Moments, counts: _Counts) -> ColumnS
     respondent of the stratum, in the domain or not.
     """
     first = design.stages[0]
-    strata = len(first.fraction)
     n_h = first.sampled.astype(float)
     c_h = np.where(n_h > 1, (1 - first.fraction) * n_h / np.maximum(n_h - 1, 1), 0.0)
     cols, rest = m.split()
 
-    def pad(a: np.ndarray) -> np.ndarray:  # strata beyond the last with a respondent in the base
-        return np.pad(a, ((0, strata - a.shape[0]), (0, 0)))
-
     def variance(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        sy, sx, syy, sxy, sxx = (pad(a) for a in parts)
+        sy, sx, syy, sxy, sxx = parts
         with np.errstate(invalid="ignore", divide="ignore"):
             big_x = sx.sum(axis=0)
             theta = sy.sum(axis=0) / big_x
@@ -267,6 +300,8 @@ def _from_moments(design: SurveyDesign, m: _Moments, counts: _Counts) -> ColumnS
     cov = -np.einsum("h,hj,hl->jl", c_h * n_h, mean_s, mean_s)
     np.fill_diagonal(cov, var)
     rest_cov = -np.einsum("h,hj,hj->j", c_h * n_h, mean_s, rest_mean)
+    empty = ~np.isfinite(theta)  # a column with nobody in it has no estimate, and no covariance
+    cov[empty, :], cov[:, empty], rest_cov[empty] = np.nan, np.nan, np.nan
     size = len(theta)
     total = [a[:, :size].sum(axis=0) for a in (m.w1, m.wx, m.w1yy, m.w1xy, m.w1xx)]
     psum, big_x, syy, sxy, sxx = total
@@ -276,11 +311,9 @@ def _from_moments(design: SurveyDesign, m: _Moments, counts: _Counts) -> ColumnS
     return ColumnStats(theta, cov, deff, rest_theta, rest_var, rest_cov, counts.df_pair, counts.df_rest)
 
 
-def _from_scores(
-    design: SurveyDesign, base: np.ndarray, column: np.ndarray, size: int, y: np.ndarray, x: np.ndarray,
-    counts: _Counts,
-) -> ColumnStats:  # fmt: skip
+def _from_scores(domains: Domains, y: np.ndarray, x: np.ndarray) -> ColumnStats:
     """Covariances from the design's own covariance of domain scores (any design)."""
+    design, base, column, size = domains.design, domains.base, domains.column, domains.size
     inside = np.zeros((design.n, size), dtype=bool)
     rows = np.flatnonzero(base & (column >= 0))
     inside[rows, column[rows]] = True
@@ -290,6 +323,7 @@ def _from_scores(
     k = size
     with np.errstate(invalid="ignore", divide="ignore"):
         deff = np.diag(cov)[:k] / _srs_variance(design, base, column, size, y, x, theta[:k])
+    counts = domains.counts
     return ColumnStats(
         theta[:k], cov[:k, :k], deff, theta[k:], np.diag(cov)[k:], np.diag(cov[:k, k:]).copy(),
         counts.df_pair, counts.df_rest,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TypeAlias
 
 import numpy as np
@@ -91,10 +92,15 @@ class Stage:
     def units(self) -> int:
         return len(self.unit_stratum)
 
-    @property
+    @cached_property
     def sampled(self) -> np.ndarray:
         """Units sampled in each stratum."""
         return np.bincount(self.unit_stratum, minlength=len(self.fraction))
+
+    @cached_property
+    def respondent_stratum(self) -> np.ndarray:
+        """The stratum of each respondent's unit."""
+        return self.unit_stratum[self.unit]
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,10 @@ class SurveyDesign:
     @property
     def n(self) -> int:
         return len(self.weights)
+
+    @cached_property
+    def squared_weights(self) -> np.ndarray:
+        return self.weights * self.weights
 
     @property
     def simple(self) -> bool:
@@ -142,6 +152,9 @@ class SurveyDesign:
         if self.replicates is not None:
             return int(np.linalg.matrix_rank(self.replicates.weights)) - 1
         first = self.stages[0]
+        if first.units == self.n:  # each respondent its own PSU
+            strata = first.respondent_stratum if inside is None else first.respondent_stratum[inside]
+            return int(len(strata) - np.count_nonzero(np.bincount(strata, minlength=len(first.fraction))))
         units = first.unit if inside is None else first.unit[inside]
         present = np.unique(units)
         return int(len(present) - len(np.unique(first.unit_stratum[present])))

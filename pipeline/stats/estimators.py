@@ -66,8 +66,14 @@ def ratio_estimates(
     if design.replicates is not None:
         rw = design.replicates.weights
         replicated = rw.T @ y if denominator is None else (rw.T @ y) / (rw.T @ x)
-        return theta, design.replicate_covariance(theta, replicated)
-    return theta, design.covariance(np.nan_to_num(scores))
+        cov = design.replicate_covariance(theta, replicated)
+    else:
+        cov = design.covariance(np.nan_to_num(scores))
+    if denominator is not None:  # an empty domain has no estimate, and no variance
+        empty = totals_x == 0
+        cov[empty, :] = np.nan
+        cov[:, empty] = np.nan
+    return theta, cov
 
 
 def total(

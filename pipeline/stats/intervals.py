@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from scipy import stats
+from scipy import special, stats
 
 from pipeline.errors import OhmskError
 
@@ -109,4 +109,5 @@ def proportion_interval(
 
 
 def _expit(x: float) -> float:
-    return 1 / (1 + math.exp(-x))
+    """The logistic function, without overflow at either end (R's plogis)."""
+    return float(special.expit(x))

@@ -131,13 +131,18 @@ def compare_design(estimate1: float, estimate2: float, variance: float, df: int,
     the design restricted to the two domains, less one. For two domain means this is R
     survey's ``svyttest(y ~ group, subset(design, group %in% c(a, b)))``, whose regression
     coefficient is the difference and whose sandwich variance is the linearised one
-    (Lumley 2010, section 5.2); for shares, the same test on the 0/1 variable. A difference
-    with no variance (both 0% or both 100%) has p = 1.
+    (Lumley 2010, section 5.2); for shares, the same test on the 0/1 variable. Without variance
+    (every share 0% or 100%), equal estimates have p = 1 and unequal ones p = 0, as R's
+    infinite t gives; without degrees of freedom the p-value is NaN, never significant.
     """
     difference = estimate1 - estimate2
-    if variance <= 0 or not math.isfinite(variance) or df < 1:
-        pvalue = 1.0 if difference == 0 or df >= 1 else math.nan
-        return Comparison(DESIGN_TEST, estimate1, estimate2, 0.0, pvalue, level, False, float(df))
+    if difference == 0 and not variance > 0:  # nothing differs, and nothing varies
+        return Comparison(DESIGN_TEST, estimate1, estimate2, 0.0, 1.0, level, False, float(df))
+    if df < 1 or not math.isfinite(variance):  # no degrees of freedom: nothing can be tested
+        return Comparison(DESIGN_TEST, estimate1, estimate2, math.nan, math.nan, level, False, float(df))
+    if variance <= 0:  # no sampling variance: equal estimates do not differ, unequal ones surely do
+        t, pvalue = (0.0, 1.0) if difference == 0 else (math.copysign(math.inf, difference), 0.0)
+        return Comparison(DESIGN_TEST, estimate1, estimate2, t, pvalue, level, pvalue < 1 - level, float(df))
     t = difference / math.sqrt(variance)
     return _comparison(DESIGN_TEST, estimate1, estimate2, t, 2 * stats.t.sf(abs(t), df), level, float(df))
 
