@@ -69,10 +69,13 @@ def test_summary_prints_each_figure_beside_its_budget():
         ("floor", 2.0, 1.8),
         ("rake", 0.5, 1.8),
         ("weightipy", 1.5, 1.9),
+        ("tabulate_design", 7.0, 1.9),
+        ("tests_design", 0.4, 1.9),
     ]:
         steps.append(Step(key, f"{key} step", seconds, peak))
     builds = [Build("full", 31.0, 30), Build("unchanged", 0.4, 2)]
     text = "\n".join(summary(builds, steps, {"memory_gb": 4, "tabulation_vs_floor": 3}))
     assert "31.00 s   budget   30 s   NOT MET" in text and "0.40 s   budget    2 s   met" in text
     assert "3.0x as fast" in text and "2.00x" in text and "1.90 GB" in text
-    assert text.count("NOT MET") == 1
+    assert "weighted and stratified: 3.50x (3.70x with the design-based t-tests)" in text
+    assert text.count("NOT MET") == 2  # the full build, and the weighted tabulation at 3.5x

@@ -46,6 +46,7 @@ def summary(builds: list[Build], steps: Steps, budgets: dict) -> list[str]:
     for s in steps:
         lines.append(f"  {s.name:<56} {s.seconds:7.2f} s  {s.peak_gb:5.2f} GB  {s.note}")
     tabulate, tests, floor, ours, theirs = (steps[key] for key in ("tabulate", "tests", "floor", "rake", "weightipy"))
+    design, design_tests = steps["tabulate_design"], steps["tests_design"]
     peak = max(s.peak_gb for s in steps)
     ratio = tabulate.seconds / floor.seconds
     with_tests = (tabulate.seconds + tests.seconds) / floor.seconds
@@ -54,8 +55,13 @@ def summary(builds: list[Build], steps: Steps, budgets: dict) -> list[str]:
         f"  raking vs weightipy: {ours.seconds:.2f} s vs {theirs.seconds:.2f} s "
         f"({theirs.seconds / ours.seconds:.1f}x as fast)   budget: at least as fast   "
         f"{_verdict(ours.seconds <= theirs.seconds)}",
-        f"  tabulation vs bincount floor: {ratio:.2f}x ({with_tests:.2f}x with the significance tests)"
+        f"  tabulation with design-based standard errors vs bincount floor: {ratio:.2f}x "
+        f"({with_tests:.2f}x with the significance tests)"
         f"   budget {budgets['tabulation_vs_floor']:g}x   {_verdict(ratio <= budgets['tabulation_vs_floor'])}",
+        f"  the same, weighted and stratified: {design.seconds / floor.seconds:.2f}x "
+        f"({(design.seconds + design_tests.seconds) / floor.seconds:.2f}x with the design-based t-tests)"
+        f"   budget {budgets['tabulation_vs_floor']:g}x   "
+        f"{_verdict(design.seconds / floor.seconds <= budgets['tabulation_vs_floor'])}",
         f"  peak memory: {peak:.2f} GB   budget under {budgets['memory_gb']:g} GB   "
         f"{_verdict(peak < budgets['memory_gb'])}",
     ]

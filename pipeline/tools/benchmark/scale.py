@@ -1,9 +1,11 @@
 """The engine at a million respondents: tabulation with significance tests, and rim weighting.
 
 One survey (survey_specs/bench.yaml) is expanded by resampling with jitter, validated and
-derived like delivered data, and then: its whole table set is tabulated and tested, beside the
-bare numpy bincount floor for the same tables; and it is raked to four margins, beside
-weightipy's rim weighting on the same margins. Each step's time and peak memory (the process's
+derived like delivered data, and then: its whole table set is tabulated, every cell with its
+design-based standard error, and tested, beside the bare numpy bincount floor for the same
+tables; it is raked to four margins, beside weightipy's rim weighting on the same margins; and
+tabulated and tested again as a weighted, stratified design (the raked weights, stratified by
+the first margin) with design-based t-tests. Each step's time and peak memory (the process's
 resident high-water mark during the step, data included) is recorded.
 """
 
@@ -14,7 +16,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import SupportsIndex, overload
 
@@ -28,6 +30,7 @@ from pipeline.stages.derive import derive
 from pipeline.stages.load import load
 from pipeline.stages.tabulate import tabulate
 from pipeline.stats.calibration import Code, rake
+from pipeline.stats.design import survey_design
 from pipeline.tools.benchmark.expand import expand
 from pipeline.tools.benchmark.floor import floor_tables
 
@@ -123,6 +126,14 @@ def run_scale(spec: ReportSpec, data_dir: Path, config: dict, progress: Callable
             f"({d.iterations} iterations, {'converged' if d.converged else 'NOT converged'}, "
             f"worst margin off by {_worst_margin(frame, margins, ours.weights.to_numpy()):.1e})"
         )
+    strata = str(next(iter(margins)))
+    design = survey_design(len(ds.frame), weights=ours.weights.to_numpy(), strata=ds.frame[strata].to_numpy())
+    with steps("tabulate_design", f"tabulate again: raked weights, stratified by {strata}") as step:
+        weighted = {t.id: replace(tabulate(ds, t, design), tests="design") for t in tables}
+        step.note = f"({design.description})"
+    with steps("tests_design", "design-based t-tests (column letters)"):
+        for table in weighted.values():
+            add_letters(table)
     with steps("weightipy", f"rim weighting, {len(margins)} margins (weightipy)") as step:
         theirs = _weightipy(frame, margins)
         mine = ours.weights.to_numpy() / ours.weights.mean()  # both scaled to a mean weight of 1
