@@ -219,20 +219,23 @@ def _series_rows(
             continue
         size = len(heads)
         bases = _sums(group, size)
-        total_w, total_w2 = (bases, bases) if w is None else (_sums(group, size, w), _sums(group, size, w * w))
-        by_code = _code_sums(position[inside], n_codes, group, w, size) if position is not None else None
-        found = []
-        for r in cats:
-            if r.hit is None:
-                assert by_code is not None, "only a single-code series has rows counted by code position"
-                found.append((r, by_code[0][:, r.code], by_code[1][:, r.code]))
-                continue
-            hit = r.hit[inside]
-            counts = _sums(group, size, hit)
-            found.append((r, counts, counts if w is None else _sums(group, size, w * hit)))
-        errors = _share_errors(design, base_mask, grouping, cats, position, n_codes)
+        errors, columns = _share_errors(design, base_mask, grouping, cats, position, n_codes)
         for r, stats in zip(cats, errors):
             domains[(s.key, repr(r.category), "pct", by_var)] = stats
+        if w is None:
+            total_w = total_w2 = bases
+        else:  # the weighted sums the standard errors were computed from: no second pass
+            w_sum, w2_sum = columns.weight_sums()
+            total_w, total_w2 = w_sum[:, :size].sum(axis=0), w2_sum[:, :size].sum(axis=0)
+        by_code = _code_sums(position[inside], n_codes, group, None, size) if position is not None else None
+        found = []
+        for r, stats in zip(cats, errors):
+            if r.hit is None:
+                assert by_code is not None, "only a single-code series has rows counted by code position"
+                counts = by_code[0][:, r.code]
+            else:
+                counts = _sums(group, size, r.hit[inside])
+            found.append((r, counts, counts if w is None else stats.total))
         n_effs = effective_base(total_w, total_w2)
         for j, head in enumerate(heads):
             base = int(bases[j])
@@ -264,13 +267,14 @@ def _share_errors(
     cats: list[_Row],
     position: np.ndarray | None,
     n_codes: int,
-) -> list[ColumnStats]:
-    """Each category row's columns as domains of the design (single codes counted in one pass)."""
+) -> tuple[list[ColumnStats], Domains]:
+    """Each category row's columns as domains of the design (single codes counted in one pass),
+    and the grouping's domains (whose weight sums the weighted shares are computed from)."""
     domains = Domains(design, base, grouping.group, len(grouping.columns))
     by_code = domains.codes(position, n_codes) if position is not None else []
     hits = [r.hit for r in cats if r.hit is not None]
     by_hit = iter(domains.rows(hits, shares=True) if hits else [])
-    return [by_code[r.code] if r.hit is None else next(by_hit) for r in cats]
+    return [by_code[r.code] if r.hit is None else next(by_hit) for r in cats], domains
 
 
 def _numeric_errors(

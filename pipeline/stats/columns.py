@@ -41,6 +41,8 @@ class ColumnStats:
     rest_cov: np.ndarray  # (k,) covariance of column j with its rest
     df_pair: np.ndarray  # (k, k)
     df_rest: np.ndarray  # (k,)
+    total: np.ndarray  # (k,) each column's weighted total of y: the estimate's numerator
+    weight: np.ndarray  # (k,) each column's weighted total of x (of the weights, for shares and means)
 
     def se(self) -> np.ndarray:
         return np.sqrt(np.maximum(np.diag(self.cov), 0.0))
@@ -308,7 +310,10 @@ def _from_moments(design: SurveyDesign, m: _Moments, counts: _Counts) -> ColumnS
     spread = syy - 2 * theta * sxy + theta**2 * sxx
     with np.errstate(invalid="ignore", divide="ignore"):
         deff = var / _srs(spread, counts.by_stratum[:, :size].sum(axis=0).astype(float), psum, big_x)
-    return ColumnStats(theta, cov, deff, rest_theta, rest_var, rest_cov, counts.df_pair, counts.df_rest)
+    return ColumnStats(
+        theta, cov, deff, rest_theta, rest_var, rest_cov, counts.df_pair, counts.df_rest, cols[0].sum(axis=0),
+        cols[1].sum(axis=0),
+    )  # fmt: skip
 
 
 def _from_scores(domains: Domains, y: np.ndarray, x: np.ndarray) -> ColumnStats:
@@ -324,9 +329,10 @@ def _from_scores(domains: Domains, y: np.ndarray, x: np.ndarray) -> ColumnStats:
     with np.errstate(invalid="ignore", divide="ignore"):
         deff = np.diag(cov)[:k] / _srs_variance(design, base, column, size, y, x, theta[:k])
     counts = domains.counts
+    w = design.weights
     return ColumnStats(
         theta[:k], cov[:k, :k], deff, theta[k:], np.diag(cov)[k:], np.diag(cov[:k, k:]).copy(),
-        counts.df_pair, counts.df_rest,
+        counts.df_pair, counts.df_rest, w @ (y[:, None] * inside), w @ (x[:, None] * inside),
     )  # fmt: skip
 
 
