@@ -166,7 +166,7 @@ def design_test(table: Table, a: pd.Series, b: pd.Series | None, level: float) -
             f"variables, whose respondents overlap; a design-based test compares columns of one variable"
         )
     stats = table.domains[(a["series"], repr(a["category"]), a["stat"], by_var)]
-    order = [c for c in dict.fromkeys(table.cells["column"]) if _by_var(c) == by_var]
+    order = table.columns_of(by_var)
     j = order.index(a["column"])
     _, variance, df = stats.difference(j, None if b is None else order.index(b["column"]))
     scale = 100.0 if a["stat"] == "pct" else 1.0  # shares are tabulated as percentages

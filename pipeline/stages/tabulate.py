@@ -80,6 +80,17 @@ class Table:
             )
         return self.cells.iloc[position]
 
+    def columns_of(self, by_var: str) -> list[str]:
+        """The columns of one subgroup variable (or ['total']), in table order."""
+        return self._column_order.get(by_var, [])
+
+    @cached_property
+    def _column_order(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for column in dict.fromkeys(self.cells["column"]):
+            found.setdefault(str(column).split("=", 1)[0], []).append(str(column))
+        return found
+
     @cached_property
     def _positions(self) -> dict[tuple, int]:
         """The first row of each (series, column, stat or any, category or any): what `cell`

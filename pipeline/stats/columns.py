@@ -16,6 +16,7 @@ Reference: T. Lumley, *Complex Surveys*, Wiley, 2010, section 2.4 (domains), 3.4
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,24 +101,26 @@ class Domains:
         w, w2 = design.weights, design.squared_weights
         if shares and denominator is None:  # 0/1 values: y^2 = xy = y, x = 1
             w_sum, w2_sum = self.weight_sums()
-            out = []
-            for y in columns:
-                wy = _sums(cell, shape, w * y) if design.weighted else _sums(cell, shape, y) * w[0]
-                squares = _sums(cell, shape, w2 * y) if design.weighted else wy * w[0]
-                moments = _Moments(wy, w_sum, squares, squares, w2_sum, wy, wy, w_sum, w_sum)
-                out.append(_from_moments(design, moments, self.counts))
-            return out
+            if design.weighted:
+                wy = np.stack([_sums(cell, shape, w * y) for y in columns], axis=-1)
+                squares = np.stack([_sums(cell, shape, w2 * y) for y in columns], axis=-1)
+            else:
+                wy = np.stack([_sums(cell, shape, y) for y in columns], axis=-1) * w[0]
+                squares = wy * w[0]
+            return _from_moments(
+                design, _Moments(wy, w_sum, squares, squares, w2_sum, wy, wy, w_sum, w_sum), self.counts
+            )
         weight_sums = [_sums(cell, shape, v) for v in (w * x, w2 * x * x, w * x * x, w)]
-        out = []
-        for column in columns:
-            yr = np.asarray(column, dtype=float)
-            moments = _Moments(
-                _sums(cell, shape, w * yr), weight_sums[0],
-                _sums(cell, shape, w2 * yr * yr), _sums(cell, shape, w2 * x * yr),
-                weight_sums[1], _sums(cell, shape, w * yr * yr), _sums(cell, shape, w * x * yr), *weight_sums[2:],
-            )  # fmt: skip
-            out.append(_from_moments(design, moments, self.counts))
-        return out
+        ys = [np.asarray(column, dtype=float) for column in columns]
+
+        def stacked(f: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+            return np.stack([_sums(cell, shape, f(y)) for y in ys], axis=-1)
+
+        moments = _Moments(
+            stacked(lambda y: w * y), weight_sums[0], stacked(lambda y: w2 * y * y), stacked(lambda y: w2 * x * y),
+            weight_sums[1], stacked(lambda y: w * y * y), stacked(lambda y: w * x * y), *weight_sums[2:],
+        )  # fmt: skip
+        return _from_moments(design, moments, self.counts)
 
     def codes(self, code: np.ndarray, codes: int) -> list[ColumnStats]:
         """The shares of each of `codes` answer codes (`code`: each respondent's position, -1
@@ -144,16 +147,7 @@ class Domains:
             wy = by_code(None) * w[0]
             squares = wy * w[0]
         w_sum, w2_sum = self.weight_sums()
-        return [
-            _from_moments(
-                design,
-                _Moments(
-                    wy[..., c], w_sum, squares[..., c], squares[..., c], w2_sum, wy[..., c], wy[..., c], w_sum, w_sum
-                ),  # fmt: skip
-                self.counts,
-            )
-            for c in range(codes)
-        ]
+        return _from_moments(design, _Moments(wy, w_sum, squares, squares, w2_sum, wy, wy, w_sum, w_sum), self.counts)
 
 
 def column_stats(
@@ -196,7 +190,7 @@ class _Moments:
     def split(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """The columns' moments and each column's rest (the base's less the column's)."""
         size = self.wy.shape[1] - 1
-        design_parts = (self.wy, self.wx, self.wyy, self.wxy, self.wxx)
+        design_parts = tuple(_rows(a) for a in (self.wy, self.wx, self.wyy, self.wxy, self.wxx))
         return [m[:, :size] for m in design_parts], [m[:, size : size + 1] - m[:, :size] for m in design_parts]
 
 
@@ -275,17 +269,18 @@ def _shared_units(unit: np.ndarray, column: np.ndarray, size: int) -> np.ndarray
     return shared
 
 
-def _from_moments(design: SurveyDesign, m: _Moments, counts: _Counts) -> ColumnStats:
-    """Covariances from per-(stratum, column) sums: element samples only.
+def _from_moments(design: SurveyDesign, m: _Moments, counts: _Counts) -> list[ColumnStats]:
+    """Covariances from per-(stratum, column) sums, for every row at once: element samples only.
 
     For disjoint domains j and l in stratum h, with scores s_i = w_i (y_i - R_j x_i) / X_j,
     Var R_j = sum_h c_h (sum s^2 - n_h mean(s)^2) and Cov(R_j, R_l) = -sum_h c_h n_h
     mean_j(s) mean_l(s), where c_h = (1 - f_h) n_h / (n_h - 1) and n_h counts every
-    respondent of the stratum, in the domain or not.
+    respondent of the stratum, in the domain or not. The moments are (stratum, column, row)
+    arrays; sums shared by every row may be (stratum, column).
     """
     first = design.stages[0]
-    n_h = first.sampled.astype(float)
-    c_h = np.where(n_h > 1, (1 - first.fraction) * n_h / np.maximum(n_h - 1, 1), 0.0)
+    n_h = first.sampled.astype(float)[:, None, None]
+    c_h = np.where(n_h > 1, (1 - first.fraction[:, None, None]) * n_h / np.maximum(n_h - 1, 1), 0.0)
     cols, rest = m.split()
 
     def variance(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -293,27 +288,47 @@ def _from_moments(design: SurveyDesign, m: _Moments, counts: _Counts) -> ColumnS
         with np.errstate(invalid="ignore", divide="ignore"):
             big_x = sx.sum(axis=0)
             theta = sy.sum(axis=0) / big_x
-            mean_s = (sy - theta * sx) / big_x / n_h[:, None]
+            mean_s = (sy - theta * sx) / big_x / n_h
             squares = (syy - 2 * theta * sxy + theta**2 * sxx) / big_x**2
-        return theta, np.sum(c_h[:, None] * (squares - n_h[:, None] * mean_s**2), axis=0), np.nan_to_num(mean_s)
+        return theta, np.sum(c_h * (squares - n_h * mean_s**2), axis=0), np.nan_to_num(mean_s)
 
-    theta, var, mean_s = variance(cols)
+    theta, var, mean_s = variance(cols)  # (columns, rows); mean_s (strata, columns, rows)
     rest_theta, rest_var, rest_mean = variance(rest)
-    cov = -np.einsum("h,hj,hl->jl", c_h * n_h, mean_s, mean_s)
-    np.fill_diagonal(cov, var)
-    rest_cov = -np.einsum("h,hj,hj->j", c_h * n_h, mean_s, rest_mean)
+    weight = (c_h * n_h)[:, 0, 0]
+    cov = -np.einsum("h,hjr,hlr->rjl", weight, mean_s, mean_s)
+    size = theta.shape[0]
+    cov[:, np.arange(size), np.arange(size)] = var.T
+    rest_cov = -np.einsum("h,hjr,hjr->jr", weight, mean_s, rest_mean)
     empty = ~np.isfinite(theta)  # a column with nobody in it has no estimate, and no covariance
-    cov[empty, :], cov[:, empty], rest_cov[empty] = np.nan, np.nan, np.nan
-    size = len(theta)
-    total = [a[:, :size].sum(axis=0) for a in (m.w1, m.wx, m.w1yy, m.w1xy, m.w1xx)]
-    psum, big_x, syy, sxy, sxx = total
+    for r in np.flatnonzero(empty.any(axis=0)):
+        cov[r][empty[:, r], :], cov[r][:, empty[:, r]] = np.nan, np.nan
+    rest_cov[empty] = np.nan
+    psum, big_x, syy, sxy, sxx = (_rows(a)[:, :size].sum(axis=0) for a in (m.w1, m.wx, m.w1yy, m.w1xy, m.w1xx))
     spread = syy - 2 * theta * sxy + theta**2 * sxx
+    n = counts.by_stratum[:, :size].sum(axis=0).astype(float)[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
-        deff = var / _srs(spread, counts.by_stratum[:, :size].sum(axis=0).astype(float), psum, big_x)
-    return ColumnStats(
-        theta, cov, deff, rest_theta, rest_var, rest_cov, counts.df_pair, counts.df_rest, cols[0].sum(axis=0),
-        cols[1].sum(axis=0),
-    )  # fmt: skip
+        deff = var / _srs(spread, n, psum, big_x)
+    totals, weights = cols[0].sum(axis=0), cols[1].sum(axis=0)
+    return [
+        ColumnStats(
+            theta[:, r],
+            cov[r],
+            deff[:, r],
+            rest_theta[:, r],
+            rest_var[:, r],
+            rest_cov[:, r],
+            counts.df_pair,
+            counts.df_rest,
+            totals[:, r],
+            np.broadcast_to(weights, theta.shape)[:, r],
+        )  # fmt: skip
+        for r in range(theta.shape[1])
+    ]
+
+
+def _rows(a: np.ndarray) -> np.ndarray:
+    """A (stratum, column) sum shared by every row, as a (stratum, column, 1) array."""
+    return a if a.ndim == 3 else a[..., None]
 
 
 def _from_scores(domains: Domains, y: np.ndarray, x: np.ndarray) -> ColumnStats:
