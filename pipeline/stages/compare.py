@@ -149,11 +149,16 @@ def compare_columns(
         )
     what = f"{a['series_label']}: {a['category_label']}" if category is not None else str(a["series_label"])
     label = f"{table.spec.id} {what} ({stat}), {col_a} vs {'the rest' if col_b == TOTAL else col_b}"
-    if table.tests == "design":
-        test = design_test(table, a, None if col_b == TOTAL else b, level)
-    else:
-        test = compare_cells(a, b, level, table.fraction)
+    test = table_test(table, a, b, level, rest=col_b == TOTAL)
     return ColumnTest(float(a["value"]), float(b["value"]), test, label=label)
+
+
+def table_test(table: Table, a: pd.Series, b: pd.Series, level: float, rest: bool = False) -> Comparison:
+    """The test `table.tests` names, of cell a against cell b (with `rest`, b is the rest of
+    the base, as :func:`rest_of` makes it)."""
+    if table.tests == "design":
+        return design_test(table, a, None if rest else b, level)
+    return compare_cells(a, b, level, table.fraction)
 
 
 def design_test(table: Table, a: pd.Series, b: pd.Series | None, level: float) -> Comparison:
@@ -197,11 +202,7 @@ def add_letters(table: Table, level: float = 0.95, adjust: Literal["none", "holm
         by_col = dict(zip(group["column"], group.index))
         rows = {col: _row(cells, idx) for col, idx in by_col.items()}
         tests = {
-            (ca, cb): (
-                design_test(table, rows[ca], rows[cb], level)
-                if table.tests == "design"
-                else compare_cells(rows[ca], rows[cb], level, table.fraction)
-            )
+            (ca, cb): table_test(table, rows[ca], rows[cb], level)
             for ca, cb in combinations(by_col, 2)
             if _by_var(ca) == _by_var(cb) and np.isfinite(rows[ca]["value"]) and np.isfinite(rows[cb]["value"])
         }

@@ -19,7 +19,7 @@ from pipeline.errors import OhmskError
 from pipeline.spec.schema import Frame
 from pipeline.stages.derive import Dataset
 from pipeline.stats.calibrate import calibrate, trim_weights
-from pipeline.stats.calibration import Code, WeightResult, as_counts, is_share, rake, weight_diagnostics
+from pipeline.stats.calibration import Code, WeightResult, as_counts, is_share, rake, resolve_margin, weight_diagnostics
 from pipeline.stats.design import Calibration, SurveyDesign
 
 
@@ -103,7 +103,8 @@ def _calibrated(
 ) -> SurveyDesign:
     """Linear or logit calibration to the margins' category totals (shares scaled to the total
     of a count margin, or of the design weights)."""
-    _check_margins(ds, margins)
+    for var, m in margins.items():  # every respondent in a category, every category held (as rake checks)
+        resolve_margin(var, ds.frame[var].to_numpy(), m)
     counts = [np.array(list(m.values()), dtype=float) for m in margins.values()]
     count_margins = [c for c in counts if not is_share(c)]
     total = float(count_margins[0].sum()) if count_margins else float(design.weights.sum())
@@ -113,19 +114,6 @@ def _calibrated(
         design, _indicators(ds, margins), targets, method, bounds, tol=float(config.get("tol", 1e-6)),
         max_iter=int(config.get("max_iter", 100)),
     )  # fmt: skip
-
-
-def _check_margins(ds: Dataset, margins: Mapping[str, Mapping[Code, float]]) -> None:
-    """Every respondent in one category of each margin, and every category with a target held."""
-    for var, m in margins.items():
-        values = ds.frame[var].to_numpy(dtype=float, na_value=np.nan)
-        stray = ~np.isin(values, np.array(list(m), dtype=float))
-        if stray.any():
-            ids = ", ".join(map(str, ds.frame.index[stray][:5]))
-            raise OhmskError(f"{int(stray.sum())} respondent(s) have no category of the margins for {var!r} ({ids})")
-        for code, target in m.items():
-            if target > 0 and not (values == code).any():
-                raise OhmskError(f"margin {var}={code!r} (target {target:g}) has no respondents in the sample")
 
 
 def _trimmed(design: SurveyDesign, trim: Mapping) -> SurveyDesign:

@@ -125,7 +125,9 @@ def rake(
         raise OhmskError("rake needs at least one margin")
     start = _start_weights(frame, weight)
     complete = _complete(frame, list(margins), missing)
-    resolved = [_margin(str(var), frame.loc[complete, var].to_numpy(), targets) for var, targets in margins.items()]
+    resolved = [
+        resolve_margin(str(var), frame.loc[complete, var].to_numpy(), targets) for var, targets in margins.items()
+    ]
     return _fit(frame.index, start, complete, resolved, as_share, cap, tol, max_iter)
 
 
@@ -151,7 +153,9 @@ def poststratify(
     rows = frame.loc[complete, by]
     keys = rows[by[0]].tolist() if len(by) == 1 else list(rows.itertuples(index=False, name=None))
     name = by[0] if len(by) == 1 else "(" + ", ".join(by) + ")"
-    return _fit(frame.index, start, complete, [_margin(name, keys, cells)], as_share, cap=None, tol=1e-9, max_iter=1)
+    return _fit(
+        frame.index, start, complete, [resolve_margin(name, keys, cells)], as_share, cap=None, tol=1e-9, max_iter=1
+    )
 
 
 def _start_weights(frame: pd.DataFrame, weight: str | pd.Series | None) -> np.ndarray:
@@ -199,7 +203,7 @@ def _positions(values: Sequence | np.ndarray, codes: list[Code]) -> np.ndarray:
     return pd.Index(codes).get_indexer(pd.Index(values))  # hashed lookup in C: fast for millions
 
 
-def _margin(name: str, values: Sequence | np.ndarray, targets: Mapping[Code, float]) -> _Margin:
+def resolve_margin(name: str, values: Sequence | np.ndarray, targets: Mapping[Code, float]) -> _Margin:
     """Resolve respondents' codes against a margin, refusing codes either side lacks."""
     codes = list(targets)
     index = _positions(values, codes)

@@ -15,14 +15,13 @@ Reference: T. Lumley, *Complex Surveys*, Wiley, 2010, section 2.4 (domains), 3.4
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from pipeline.stats.design import SurveyDesign
-from pipeline.stats.estimators import ratio_estimates
+from pipeline.stats.estimators import ratio_estimates, srs_variance
 
 
 @dataclass(frozen=True)
@@ -307,7 +306,7 @@ def _from_moments(design: SurveyDesign, m: _Moments, counts: _Counts) -> list[Co
     spread = syy - 2 * theta * sxy + theta**2 * sxx
     n = counts.by_stratum[:, :size].sum(axis=0).astype(float)[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
-        deff = var / _srs(spread, n, psum, big_x)
+        deff = var / srs_variance(spread, n, psum, big_x)
     totals, weights = cols[0].sum(axis=0), cols[1].sum(axis=0)
     return [
         ColumnStats(
@@ -364,15 +363,4 @@ def _srs_variance(
 
     with np.errstate(invalid="ignore", divide="ignore"):
         spread = total(w * (yy - theta[g] * xx) ** 2)
-        return _srs(spread, np.bincount(g, minlength=size).astype(float), total(w), total(w * xx))
-
-
-def _srs(spread: np.ndarray, n: np.ndarray, psum: np.ndarray, big_x: np.ndarray) -> np.ndarray:
-    """R's ``deff = TRUE`` denominator: the weighted variance of the residuals (with n / (n - 1))
-    over n, times 1 - n / N-hat when the weights estimate a population larger than the sample,
-    over the squared mean denominator (1 for means and shares)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        variance = spread / psum * n / (n - 1)
-        correction = np.where(psum > n, (psum - n) / psum, 1.0)
-        out = variance * correction / n / (big_x / psum) ** 2
-    return np.where(n > 1, out, math.nan)
+        return srs_variance(spread, np.bincount(g, minlength=size).astype(float), total(w), total(w * xx))

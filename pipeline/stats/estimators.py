@@ -134,12 +134,11 @@ def ratio(
     den, inside = _values(design, x, inside, na_rm)
     theta, cov = ratio_estimates(design, (num * inside)[:, None], (den * inside)[:, None])
     r = float(theta[0])
-    residual = num - r * den
-    spread = (
-        _spread(design, residual, inside, centred=True)
-        / float(np.average(den[inside], weights=design.weights[inside])) ** 2
-    )
-    return _t_estimate(design, "ratio", r, float(cov[0, 0]), spread, inside, level)
+    w = design.weights[inside]
+    spread = np.sum(w * (num[inside] - r * den[inside]) ** 2)
+    srs = srs_variance(np.array([spread]), np.array([float(inside.sum())]), np.array([w.sum()]),
+                       np.array([float(w @ den[inside])]))  # fmt: skip
+    return _t_estimate(design, "ratio", r, float(cov[0, 0]), float(srs[0]), inside, level)
 
 
 def quantile(
@@ -198,18 +197,24 @@ def _values(design: SurveyDesign, y: ArrayLike, domain: ArrayLike | None, na_rm:
     return np.where(inside, values, 0.0), inside
 
 
-def _spread(design: SurveyDesign, values: np.ndarray, inside: np.ndarray, centred: bool = False) -> float:
-    """Variance of a simple random sample of the domain's size (R's ``deff = TRUE``): the
-    weighted variance (with n / (n - 1)) over n, times 1 - n / N-hat when weights estimate a
-    population larger than the sample."""
+def _spread(design: SurveyDesign, values: np.ndarray, inside: np.ndarray) -> float:
+    """The domain's simple-random-sample variance (:func:`srs_variance`) of `values`."""
     w, v = design.weights[inside], values[inside]
-    n, psum = len(v), float(w.sum())
-    if n < 2:
-        return math.nan
-    centre = 0.0 if centred else float(np.average(v, weights=w))
-    variance = float(np.sum(w * (v - centre) ** 2) / psum) * n / (n - 1)
-    correction = (psum - n) / psum if psum > n else 1.0
-    return variance * correction / n
+    centre = float(np.average(v, weights=w))
+    spread, n, psum = np.sum(w * (v - centre) ** 2), float(len(v)), float(w.sum())
+    return float(srs_variance(np.array([spread]), np.array([n]), np.array([psum]), np.array([psum]))[0])
+
+
+def srs_variance(spread: np.ndarray, n: np.ndarray, psum: np.ndarray, big_x: np.ndarray) -> np.ndarray:
+    """Variance under simple random sampling of each domain's size (R's ``deff = TRUE``
+    denominator): the weighted variance of the residuals, `spread` = sum of w (y - R x)^2, with
+    n / (n - 1), over n; times 1 - n / N-hat when the weights estimate a population larger than
+    the sample; over the squared mean denominator big_x / psum (1 for means and shares)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        variance = spread / psum * n / (n - 1)
+        correction = np.where(psum > n, (psum - n) / psum, 1.0)
+        out = variance * correction / n / (big_x / psum) ** 2
+    return np.where(n > 1, out, math.nan)
 
 
 def _t_estimate(
