@@ -10,6 +10,7 @@ from pathlib import Path
 from pipeline.build.cache import Store
 from pipeline.build.data import Results, compute
 from pipeline.output.csv_files import write_changes, write_questions
+from pipeline.present.publication import publication_details
 from pipeline.present.appendices import (
     audit_groups,
     audit_lines,
@@ -52,6 +53,7 @@ def template_meta(
         "coverage": coverage(spec.codebooks, results.cleaned),
         "margins": {name: margin_rows(results.datasets[name], sw) for name, sw in results.weights.items()},
         "edition": edition,
+        "publication": publication_details(spec.config, edition),
         "glossary": spec.checked.glossary.model_dump(),
         "appendix": appendix_data(results, exhibits, audit_rows, claim_rows, edition.reproduces_published),
         "waves": waves,

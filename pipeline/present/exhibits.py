@@ -31,6 +31,12 @@ class Exhibit:
         return self.label.lower().replace(" ", "-").replace(".", "-")
 
     @property
+    def file_stem(self) -> str:
+        """The name its downloads share (CSV, SVG): the exhibit as readers know it, then the table
+        id that stays put when a new edition renumbers the exhibits, e.g. figure-4-1_services_offered."""
+        return f"{self.anchor}_{self.spec.id}"
+
+    @property
     def source_note(self) -> str:
         """Where our number differs from the 2020 report's, say what the reader will find there."""
         s = self.spec
@@ -74,6 +80,13 @@ def number_exhibits(tables: dict[str, Table], specs: list[TableSpec]) -> dict[st
         shared = (same.index(spec.id) + 1, len(same)) if spec.id in same and len(same) > 1 else (1, 1)
         out[spec.id] = Exhibit(tables[spec.id], f"{word} {spec.chapter}.{counters[key]}", shared)
     return out
+
+
+def data_file_stem(exhibits: dict[str, Exhibit], table_id: str) -> str:
+    """The name of a table's downloads: its exhibit's (see Exhibit.file_stem), or text_<id> for
+    a tabulation the report quotes in its text without an exhibit."""
+    ex = exhibits.get(table_id)
+    return ex.file_stem if ex else f"text_{table_id}"
 
 
 def exhibit_label(exhibits: dict[str, Exhibit], table_id: str, default: str) -> str:

@@ -61,6 +61,13 @@ class Provenance(Spec):
     statement: str = Field(min_length=1, description="The paragraph on the data behind this edition (section 2.6)")
 
 
+class Release(Spec):
+    """This edition as a release: the version and date readers cite."""
+
+    version: str = Field(min_length=1, description="e.g. '1.0'; a corrected release takes the next one")
+    date: datetime.date = Field(description="The date the release is published")
+
+
 class Edition(Spec):
     """edition.yaml: what this data folder is, which the cover, the summary and the methodology say."""
 
@@ -73,6 +80,9 @@ class Edition(Spec):
         "appear; otherwise the published figures are compared with this edition's"
     )
     surveys: dict[Name, SurveyEdition] = Field(min_length=1, description="Every survey of report.yaml")
+    release: Release | None = Field(
+        None, description="The release's version and date; without it the outputs say they are a draft"
+    )
 
 
 class Wave(Spec):

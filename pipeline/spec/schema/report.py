@@ -168,12 +168,36 @@ class FiniteCorrection(Spec):
     reason: str
 
 
+class Contact(Spec):
+    """Who answers a reader's questions about this release."""
+
+    name: str = Field(min_length=1, description="A team or role, e.g. 'Health and work analysis team'")
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="The address readers write to")
+
+
+class Licence(Spec):
+    name: str = Field(min_length=1, description="e.g. 'Open Government Licence v3.0'")
+    url: str = Field(pattern=r"^https?://\S+$", description="Where the licence's terms are")
+
+
+class Publication(Spec):
+    """Who publishes the report, whom to ask and under what licence; the cover, the web page's
+    publication details and the workbook's cover print them. The release's version and date
+    belong to the data (a data folder's edition.yaml `release:`), since each wave is a release."""
+
+    publisher: str = Field(min_length=1, description="The organisation that publishes this edition")
+    contact: Contact
+    licence: Licence
+    copyright: str | None = Field(None, description="e.g. 'Crown copyright'; the year is the release's")
+
+
 class Report(Spec):
     """report.yaml."""
 
     title: str
     subtitle: str
     series: str = Field(description="The series line on the cover")
+    publication: Publication
     original: str = Field(description="What the cover says of the original report")
     surveys: list[Name] = Field(min_length=1, description="A linked survey after the one it links to")
     glossary: str = Field(description="Terms and abbreviations, under the specs folder")
