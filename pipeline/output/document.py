@@ -26,6 +26,7 @@ from pipeline.present.claims import ClaimExtension
 from pipeline.present.exhibits import Exhibit
 from pipeline.present.figures import alt_text
 from pipeline.present.formats import Formats, fmt_number
+from pipeline.stats.rounding import fmt_p
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
@@ -47,6 +48,7 @@ def environment(compiled: Path | None = None, formats: Formats = Formats()) -> j
     )
     env.filters["pct"] = formats.pct
     env.filters["num"] = fmt_number
+    env.filters["p"] = fmt_p
     env.filters["date"] = lambda d: f"{d.day} {d:%B %Y}"
     return env
 
