@@ -27,7 +27,8 @@ from pipeline.build.pdf_parts import Batch, PrintDocument, Renderer, start_parts
 from pipeline.build.report_data import template_meta, wave_data
 from pipeline.build.workers import Workers
 from pipeline.output.csv_files import write_audit, write_claims, write_cleaning_log, write_csv
-from pipeline.output.document import environment, figure_markup, render_bodies, render_document
+from pipeline.output.document import environment, figure_markup, render_bodies, render_document, render_template
+from pipeline.output.downloads import fill_downloads, release_files
 from pipeline.output.pdf_render import split_document
 from pipeline.output.svg import browser_version, draw_svgs
 from pipeline.output.template_api import ReportContext
@@ -102,6 +103,13 @@ class ReportBuild:
                 ("print", "figures", "pdf parts", "pdf chart parts"),
                 stage="pdf (waiting for the workers, then the join)",
                 message="joining the PDF …",
+            ),
+            Step(
+                "downloads",
+                self.downloads,
+                ("data", "exhibits", "environment", "meta", "html", "csv", "charts", "workbook written", "pdf"),
+                stage="html",
+                message="listing the release's files in the HTML …",
             ),
         ]
 
@@ -264,6 +272,14 @@ class ReportBuild:
         write_html(self.spec.config, ctx, meta, self.out_dir)
         write_claims(ctx.claims, self.out_dir / "claims.csv")
         return ctx.claims
+
+    def downloads(self, results: Results, exhibits: dict, env: Any, meta: dict, *_written: object) -> None:
+        """The web page's "Data and downloads" list, once every file it lists is written
+        (`_written`: the steps that write them, needed for their order only)."""
+        titles = {tid: table.spec.title for tid, table in results.tables.items()}
+        files = release_files(self.out_dir, exhibits, titles, meta["waves"] is not None)
+        section = render_template(env, "partials/downloads.html.j2", files=files, pub=meta["publication"])
+        fill_downloads(self.out_dir / "report.html", section)
 
     def pdf(self, document: PrintDocument, figures: dict, plain: list[Path], charted: list[Path]) -> None:
         write_pdf(document, self._renderer(), self._chart_refs(figures), plain, charted, self.out_dir / "report.pdf")

@@ -20,6 +20,7 @@ import plotly.io
 from markupsafe import Markup
 
 from pipeline.errors import OhmskError, SpecError
+from pipeline.output.downloads import MARKER
 from pipeline.output.pdf_render import PART_BREAK, PLACEHOLDER_PAGE
 from pipeline.output.template_api import ReportContext
 from pipeline.present.claims import ClaimExtension
@@ -130,6 +131,7 @@ def render_document(
         pages=pages or {},
         placeholder=PLACEHOLDER_PAGE,
         part_break=PART_BREAK,
+        downloads_marker=MARKER,
     )
 
 

@@ -93,7 +93,8 @@ def _places(decimals: int) -> str:
     return "whole numbers" if decimals == 0 else f"{decimals} decimal place{'s' if decimals > 1 else ''}"
 
 
-def _sheet_name(ex_label: str | None, table_id: str) -> str:
+def sheet_name(ex_label: str | None, table_id: str) -> str:
+    """A table's sheet: its exhibit's label ('Figure_4_1'), which the web page's links name too."""
     return (ex_label or f"Text {table_id}").replace(" ", "_").replace(".", "_")[:31]
 
 
@@ -118,7 +119,7 @@ def write_workbook(
         label = ex.label if ex else None
         title = f"{label}: {table.spec.title}" if label else table.spec.title
         book = surveys[table.spec.survey]
-        sheets[_sheet_name(label, tid)] = gpt.GPTable(
+        sheets[sheet_name(label, tid)] = gpt.GPTable(
             table=table_frame(table, formats),
             table_name=f"table_{tid}",
             title=title,
