@@ -13,6 +13,7 @@ when, sensible decimal places) are not here: the cover and sheets print the spec
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -344,3 +345,37 @@ def test_the_cover_lists_only_files_the_release_has(book, built):
     for name in listed:
         for part in name.split(" and "):
             assert (built / part).exists(), part
+
+
+def _values(rows) -> list[tuple]:
+    """A sheet's rows as comparable values: blanks as None, whole floats as ints, trailing blanks cut."""
+
+    def plain(v: object) -> object:
+        if v is None or v == "" or (isinstance(v, float) and v != v):
+            return None
+        return int(v) if isinstance(v, float) and v.is_integer() else v
+
+    out = [tuple(plain(v) for v in row) for row in rows]
+    out = [row[: max((i + 1 for i, v in enumerate(row) if v is not None), default=0)] for row in out]
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def test_the_ods_copy_holds_what_the_workbook_does(book, built):
+    """tables.ods: the same sheets in the same order, every cell the same value (so disclosure
+    control holds in it as in the xlsx), a named range per table, and the same properties."""
+    import pandas as pd
+    from odf.opendocument import load
+    from odf.table import DatabaseRange
+
+    ods = pd.read_excel(built / "tables.ods", engine="odf", sheet_name=None, header=None, keep_default_na=False)
+    assert list(ods) == book.sheetnames
+    for name, frame in ods.items():
+        assert _values(frame.itertuples(index=False)) == _values(book[name].iter_rows(values_only=True)), name
+    doc = load(str(built / "tables.ods"))
+    ranges = {str(r.getAttribute("name")) for r in doc.getElementsByType(DatabaseRange)}
+    assert ranges == {t for ws in book.worksheets for t in ws.tables}
+    with zipfile.ZipFile(built / "tables.ods") as z:
+        text = z.read("meta.xml").decode("utf-8")
+    assert "<dc:language>en-GB</dc:language>" in text and f"<dc:title>{book.properties.title}</dc:title>" in text

@@ -130,9 +130,9 @@ class ReportBuild:
         return wave_data(self.spec, self.data_dir, results, self.out_dir, self.cache, self.progress)
 
     def workbook(self, results: Results, exhibits: dict, waves: dict | None) -> Future:
-        """tables.xlsx, written in a worker; the Future of its path."""
+        """tables.xlsx and its OpenDocument copy tables.ods, written in a worker; the Future of its path."""
         edition = read_edition(self.data_dir)  # validated with the data folder by `compute`
-        self.progress("writing tables.xlsx (in a worker) …")
+        self.progress("writing tables.xlsx and tables.ods (in a worker) …")
         changed = changes_frame(waves["changes"], waves["questions"], exhibits, self.formats) if waves else None
         config, books = self.spec.config, self.spec.codebooks
         target = self.out_dir / "tables.xlsx"
@@ -148,6 +148,7 @@ class ReportBuild:
             self.formats,
             edition,
             results.level,
+            self.out_dir / "tables.ods",
         )
 
     def figures(self, results: Results, exhibits: dict) -> dict[str, dict]:

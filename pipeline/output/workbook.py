@@ -29,6 +29,7 @@ import pandas as pd
 import xlsxwriter.exceptions
 
 from pipeline.errors import OhmskError
+from pipeline.output.ods import INSTRUCTIONS, Content, Sheet, write_ods
 from pipeline.present.exhibits import Exhibit, data_file_stem, exhibit_label
 from pipeline.present.formats import Formats
 from pipeline.present.notes import base_line, weight_notes
@@ -222,6 +223,23 @@ def changes_frame(
     return pd.DataFrame(rows)
 
 
+def changes_sheet(changes: pd.DataFrame) -> Sheet:
+    """The sheet of every all-respondents change since the previous wave."""
+    return Sheet(
+        name="table_changes",
+        title="Change since the previous wave, all respondents",
+        subtitles=[
+            "Shares: change in percentage points, two-sided two-proportion test of the two waves' shares; "
+            "means: Welch's t-test; medians and ratios: the change, not tested.",
+            "Every comparison, subgroups included: changes.csv; questions added, dropped or "
+            "changed: questions_changed.csv.",
+        ],
+        source="Source: ohmsk regeneration of DWP/DHSC research report 985",
+        frame=changes,
+        percent_columns=[],
+    )
+
+
 def weighting(table: Table) -> str:
     """Whether the sheet's figures are weighted, as its notes say it: the exhibit's weighting
     note (what to, and what the effective base is), or that they are unweighted."""
@@ -255,7 +273,7 @@ def _sheet(
     notes: Notes,
     level: float,
     formats: Formats,
-) -> gpt.GPTable:
+) -> Sheet:
     """One table's sheet: its title, base, weighting, source and notes above the tidy table."""
     ex = exhibits.get(tid)
     label = ex.label if ex else None
@@ -269,9 +287,8 @@ def _sheet(
         if test and table.fraction
         else []
     )
-    return gpt.GPTable(
-        table=frame,
-        table_name=f"table_{tid}",
+    return Sheet(
+        name=f"table_{tid}",
         title=f"{label}: {table.spec.title}" if label else table.spec.title,
         subtitles=[
             base_line(table),
@@ -282,11 +299,23 @@ def _sheet(
         ],
         source=f"Source: ohmsk regeneration of DWP/DHSC research report 985; every cell with its standard "
         f"error and test: csv/{data_file_stem(exhibits, tid)}.csv",
+        frame=frame,
+        percent_columns=percent_columns(frame),
+    )
+
+
+def _gptable(sheet: Sheet, formats: Formats) -> gpt.GPTable:
+    share_format = {"num_format": formats.number_format}
+    return gpt.GPTable(
+        table=sheet.frame,
+        table_name=sheet.name,
+        title=sheet.title,
+        subtitles=list(sheet.subtitles),  # gptables rewrites what it is given
+        instructions=INSTRUCTIONS,
+        source=sheet.source,
         index_columns={2: 0},
-        additional_formatting=[
-            {"column": {"columns": percent_columns(frame), "format": {"num_format": formats.number_format}}}
-        ]
-        if percent_columns(frame)
+        additional_formatting=[{"column": {"columns": sheet.percent_columns, "format": share_format}}]
+        if sheet.percent_columns
         else [],
     )
 
@@ -309,9 +338,31 @@ def release_files(with_changes: bool, with_ods: bool) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class CoverText:
+    """The cover's words, in gptables' sections, for both formats."""
+
+    title: str
+    intro: list[str]
+    about: list[str]
+    contact: list[str]
+
+    @property
+    def lines(self) -> list[str]:
+        """The cover from A1 down, with gptables' section headings."""
+        return [self.title, "Introductory information", *self.intro, "About these data", *self.about] + [
+            "Contact",
+            *self.contact,
+        ]
+
+    def gptables(self) -> gpt.Cover:
+        # copies: gptables rewrites the lists it is given (links become dicts)
+        return gpt.Cover(title=self.title, intro=list(self.intro), about=list(self.about), contact=list(self.contact))
+
+
 def cover(
     config: dict, surveys: dict, formats: Formats, edition: Edition | None, with_changes: bool, with_ods: bool
-) -> gpt.Cover:
+) -> CoverText:
     """The cover sheet: what the release is, its source and dates, the release's files, its
     licence and whom to ask (the publication details the report's cover prints too)."""
     pub: Publication | None = publication_details(config, edition) if edition else None
@@ -348,7 +399,7 @@ def cover(
         if pub
         else [config["publication"]["contact"]["name"]]
     )
-    return gpt.Cover(
+    return CoverText(
         title=config["title"],
         intro=[
             config["subtitle"],
@@ -391,49 +442,42 @@ def write_workbook(
     formats: Formats = Formats(),
     edition: Edition | None = None,
     level: float = 0.95,
-    with_ods: bool = False,
+    ods: Path | None = None,
 ) -> None:
     """Write `path` (xlsx) with a cover, contents, notes and one sheet per table, and with a
-    second wave, a sheet of the change in every share since the previous one. `edition` is
-    the data folder's edition.yaml (sources, dates, provenance, the release); `with_ods`
-    says the cover lists tables.ods beside it."""
+    second wave, a sheet of the change in every share since the previous one; and with `ods`,
+    the same content there as OpenDocument. `edition` is the data folder's edition.yaml
+    (sources, dates, provenance, the release)."""
     origin = f" ({edition.provenance.label})" if edition else ""
     notes = Notes.of(tables, level, formats)
-    sheets: dict[str, gpt.GPTable] = {
+    sheets: dict[str, Sheet] = {
         _sheet_name(exhibits[tid].label if tid in exhibits else None, tid): _sheet(
             tid, table, exhibits, surveys[table.spec.survey], origin, notes, level, formats
         )
         for tid, table in tables.items()
     }
-    if changes is not None and not changes.empty:
-        sheets["Change_since_previous_wave"] = gpt.GPTable(
-            table=changes,
-            table_name="table_changes",
-            title="Change since the previous wave, all respondents",
-            subtitles=[
-                "Shares: change in percentage points, two-sided two-proportion test of the two waves' shares; "
-                "means: Welch's t-test; medians and ratios: the change, not tested.",
-                "Every comparison, subgroups included: changes.csv; questions added, dropped or "
-                "changed: questions_changed.csv.",
-            ],
-            source="Source: ohmsk regeneration of DWP/DHSC research report 985",
-            index_columns={2: 0},
-        )
+    with_changes = changes is not None and not changes.empty
+    if changes is not None and with_changes:
+        sheets["Change_since_previous_wave"] = changes_sheet(changes)
+    front = cover(config, surveys, formats, edition, with_changes, ods is not None)
+    props = properties(config, edition, published)
+    if ods is not None:
+        write_ods(Content(front.lines, list(notes.texts), sheets, formats.number_format), ods, props, LANGUAGE)
     with warnings.catch_warnings():
         # gptables warns that our notes are not footnote-referenced (the sheets cite them in
         # plain text), and about pandas deprecations inside itself that we cannot act on
         warnings.simplefilter("ignore")
         wb = gpt.produce_workbook(
             filename=str(path),
-            sheets=sheets,
-            cover=cover(config, surveys, formats, edition, changes is not None and not changes.empty, with_ods),
+            sheets={name: _gptable(sheet, formats) for name, sheet in sheets.items()},
+            cover=front.gptables(),
             notes_table=notes.frame(),
             contentsheet_label="Contents",
             notesheet_label="Notes",
             # text from data files stays text: never a formula or a link
             workbook_options={"strings_to_formulas": False, "strings_to_urls": False},
         )
-    wb.set_properties(properties(config, edition, published))
+    wb.set_properties(props)
     try:
         wb.close()
     except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:  # e.g. the file is open elsewhere
