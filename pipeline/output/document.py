@@ -165,7 +165,6 @@ def figure_markup(
                 config={"displaylogo": False, "responsive": True},
             )
         else:
-            out[tid] = (
-                f'<img class="chart" src="{svg_dir.name}/{tid}.svg" alt="{html.escape(alt_text(ex.table, formats))}">'
-            )
+            alt = html.escape(alt_text(ex.table, formats))
+            out[tid] = f'<img class="chart" src="{svg_dir.name}/{ex.file_stem}.svg" alt="{alt}">'
     return out

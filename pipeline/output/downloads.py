@@ -19,7 +19,7 @@ from pipeline.present.exhibits import Exhibit, data_file_stem
 MARKER = "<!-- ohmsk: the release's files, listed here once they are written -->"
 CSV_DIR, SVG_DIR = "csv", "figures"
 DOCUMENTS = ("report.pdf",)
-SPREADSHEETS = ("tables.xlsx",)
+SPREADSHEETS = ("tables.xlsx", "tables.ods")
 REFERENCE = ("audit.csv", "claims.csv", "cleaning_log.csv")
 WAVE_FILES = ("changes.csv", "questions_changed.csv")
 
