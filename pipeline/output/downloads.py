@@ -82,7 +82,9 @@ def release_files(out_dir: Path, exhibits: dict[str, Exhibit], titles: dict[str,
             tid,
             title,
             _download(out_dir, csv_path(exhibits, tid)),
-            _download(out_dir, svg_path(exhibits, tid)) if tid in exhibits and exhibits[tid].spec.kind == "figure" else None,
+            _download(out_dir, svg_path(exhibits, tid))
+            if tid in exhibits and exhibits[tid].spec.kind == "figure"
+            else None,
         )
         for tid, title in titles.items()
     ]
