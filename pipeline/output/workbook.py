@@ -61,9 +61,9 @@ def shorthand(formats: Formats) -> dict[str, str]:
 
 
 CAUTION_NOTE = (
-    "Caution column: 'yes' where the cell's base is under the table's caution base (the number in "
-    "the column header, 50 unless the table says otherwise): the figure is shown but rests on few "
-    "respondents, so treat it with caution. The report marks such figures with an asterisk (*)."
+    "Caution column: 'yes' where the cell's base is under the table's caution base (the number in the "
+    "column header): the figure is shown but rests on few respondents, so treat it with caution. The "
+    "report marks such figures with an asterisk (*)."
 )
 
 
@@ -320,17 +320,18 @@ def _gptable(sheet: Sheet, formats: Formats) -> gpt.GPTable:
     )
 
 
-def release_files(with_changes: bool, with_ods: bool) -> list[str]:
-    """What the release holds, as the cover lists it (GSS: say what else is published)."""
+def release_files(example: str, with_changes: bool, with_ods: bool) -> list[str]:
+    """What the release holds, as the cover lists it (GSS: say what else is published);
+    `example` is one table's download name, to show how they are named."""
     return [
         "report.pdf: the report, A4, tagged for screen readers.",
         "report.html: the same report with interactive charts and a data table under each chart.",
         "tables.xlsx: this workbook, every table of the report, one per sheet.",
         *(["tables.ods: the same workbook in OpenDocument format."] if with_ods else []),
-        "csv/: one file per table, named after its exhibit (e.g. figure-4-1_services_count.csv; "
+        f"csv/: one file per table, named after its exhibit (e.g. {example}.csv; "
         "text_<table> for a tabulation the text quotes), every cell unrounded with its base, "
         "standard error, design effect and test.",
-        "figures/: every chart as SVG, named as its CSV (e.g. figure-4-1_services_count.svg).",
+        f"figures/: every chart as SVG, named as its CSV (e.g. {example}.svg).",
         "audit.csv: every statistic the 2020 report prints, recomputed and compared.",
         "claims.csv: every statement the text makes about the data, with the figures it rests on.",
         "cleaning_log.csv: respondents read and kept, and every warning raised while cleaning.",
@@ -361,7 +362,13 @@ class CoverText:
 
 
 def cover(
-    config: dict, surveys: dict, formats: Formats, edition: Edition | None, with_changes: bool, with_ods: bool
+    config: dict,
+    surveys: dict,
+    formats: Formats,
+    edition: Edition | None,
+    example: str,
+    with_changes: bool,
+    with_ods: bool,
 ) -> CoverText:
     """The cover sheet: what the release is, its source and dates, the release's files, its
     licence and whom to ask (the publication details the report's cover prints too)."""
@@ -392,7 +399,7 @@ def cover(
         "Letters name the groups a figure is significantly higher than; the Notes sheet says which test, "
         "and explains every shorthand used in cells ([c], [low], [z]) and the caution column.",
         "Files in this release:",
-        *release_files(with_changes, with_ods),
+        *release_files(example, with_changes, with_ods),
     ]
     contact = (
         [f"{pub.contact_name}", f"Email: [{pub.contact_email}](mailto:{pub.contact_email})"]
@@ -459,7 +466,8 @@ def write_workbook(
     with_changes = changes is not None and not changes.empty
     if changes is not None and with_changes:
         sheets["Change_since_previous_wave"] = changes_sheet(changes)
-    front = cover(config, surveys, formats, edition, with_changes, ods is not None)
+    example = next((ex.file_stem for ex in exhibits.values() if ex.spec.kind == "figure"), "figure-1-1_<table>")
+    front = cover(config, surveys, formats, edition, example, with_changes, ods is not None)
     props = properties(config, edition, published)
     if ods is not None:
         write_ods(Content(front.lines, list(notes.texts), sheets, formats.number_format), ods, props, LANGUAGE)
