@@ -197,24 +197,37 @@ def percent_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c.endswith("(%)") and not c.startswith(("Mean", "Median", "Ratio"))]
 
 
+CHANGE_MEASURES = {  # a share's columns, then any other statistic's: one measure per column
+    True: ("Previous wave (%)", "This wave (%)", "Change (percentage points)"),
+    False: ("Previous wave (number; % for a ratio)", "This wave (number; % for a ratio)", "Change (number)"),
+}
+
+
 def changes_frame(
     found: list[Change], flagged: list[dict], exhibits: dict, formats: Formats = Formats()
 ) -> pd.DataFrame:
-    """The all-respondents changes as a spreadsheet table: numbers as numbers, rounded as printed."""
+    """The all-respondents changes as a spreadsheet table: numbers as numbers, rounded as
+    printed, a share's in columns of percentages and any other statistic's in columns of its own."""
 
     def shown(c: Change, value: float) -> float:
         return formats.rounded(value) if c.stat == "pct" else round_half_up(value, 1)
+
+    def measures(c: Change) -> dict[str, float | str]:
+        values = (shown(c, c.previous), shown(c, c.current), shown(c, c.points))
+        return {
+            header: value if share == (c.stat == "pct") else NOT_APPLICABLE
+            for share, headers in CHANGE_MEASURES.items()
+            for header, value in zip(headers, values)
+        }
 
     rows = [
         {
             "Exhibit": exhibit_label(exhibits, c.table, c.table),
             "Figure": c.label + (" (question changed)" if question_changed(c, flagged) else ""),
-            "Previous wave": shown(c, c.previous),
-            "This wave": shown(c, c.current),
-            "Change": shown(c, c.points),
-            "Statistic": {"pct": "% (change in points)"}.get(c.stat, c.stat),
+            **measures(c),
+            "Statistic": {"pct": "percentage"}.get(c.stat, c.stat),
             "Test": c.test or UNTESTED,
-            "p-value": "[z]" if math.isnan(c.pvalue) else round(c.pvalue, 4),
+            "p-value (probability)": NOT_APPLICABLE if math.isnan(c.pvalue) else round(c.pvalue, 4),
             "Significant": "yes" if c.significant else "no",
         }
         for c in found
@@ -236,7 +249,7 @@ def changes_sheet(changes: pd.DataFrame) -> Sheet:
         ],
         source="Source: ohmsk regeneration of DWP/DHSC research report 985",
         frame=changes,
-        percent_columns=[],
+        percent_columns=percent_columns(changes),
     )
 
 
