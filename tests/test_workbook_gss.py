@@ -32,7 +32,8 @@ from pipeline.stages.tabulate import Table
 RAW = Path(__file__).resolve().parent.parent / "raw"
 FRONT = ("Cover", "Contents", "Notes")
 SHORTHAND = re.compile(r"\[[a-z]+\]")  # [c], [low], [z]: GSS shorthand (not "[note 4]")
-UNIT = re.compile(r"\((%|number\b[^)]*)\)")  # "Providers (%)", "Mean (number)", "Base (number of CCGs)"
+# "Providers (%)", "Mean (number)", "Base (number of CCGs)", "Change (percentage points)"
+UNIT = re.compile(r"\((%|percentage points|probability|number\b[^)]*)\)")
 SHEET_NAME = re.compile(r"^(Figure|Table)_\d+_\d+$|^Text_\w+$|^Change_since_previous_wave$")
 FILES = ("report.pdf", "report.html", "tables.xlsx", "csv/", "figures/")
 

@@ -14,7 +14,7 @@ from pipeline.build.keys import digest_of, folder_parts, library_versions, syste
 from pipeline.spec.folders import ROOT, wave_spec
 
 STAMP = ".build-fingerprint"
-OUTPUT_FILES = ("report.html", "report.pdf", "tables.xlsx")
+OUTPUT_FILES = ("report.html", "report.pdf", "tables.xlsx", "tables.ods")
 
 
 def fingerprint(data_dir: Path, specs_dir: Path, restricted: bool = False, draft: bool = False) -> str:

@@ -61,9 +61,9 @@ def shorthand(formats: Formats) -> dict[str, str]:
 
 
 CAUTION_NOTE = (
-    "Caution column: 'yes' where the cell's base is under the table's caution base (the number in "
-    "the column header, 50 unless the table says otherwise): the figure is shown but rests on few "
-    "respondents, so treat it with caution. The report marks such figures with an asterisk (*)."
+    "Caution column: 'yes' where the cell's base is under the table's caution base (the number in the "
+    "column header): the figure is shown but rests on few respondents, so treat it with caution. The "
+    "report marks such figures with an asterisk (*)."
 )
 
 
@@ -197,24 +197,37 @@ def percent_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c.endswith("(%)") and not c.startswith(("Mean", "Median", "Ratio"))]
 
 
+CHANGE_MEASURES = {  # a share's columns, then any other statistic's: one measure per column
+    True: ("Previous wave (%)", "This wave (%)", "Change (percentage points)"),
+    False: ("Previous wave (number; % for a ratio)", "This wave (number; % for a ratio)", "Change (number)"),
+}
+
+
 def changes_frame(
     found: list[Change], flagged: list[dict], exhibits: dict, formats: Formats = Formats()
 ) -> pd.DataFrame:
-    """The all-respondents changes as a spreadsheet table: numbers as numbers, rounded as printed."""
+    """The all-respondents changes as a spreadsheet table: numbers as numbers, rounded as
+    printed, a share's in columns of percentages and any other statistic's in columns of its own."""
 
     def shown(c: Change, value: float) -> float:
         return formats.rounded(value) if c.stat == "pct" else round_half_up(value, 1)
+
+    def measures(c: Change) -> dict[str, float | str]:
+        values = (shown(c, c.previous), shown(c, c.current), shown(c, c.points))
+        return {
+            header: value if share == (c.stat == "pct") else NOT_APPLICABLE
+            for share, headers in CHANGE_MEASURES.items()
+            for header, value in zip(headers, values)
+        }
 
     rows = [
         {
             "Exhibit": exhibit_label(exhibits, c.table, c.table),
             "Figure": c.label + (" (question changed)" if question_changed(c, flagged) else ""),
-            "Previous wave": shown(c, c.previous),
-            "This wave": shown(c, c.current),
-            "Change": shown(c, c.points),
-            "Statistic": {"pct": "% (change in points)"}.get(c.stat, c.stat),
+            **measures(c),
+            "Statistic": {"pct": "percentage"}.get(c.stat, c.stat),
             "Test": c.test or UNTESTED,
-            "p-value": "[z]" if math.isnan(c.pvalue) else round(c.pvalue, 4),
+            "p-value (probability)": NOT_APPLICABLE if math.isnan(c.pvalue) else round(c.pvalue, 4),
             "Significant": "yes" if c.significant else "no",
         }
         for c in found
@@ -236,7 +249,7 @@ def changes_sheet(changes: pd.DataFrame) -> Sheet:
         ],
         source="Source: ohmsk regeneration of DWP/DHSC research report 985",
         frame=changes,
-        percent_columns=[],
+        percent_columns=percent_columns(changes),
     )
 
 
@@ -321,17 +334,18 @@ def _gptable(sheet: Sheet, formats: Formats) -> gpt.GPTable:
     )
 
 
-def release_files(with_changes: bool, with_ods: bool) -> list[str]:
-    """What the release holds, as the cover lists it (GSS: say what else is published)."""
+def release_files(example: str, with_changes: bool, with_ods: bool) -> list[str]:
+    """What the release holds, as the cover lists it (GSS: say what else is published);
+    `example` is one table's download name, to show how they are named."""
     return [
         "report.pdf: the report, A4, tagged for screen readers.",
         "report.html: the same report with interactive charts and a data table under each chart.",
         "tables.xlsx: this workbook, every table of the report, one per sheet.",
         *(["tables.ods: the same workbook in OpenDocument format."] if with_ods else []),
-        "csv/: one file per table, named after its exhibit (e.g. figure-4-1_services_count.csv; "
+        f"csv/: one file per table, named after its exhibit (e.g. {example}.csv; "
         "text_<table> for a tabulation the text quotes), every cell unrounded with its base, "
         "standard error, design effect and test.",
-        "figures/: every chart as SVG, named as its CSV (e.g. figure-4-1_services_count.svg).",
+        f"figures/: every chart as SVG, named as its CSV (e.g. {example}.svg).",
         "audit.csv: every statistic the 2020 report prints, recomputed and compared.",
         "claims.csv: every statement the text makes about the data, with the figures it rests on.",
         "cleaning_log.csv: respondents read and kept, and every warning raised while cleaning.",
@@ -362,7 +376,13 @@ class CoverText:
 
 
 def cover(
-    config: dict, surveys: dict, formats: Formats, edition: Edition | None, with_changes: bool, with_ods: bool
+    config: dict,
+    surveys: dict,
+    formats: Formats,
+    edition: Edition | None,
+    example: str,
+    with_changes: bool,
+    with_ods: bool,
 ) -> CoverText:
     """The cover sheet: what the release is, its source and dates, the release's files, its
     licence and whom to ask (the publication details the report's cover prints too)."""
@@ -393,7 +413,7 @@ def cover(
         "Letters name the groups a figure is significantly higher than; the Notes sheet says which test, "
         "and explains every shorthand used in cells ([c], [low], [z]) and the caution column.",
         "Files in this release:",
-        *release_files(with_changes, with_ods),
+        *release_files(example, with_changes, with_ods),
     ]
     contact = (
         [f"{pub.contact_name}", f"Email: [{pub.contact_email}](mailto:{pub.contact_email})"]
@@ -460,7 +480,8 @@ def write_workbook(
     with_changes = changes is not None and not changes.empty
     if changes is not None and with_changes:
         sheets["Change_since_previous_wave"] = changes_sheet(changes)
-    front = cover(config, surveys, formats, edition, with_changes, ods is not None)
+    example = next((ex.file_stem for ex in exhibits.values() if ex.spec.kind == "figure"), "figure-1-1_<table>")
+    front = cover(config, surveys, formats, edition, example, with_changes, ods is not None)
     props = properties(config, edition, published)
     if ods is not None:
         write_ods(Content(front.lines, list(notes.texts), sheets, formats.number_format), ods, props, LANGUAGE)
