@@ -7,6 +7,7 @@ import pytest
 from conftest import RAW, read_raw, rewrite
 
 from pipeline.build.schedule import build_report, render_html
+from pipeline.present.exhibits import data_file_stem, number_exhibits
 from pipeline.spec.objects import load_codebook
 from pipeline.stats.rounding import round_half_up
 
@@ -71,9 +72,11 @@ def test_html_works_offline(built):
     assert '<script src="http' not in html
 
 
-def test_every_table_has_a_csv(built, tables):
+def test_every_table_has_a_csv(built, tables, report_spec):
+    """Named after its exhibit (csv/figure-4-1_services_count.csv; text_<id> without one)."""
+    exhibits = number_exhibits(tables, report_spec.tables)
     for tid in tables:
-        assert (built / "csv" / f"{tid}.csv").exists(), tid
+        assert (built / "csv" / f"{data_file_stem(exhibits, tid)}.csv").exists(), tid
 
 
 @pytest.mark.build

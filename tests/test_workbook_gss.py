@@ -218,8 +218,8 @@ def check_properties(wb: Workbook, ex: Expected) -> list[str]:
 
 
 def check_withheld(wb: Workbook, ex: Expected) -> list[str]:
-    """Every withheld cell shows [c] for its measure and letters, never a figure: row i of a
-    sheet's table is cell i of its computed table."""
+    """Every withheld cell shows [c] for its measure, letters and caution mark, never a figure:
+    row i of a sheet's table is cell i of its computed table."""
     problems = []
     for ws in table_sheets(wb):
         (table,) = ws.tables.values()
@@ -229,8 +229,10 @@ def check_withheld(wb: Workbook, ex: Expected) -> list[str]:
         header, rows = _grid(ws)
         measures = [j for j, h in enumerate(header) if "(%)" in h or h.startswith(("Mean", "Median", "Ratio"))]
         letters = [j for j, h in enumerate(header) if h.startswith("Significantly higher than")]
+        caution = [j for j, h in enumerate(header) if h.startswith("Caution:")]
         for row, cell in zip(rows, ex.tables[tid].cells.to_dict("records")):
-            if withheld(cell) and any(row[j] not in ("[c]", "[z]") for j in measures + letters):
+            hidden = any(row[j] not in ("[c]", "[z]") for j in measures + letters) or row[caution[0]] != "[c]"
+            if withheld(cell) and hidden:
                 problems.append(f"{ws.title}: a withheld cell shows {row}")
     return problems
 

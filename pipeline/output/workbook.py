@@ -171,14 +171,19 @@ def table_frame(
             row[header] = _value(r, formats) if k == key else NOT_APPLICABLE
         if grouped:
             row[f"Significantly higher than (group letters){_cite(notes, 0)}"] = _letters(r, letters)
-        row[f"Caution: base under {spec.caution_base}{_cite(notes, 1)}"] = (
-            "yes" if r["flag"] == "caution" and not withheld(r) else "no"
-        )
+        row[f"Caution: base under {spec.caution_base}{_cite(notes, 1)}"] = _caution(r)
         row[f"Base (number of {units})"] = int(r["base"])
         if table.weighted:
             row[f"Effective base (number of {units})"] = round_half_up(float(r["n_eff"]), 1)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _caution(row: dict) -> str:
+    """Whether the figure rests on a base under the caution base; a withheld cell says nothing."""
+    if withheld(row):
+        return WITHHELD
+    return "yes" if row["flag"] == "caution" else "no"
 
 
 def _cite(notes: tuple[int, int] | None, which: int) -> str:
