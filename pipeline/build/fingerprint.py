@@ -14,7 +14,8 @@ from pipeline.build.keys import digest_of, folder_parts, library_versions, syste
 from pipeline.spec.folders import ROOT, wave_spec
 
 STAMP = ".build-fingerprint"
-OUTPUT_FILES = ("report.html", "report.pdf", "tables.xlsx")
+ANNEX_PDF = "report-technical-annex.pdf"  # the print edition's long listings, beside report.pdf (which names it)
+OUTPUT_FILES = ("report.html", "report.pdf", ANNEX_PDF, "tables.xlsx")
 
 
 def fingerprint(data_dir: Path, specs_dir: Path, restricted: bool = False, draft: bool = False) -> str:

@@ -21,13 +21,21 @@ import plotly.offline
 
 from pipeline.build.cache import Store
 from pipeline.build.data import Results, compute
+from pipeline.build.fingerprint import ANNEX_PDF
 from pipeline.build.graph import Step
 from pipeline.build.keys import CHART_LIBRARIES, DATA_LIBRARIES, key
 from pipeline.build.pdf_parts import Batch, PrintDocument, Renderer, start_parts, write_pdf
 from pipeline.build.report_data import template_meta, wave_data
 from pipeline.build.workers import Workers
 from pipeline.output.csv_files import write_audit, write_claims, write_cleaning_log, write_csv
-from pipeline.output.document import environment, figure_markup, render_bodies, render_document
+from pipeline.output.document import (
+    annex_bodies,
+    environment,
+    figure_markup,
+    render_annex,
+    render_bodies,
+    render_document,
+)
 from pipeline.output.pdf_render import split_document
 from pipeline.output.svg import browser_version, draw_svgs
 from pipeline.output.template_api import ReportContext
@@ -90,6 +98,13 @@ class ReportBuild:
                 ("data", "exhibits", "environment", "figures", "meta"),
                 stage="print document",
             ),
+            Step(
+                "annex",
+                self.annex_document,
+                ("data", "exhibits", "environment", "figures", "meta"),
+                stage="print document",
+            ),
+            Step("annex parts", self.annex_parts, ("annex", "assets"), stage="pdf"),
             Step("pdf parts", self.plain_parts, ("print", "figures", "assets"), stage="pdf"),
             Step("charts", self.charts, ("svgs",), stage="charts (waiting for Chromium)"),
             Step("pdf chart parts", self.chart_parts, ("print", "figures", "assets", "charts"), stage="pdf"),
@@ -102,6 +117,13 @@ class ReportBuild:
                 ("print", "figures", "pdf parts", "pdf chart parts"),
                 stage="pdf (waiting for the workers, then the join)",
                 message="joining the PDF …",
+            ),
+            Step(
+                "annex pdf",
+                self.annex_pdf,
+                ("annex", "annex parts"),
+                stage="pdf (waiting for the workers, then the join)",
+                message="joining the technical annex …",
             ),
         ]
 
@@ -233,6 +255,30 @@ class ReportBuild:
         return PrintDocument(
             split_document(document({}), levels), lambda pages: split_document(document(pages))[0], numbering
         )
+
+    def annex_document(self, results: Results, exhibits: dict, env: Any, figures: dict, meta: dict) -> PrintDocument:
+        """The technical annex: the long listings of appendices 8.18, 8.19 and 8.21, which the
+        print edition's Chapter 8 summarises; its parts (cover and contents, then one per
+        chapter, and one per survey's codebook) start at their first heading's level."""
+        config = self.spec.config
+        ctx = self._context("pdf", results, exhibits, env, figures)
+        chapters = annex_bodies(ctx, meta)
+
+        def document(pages: Mapping[str, int]) -> str:
+            return render_annex(config, ctx, meta, chapters, pages)
+
+        numbering = ctx.env.get_template("print/page_numbers.html.j2").render(config=config)
+        return PrintDocument(split_document(document({})), lambda pages: split_document(document(pages))[0], numbering)
+
+    def annex_parts(self, document: PrintDocument, _assets: Path) -> Batch:
+        """The annex's parts (none draws a chart), started once the stylesheet is written."""
+        batch = start_parts(document, self._renderer(), (), with_charts=False)
+        if batch.todo:
+            self.progress(f"rendering {batch.todo} parts of the technical annex …")
+        return batch
+
+    def annex_pdf(self, document: PrintDocument, parts: list[Path]) -> None:
+        write_pdf(document, self._renderer(), (), parts, (), self.out_dir / ANNEX_PDF)
 
     def _renderer(self) -> Renderer:
         return Renderer(self.cache, self.out_dir, self.workers)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline.build.cache import Store
 from pipeline.build.data import compute
-from pipeline.build.fingerprint import fingerprint, is_current, record
+from pipeline.build.fingerprint import ANNEX_PDF, fingerprint, is_current, record
 from pipeline.build.graph import StageTimes, run_steps
 from pipeline.build.report_data import template_meta, wave_data
 from pipeline.build.report_steps import ReportBuild, write_html
@@ -70,7 +70,8 @@ def build_report(
     _report_failed_claims(results["html"], progress)
     cache.prune()
     record(out_dir, key)
-    progress(f"done in {time.perf_counter() - t0:.1f} s: {out_dir / 'report.html'}, {out_dir / 'report.pdf'}")
+    written = ", ".join(str(out_dir / name) for name in ("report.html", "report.pdf", ANNEX_PDF))
+    progress(f"done in {time.perf_counter() - t0:.1f} s: {written}")
     return stages
 
 
