@@ -56,8 +56,8 @@ import pipeline.build.data
 import pipeline.build.report_steps
 import pipeline.build.schedule
 from pipeline.build.data import compute
-from pipeline.build.fingerprint import ANNEX_PDF
 from pipeline.build.schedule import build_report, render_html
+from pipeline.output.downloads import ANNEX_PDF
 from pipeline.spec.report_spec import load_report_spec
 from pipeline.stages.disclosure import SUPPRESSED
 from pipeline.tools.reconstruct.sav import write_sav

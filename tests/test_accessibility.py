@@ -10,7 +10,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from pipeline.build.fingerprint import ANNEX_PDF
+from pipeline.output.downloads import ANNEX_PDF
 
 A11Y = Path(__file__).resolve().parent / "a11y"
 AXE = A11Y / "node_modules" / "axe-core" / "axe.min.js"

@@ -98,14 +98,15 @@ def test_the_html_follows_changed_conventions(built, variant_html):
 @pytest.mark.slow  # the variant build
 def test_a_whole_build_follows_changed_conventions(built, variant_build):
     """The variant build (conftest.py) asks for other conventions and Holm-adjusted letters."""
-    for name in ("report.html", "report.pdf", "tables.xlsx", "csv/services_count.csv", "figures/services_count.svg"):
+    downloads = ("csv/figure-4-1_services_count.csv", "figures/figure-4-1_services_count.svg")
+    for name in ("report.html", "report.pdf", "tables.xlsx", *downloads):
         assert (built / name).read_bytes() != (variant_build / name).read_bytes(), name
     html = (variant_build / "report.html").read_text()
     assert "rounded half up to 1 decimal place;" in " ".join(html.split())
     assert "<q>under 0.1%</q>" in html and "<q>none</q> in charts" in html and "<q>nil</q> in tables" in html
     assert "adjusted for multiple comparisons (Holm's step-down method)" in " ".join(unescape(html).split())
     assert "not adjusted for multiple comparisons" in " ".join((built / "report.html").read_text().split())
-    assert ">56.3%<" in html or "56.3%" in (variant_build / "figures" / "services_count.svg").read_text()
+    assert ">56.3%<" in html or "56.3%" in (variant_build / "figures" / "figure-4-1_services_count.svg").read_text()
     pdf = " ".join(page.extract_text() for page in PdfReader(variant_build / "report.pdf").pages[10:40])
     assert "56.3%" in pdf
     with zipfile.ZipFile(variant_build / "tables.xlsx") as book:

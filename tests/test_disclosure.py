@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from conftest import SENTINEL
 
-from pipeline.build.fingerprint import ANNEX_PDF
+from pipeline.output.downloads import ANNEX_PDF
 from pipeline.stages.disclosure import RESTRICTED_DIR, SUPPRESSED
 from pipeline.stages.tabulate import TOTAL
 
@@ -49,7 +49,7 @@ def _texts(out: Path) -> dict[Path, str]:
             found[rel] = subprocess.run(
                 ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
             ).stdout
-        elif path.suffix == ".xlsx":
+        elif path.suffix in (".xlsx", ".ods"):  # both zips of XML
             with zipfile.ZipFile(path) as z:
                 found[rel] = "\n".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
         else:  # plotly writes chart data as base64 typed arrays: read them as numbers
@@ -64,8 +64,17 @@ def _texts(out: Path) -> dict[Path, str]:
         pytest.param("variant_html", {".html", ".csv"}, {"report.html", "claims.csv", "changes.csv"}, id="html"),
         pytest.param(
             "variant_build",
-            {".html", ".pdf", ".xlsx", ".csv", ".svg"},
-            {"report.html", "report.pdf", ANNEX_PDF, "tables.xlsx", "changes.csv", "audit.csv", "claims.csv"},
+            {".html", ".pdf", ".xlsx", ".ods", ".csv", ".svg"},
+            {
+                "report.html",
+                "report.pdf",
+                ANNEX_PDF,
+                "tables.xlsx",
+                "tables.ods",
+                "changes.csv",
+                "audit.csv",
+                "claims.csv",
+            },
             id="full-build",
             marks=pytest.mark.slow,
         ),
@@ -126,9 +135,10 @@ def test_the_published_audit_withholds_what_the_tables_do(built):
 
 def _published_cells(built: Path) -> dict[str, list[dict]]:
     cells = {}
-    for path in sorted((built / "csv").glob("*.csv")):
+    for path in sorted((built / "csv").glob("*.csv")):  # named after exhibits: the id is in the rows
         with open(path, newline="", encoding="utf-8") as fh:
-            cells[path.stem] = list(csv.DictReader(fh))
+            rows = list(csv.DictReader(fh))
+        cells[rows[0]["table_id"]] = rows
     return cells
 
 

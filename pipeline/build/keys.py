@@ -24,7 +24,7 @@ PIPELINE = Path(__file__).resolve().parents[1]
 # the libraries whose version can change a byte of the outputs (all pinned in requirements.lock)
 DATA_LIBRARIES = ("numpy", "pandas", "pyreadstat", "scipy", "statsmodels", "pydantic", "pydantic-core", "pyyaml")
 CHART_LIBRARIES = ("plotly", "lxml")
-DOCUMENT_LIBRARIES = ("jinja2", "markupsafe", "gptables", "xlsxwriter")
+DOCUMENT_LIBRARIES = ("jinja2", "markupsafe", "gptables", "xlsxwriter", "odfpy")
 PDF_LIBRARIES = (
     "weasyprint",
     "pydyf",

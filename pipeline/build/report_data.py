@@ -10,7 +10,6 @@ from pathlib import Path
 from pipeline.build.cache import Store
 from pipeline.build.data import Results, compute
 from pipeline.output.csv_files import write_changes, write_questions
-from pipeline.present.publication import publication_details
 from pipeline.present.appendices import (
     audit_groups,
     audit_lines,
@@ -21,6 +20,7 @@ from pipeline.present.appendices import (
     weight_bands,
     weight_spread,
 )
+from pipeline.present.publication import publication_details
 from pipeline.spec.folders import wave_spec
 from pipeline.spec.report_spec import ReportSpec
 from pipeline.spec.schema.data_folder import Edition

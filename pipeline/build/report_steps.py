@@ -13,7 +13,6 @@ import shutil
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ import plotly.offline
 
 from pipeline.build.cache import Store
 from pipeline.build.data import Results, compute
-from pipeline.build.fingerprint import ANNEX_PDF
 from pipeline.build.graph import Step
 from pipeline.build.keys import CHART_LIBRARIES, DATA_LIBRARIES, key
 from pipeline.build.pdf_parts import Batch, PrintDocument, Renderer, start_parts, write_pdf
@@ -35,13 +33,15 @@ from pipeline.output.document import (
     render_annex,
     render_bodies,
     render_document,
+    render_template,
 )
+from pipeline.output.downloads import ANNEX_PDF, fill_downloads, release_files
 from pipeline.output.pdf_render import split_document
 from pipeline.output.svg import browser_version, draw_svgs
 from pipeline.output.template_api import ReportContext
-from pipeline.output.workbook import changes_frame, write_workbook
+from pipeline.output.workbook import changes_frame, release_day, write_workbook
 from pipeline.present.claims import ClaimLog
-from pipeline.present.exhibits import number_exhibits
+from pipeline.present.exhibits import Exhibit, data_file_stem, number_exhibits
 from pipeline.present.figures import figure_spec
 from pipeline.present.formats import Formats
 from pipeline.spec.folders import ROOT, read_edition
@@ -105,16 +105,18 @@ class ReportBuild:
                 stage="print document",
             ),
             Step("annex parts", self.annex_parts, ("annex", "assets"), stage="pdf"),
-            Step("pdf parts", self.plain_parts, ("print", "figures", "assets"), stage="pdf"),
-            Step("charts", self.charts, ("svgs",), stage="charts (waiting for Chromium)"),
-            Step("pdf chart parts", self.chart_parts, ("print", "figures", "assets", "charts"), stage="pdf"),
-            Step("csv", self.csvs, ("data", "restricted dir"), message="writing CSVs …"),
+            Step("pdf parts", self.plain_parts, ("print", "figures", "exhibits", "assets"), stage="pdf"),
+            Step("charts", self.charts, ("svgs", "exhibits"), stage="charts (waiting for Chromium)"),
+            Step(
+                "pdf chart parts", self.chart_parts, ("print", "figures", "exhibits", "assets", "charts"), stage="pdf"
+            ),
+            Step("csv", self.csvs, ("data", "exhibits", "restricted dir"), message="writing CSVs …"),
             Step("html", self.html, ("data", "exhibits", "environment", "figures", "meta"), message="rendering HTML …"),
             Step("workbook written", lambda path: path, ("workbook",), stage="xlsx (waiting for its worker)"),
             Step(
                 "pdf",
                 self.pdf,
-                ("print", "figures", "pdf parts", "pdf chart parts"),
+                ("print", "figures", "exhibits", "pdf parts", "pdf chart parts"),
                 stage="pdf (waiting for the workers, then the join)",
                 message="joining the PDF …",
             ),
@@ -124,6 +126,24 @@ class ReportBuild:
                 ("annex", "annex parts"),
                 stage="pdf (waiting for the workers, then the join)",
                 message="joining the technical annex …",
+            ),
+            Step(
+                "downloads",
+                self.downloads,
+                (
+                    "data",
+                    "exhibits",
+                    "environment",
+                    "meta",
+                    "html",
+                    "csv",
+                    "charts",
+                    "workbook written",
+                    "pdf",
+                    "annex pdf",
+                ),
+                stage="html",
+                message="listing the release's files in the HTML …",
             ),
         ]
 
@@ -151,10 +171,9 @@ class ReportBuild:
         return wave_data(self.spec, self.data_dir, results, self.out_dir, self.cache, self.progress)
 
     def workbook(self, results: Results, exhibits: dict, waves: dict | None) -> Future:
-        """tables.xlsx, written in a worker; the Future of its path."""
+        """tables.xlsx and its OpenDocument copy tables.ods, written in a worker; the Future of its path."""
         edition = read_edition(self.data_dir)  # validated with the data folder by `compute`
-        as_of = datetime.combine(edition.data_as_of, datetime.min.time())  # a fixed date: two builds are identical
-        self.progress("writing tables.xlsx (in a worker) …")
+        self.progress("writing tables.xlsx and tables.ods (in a worker) …")
         changed = changes_frame(waves["changes"], waves["questions"], exhibits, self.formats) if waves else None
         config, books = self.spec.config, self.spec.codebooks
         target = self.out_dir / "tables.xlsx"
@@ -165,10 +184,12 @@ class ReportBuild:
             config,
             books,
             target,
-            as_of,
+            release_day(edition),  # a fixed date: two builds are identical
             changed,
             self.formats,
-            edition.provenance,
+            edition,
+            results.level,
+            self.out_dir / "tables.ods",
         )
 
     def figures(self, results: Results, exhibits: dict) -> dict[str, dict]:
@@ -206,17 +227,20 @@ class ReportBuild:
             self.cache.save(keys[fid], svg)
         return found
 
-    def charts(self, svgs: dict[str, bytes]) -> list[str]:
-        """Each chart's SVG written to figures/ (only if changed); their paths as the HTML cites them."""
+    def charts(self, svgs: dict[str, bytes], exhibits: dict[str, Exhibit]) -> list[str]:
+        """Each chart's SVG written to figures/ under its exhibit's name (only if changed); their
+        paths as the print document cites them."""
         self.figures_dir.mkdir(parents=True, exist_ok=True)
         for tid, svg in svgs.items():
-            path = self.figures_dir / f"{tid}.svg"
+            path = self.figures_dir / f"{data_file_stem(exhibits, tid)}.svg"
             if not path.exists() or path.read_bytes() != svg:
                 path.write_bytes(svg)
-        return sorted(self._chart_refs(svgs))
+        refs = self._chart_refs(svgs, exhibits)
+        prune(self.figures_dir, {Path(ref).name for ref in refs}, ".svg")
+        return sorted(refs)
 
-    def _chart_refs(self, figures: Mapping[str, Any]) -> set[str]:
-        return {f"{self.figures_dir.name}/{tid}.svg" for tid in figures}
+    def _chart_refs(self, figures: Mapping[str, Any], exhibits: dict[str, Exhibit]) -> set[str]:
+        return {f"{self.figures_dir.name}/{data_file_stem(exhibits, tid)}.svg" for tid in figures}
 
     def audit(self, results: Results, restricted_dir: Path | None) -> tuple[list, list]:
         """Every published figure and claim checked; the 2020 figures are unweighted, so a weighted
@@ -283,27 +307,29 @@ class ReportBuild:
     def _renderer(self) -> Renderer:
         return Renderer(self.cache, self.out_dir, self.workers)
 
-    def plain_parts(self, document: PrintDocument, figures: dict, _assets: Path) -> Batch:
+    def plain_parts(self, document: PrintDocument, figures: dict, exhibits: dict, _assets: Path) -> Batch:
         """The parts that draw no chart, started once the stylesheet they draw is written."""
-        batch = start_parts(document, self._renderer(), self._chart_refs(figures), with_charts=False)
+        batch = start_parts(document, self._renderer(), self._chart_refs(figures, exhibits), with_charts=False)
         if batch.todo:
             self.progress(f"rendering {batch.todo} PDF parts without charts in {self.workers.processes} processes …")
         return batch
 
-    def chart_parts(self, document: PrintDocument, figures: dict, _assets: Path, _written: list[str]) -> Batch:
+    def chart_parts(
+        self, document: PrintDocument, figures: dict, exhibits: dict, _assets: Path, _written: list[str]
+    ) -> Batch:
         """The parts that draw a chart, started once the stylesheet and the charts' SVGs are
         written (`_assets`, `_written`: needed for their order only, as a part's key reads the
         files it draws)."""
-        batch = start_parts(document, self._renderer(), self._chart_refs(figures), with_charts=True)
+        batch = start_parts(document, self._renderer(), self._chart_refs(figures, exhibits), with_charts=True)
         if batch.todo:
             self.progress(f"rendering {batch.todo} PDF parts with charts …")
         return batch
 
-    def csvs(self, results: Results, restricted_dir: Path | None) -> None:
-        _write_csvs(results, self.out_dir, self.formats)
+    def csvs(self, results: Results, exhibits: dict, restricted_dir: Path | None) -> None:
+        _write_csvs(results, exhibits, self.out_dir, self.formats)
         if restricted_dir:
             self.progress(f"writing the unsuppressed figures to {restricted_dir} (restricted: not for publication) …")
-            _write_csvs(results, restricted_dir, self.formats, restricted=True)
+            _write_csvs(results, exhibits, restricted_dir, self.formats, restricted=True)
 
     def html(self, results: Results, exhibits: dict, env: Any, figures: dict, meta: dict) -> ClaimLog:
         ctx = self._context("html", results, exhibits, env, figures)
@@ -311,8 +337,19 @@ class ReportBuild:
         write_claims(ctx.claims, self.out_dir / "claims.csv")
         return ctx.claims
 
-    def pdf(self, document: PrintDocument, figures: dict, plain: list[Path], charted: list[Path]) -> None:
-        write_pdf(document, self._renderer(), self._chart_refs(figures), plain, charted, self.out_dir / "report.pdf")
+    def downloads(self, results: Results, exhibits: dict, env: Any, meta: dict, *_written: object) -> None:
+        """The web page's "Data and downloads" list, once every file it lists is written
+        (`_written`: the steps that write them, needed for their order only)."""
+        titles = {tid: table.spec.title for tid, table in results.tables.items()}
+        files = release_files(self.out_dir, exhibits, titles, meta["waves"] is not None)
+        section = render_template(env, "partials/downloads.html.j2", files=files, pub=meta["publication"])
+        fill_downloads(self.out_dir / "report.html", section)
+
+    def pdf(
+        self, document: PrintDocument, figures: dict, exhibits: dict, plain: list[Path], charted: list[Path]
+    ) -> None:
+        refs = self._chart_refs(figures, exhibits)
+        write_pdf(document, self._renderer(), refs, plain, charted, self.out_dir / "report.pdf")
 
 
 def write_html(config: dict, ctx: ReportContext, meta: dict, out_dir: Path) -> None:
@@ -320,10 +357,23 @@ def write_html(config: dict, ctx: ReportContext, meta: dict, out_dir: Path) -> N
     (out_dir / "report.html").write_text(document, encoding="utf-8")
 
 
-def _write_csvs(results: Results, out_dir: Path, formats: Formats, restricted: bool = False) -> None:
-    """Every table's CSV (withheld cells without their figures, unless `restricted`) and, for
-    the published outputs, the cleaning log."""
+def _write_csvs(
+    results: Results, exhibits: dict[str, Exhibit], out_dir: Path, formats: Formats, restricted: bool = False
+) -> None:
+    """Every table's CSV, named after its exhibit (withheld cells without their figures, unless
+    `restricted`) and, for the published outputs, the cleaning log."""
+    names = {tid: f"{data_file_stem(exhibits, tid)}.csv" for tid in results.tables}
     for tid, table in results.tables.items():
-        write_csv(table, out_dir / "csv" / f"{tid}.csv", results.level, restricted, formats)
+        write_csv(table, out_dir / "csv" / names[tid], results.level, restricted, formats)
+    prune(out_dir / "csv", set(names.values()), ".csv")
     if not restricted:
         write_cleaning_log(results.cleaned, out_dir / "cleaning_log.csv")
+
+
+def prune(folder: Path, keep: set[str], suffix: str) -> None:
+    """Remove the `suffix` files in `folder` this build did not write: a table renamed or
+    renumbered (or an output from before files were named after their exhibits) leaves no
+    stale copy for a reader to take for the current one."""
+    for path in folder.glob(f"*{suffix}"):
+        if path.name not in keep:
+            path.unlink()

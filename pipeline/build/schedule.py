@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline.build.cache import Store
 from pipeline.build.data import compute
-from pipeline.build.fingerprint import ANNEX_PDF, fingerprint, is_current, record
+from pipeline.build.fingerprint import fingerprint, is_current, record
 from pipeline.build.graph import StageTimes, run_steps
 from pipeline.build.report_data import template_meta, wave_data
 from pipeline.build.report_steps import ReportBuild, write_html
@@ -23,6 +23,7 @@ from pipeline.build.workers import Workers
 from pipeline.errors import OhmskError
 from pipeline.output.csv_files import write_claims
 from pipeline.output.document import environment
+from pipeline.output.downloads import ANNEX_PDF
 from pipeline.output.pdf_render import load_weasyprint
 from pipeline.output.template_api import ReportContext
 from pipeline.present.claims import ClaimLog

@@ -20,12 +20,14 @@ import plotly.io
 from markupsafe import Markup
 
 from pipeline.errors import OhmskError, SpecError
+from pipeline.output.downloads import MARKER
 from pipeline.output.pdf_render import PART_BREAK, PLACEHOLDER_PAGE
 from pipeline.output.template_api import ReportContext
 from pipeline.present.claims import ClaimExtension
 from pipeline.present.exhibits import Exhibit
 from pipeline.present.figures import alt_text
 from pipeline.present.formats import Formats, fmt_number
+from pipeline.stats.rounding import fmt_p
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
@@ -47,6 +49,7 @@ def environment(compiled: Path | None = None, formats: Formats = Formats()) -> j
     )
     env.filters["pct"] = formats.pct
     env.filters["num"] = fmt_number
+    env.filters["p"] = fmt_p
     env.filters["date"] = lambda d: f"{d.day} {d:%B %Y}"
     return env
 
@@ -128,6 +131,7 @@ def render_document(
         pages=pages or {},
         placeholder=PLACEHOLDER_PAGE,
         part_break=PART_BREAK,
+        downloads_marker=MARKER,
     )
 
 
@@ -202,7 +206,6 @@ def figure_markup(
                 config={"displaylogo": False, "responsive": True},
             )
         else:
-            out[tid] = (
-                f'<img class="chart" src="{svg_dir.name}/{tid}.svg" alt="{html.escape(alt_text(ex.table, formats))}">'
-            )
+            alt = html.escape(alt_text(ex.table, formats))
+            out[tid] = f'<img class="chart" src="{svg_dir.name}/{ex.file_stem}.svg" alt="{alt}">'
     return out

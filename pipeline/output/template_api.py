@@ -18,6 +18,8 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline.errors import SpecError
+from pipeline.output.downloads import csv_path, svg_path
+from pipeline.output.workbook import sheet_name
 from pipeline.present.claims import ClaimLog, Condition, Fact
 from pipeline.present.differences import Difference, difference
 from pipeline.present.exhibits import Exhibit, exhibit_label
@@ -285,6 +287,16 @@ class ReportContext:
     def ref(self, table_id: str) -> Markup:
         ex = self.exhibits[table_id]
         return Markup(f'<a href="#{ex.anchor}">{html.escape(ex.label)}</a>')
+
+    def files(self, table_id: str) -> dict[str, str | None]:
+        """An exhibit's downloads, as its links name them: its CSV, its workbook sheet and, for
+        a figure, its SVG (the files pipeline/output/downloads.py lists)."""
+        ex = self.exhibits[table_id]
+        return {
+            "csv": csv_path(self.exhibits, table_id),
+            "svg": svg_path(self.exhibits, table_id) if ex.spec.kind == "figure" else None,
+            "sheet": sheet_name(ex.label, table_id),
+        }
 
     def figure(self, table_id: str) -> Markup:
         ex = self.exhibits[table_id]

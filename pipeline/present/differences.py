@@ -15,7 +15,7 @@ from pipeline.present.claims import ClaimLog, Condition
 from pipeline.stages.compare import ColumnTest, compare_columns
 from pipeline.stages.disclosure import SuppressedFigure
 from pipeline.stages.tabulate import Table
-from pipeline.stats.rounding import round_half_up
+from pipeline.stats.rounding import fmt_p, round_half_up
 from pipeline.stats.significance import Comparison
 
 
@@ -110,9 +110,10 @@ class Difference(ColumnTest):
         if self.comparison is None:
             return "not tested: a figure it rests on is withheld, as its base is too small"
         test = self.comparison.test
+        p = fmt_p(self.comparison.pvalue, round(1 - self.comparison.level, 10))
         if self.significant:
-            return f"a statistically significant difference ({test}, p = {self.comparison.pvalue:.3f})"
-        return f"not a statistically significant difference ({test}, p = {self.comparison.pvalue:.2f})"
+            return f"a statistically significant difference ({test}, {p})"
+        return f"not a statistically significant difference ({test}, {p})"
 
 
 def _fmt(value: float) -> str:

@@ -48,3 +48,8 @@ class Formats:
         """The smallest share printed as a number ('0.5%'): anything above zero but under it
         is shown as `below_one`."""
         return f"{0.5 * 10**-self.decimals_pct:g}%"
+
+    @property
+    def number_format(self) -> str:
+        """The spreadsheet number format of a share at the printed precision ('0', '0.0' …)."""
+        return "0" + ("." + "0" * self.decimals_pct if self.decimals_pct else "")

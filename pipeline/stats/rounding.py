@@ -42,3 +42,18 @@ def decimals_of(printed: str) -> int:
     """How many decimals a printed figure carries ('9.5' -> 1, '56%' -> 0)."""
     digits = printed.strip().rstrip("%").replace(",", "")
     return len(digits.split(".")[1]) if "." in digits else 0
+
+
+def fmt_p(pvalue: float, level: float = 0.05, bare: bool = False) -> str:
+    """A p-value as prose prints it: 'p < 0.001' below 0.001 (never 'p = 0.000', which reads as
+    impossible certainty), else three decimals where it is below `level` and two where it is not,
+    unless two would round it onto or under the level (0.0504 is 'p = 0.050', not 'p = 0.05').
+    The CSVs and the workbook keep the unrounded value. `bare`: without 'p ' and '= ', for a
+    table column headed p."""
+    if pvalue < 0.001:
+        text = "< 0.001"
+    elif pvalue < level or round(pvalue, 2) <= level:
+        text = f"= {pvalue:.3f}"
+    else:
+        text = f"= {pvalue:.2f}"
+    return text.removeprefix("= ") if bare else f"p {text}"
