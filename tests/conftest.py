@@ -57,6 +57,7 @@ import pipeline.build.report_steps
 import pipeline.build.schedule
 from pipeline.build.data import compute
 from pipeline.build.schedule import build_report, render_html
+from pipeline.output.downloads import ANNEX_PDF
 from pipeline.spec.report_spec import load_report_spec
 from pipeline.stages.disclosure import SUPPRESSED
 from pipeline.tools.reconstruct.sav import write_sav
@@ -72,6 +73,8 @@ BUILD_FIXTURES = {
     "built",  # the session's full build, and what is read from its PDF
     "pdf_pages",
     "pdf_text",
+    "annex_pages",  # … and from the technical annex's
+    "annex_text",
     "variant_build",  # the session's second full build (slow tier)
     "variant_html",  # the report's HTML under the same settings (default tier)
     "weighted_build",  # test_weighted.py: a full build with the providers weighted (slow tier)
@@ -187,12 +190,11 @@ def built() -> Path:
     return _session_build.result()
 
 
-@pytest.fixture(scope="session")
-def pdf_pages(built) -> list[str]:
-    """The PDF's text, page by page, in the order the page draws it: poppler's `pdftotext -raw`
+def _pages(pdf: Path) -> list[str]:
+    """A PDF's text, page by page, in the order the page draws it: poppler's `pdftotext -raw`
     (a second; pypdf's extract_text, which gives the same words in the same order, takes twenty)."""
     done = subprocess.run(
-        ["pdftotext", "-raw", "-enc", "UTF-8", str(built / "report.pdf"), "-"],
+        ["pdftotext", "-raw", "-enc", "UTF-8", str(pdf), "-"],
         capture_output=True,
         text=True,
         check=True,
@@ -201,8 +203,24 @@ def pdf_pages(built) -> list[str]:
 
 
 @pytest.fixture(scope="session")
+def pdf_pages(built) -> list[str]:
+    return _pages(built / "report.pdf")
+
+
+@pytest.fixture(scope="session")
 def pdf_text(pdf_pages) -> str:
     return "\n".join(pdf_pages)
+
+
+@pytest.fixture(scope="session")
+def annex_pages(built) -> list[str]:
+    """The technical annex's text, page by page (the print edition's long listings)."""
+    return _pages(built / ANNEX_PDF)
+
+
+@pytest.fixture(scope="session")
+def annex_text(annex_pages) -> str:
+    return "\n".join(annex_pages)
 
 
 # -- the variant build ------------------------------------------------------------------------

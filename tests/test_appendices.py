@@ -4,6 +4,7 @@ import html as htmllib
 import re
 
 import pandas as pd
+import pytest
 
 from pipeline.errors import Problem
 from pipeline.present.appendices import (
@@ -43,15 +44,21 @@ def test_contents_links_every_section(built):
     assert len(chapters) >= 10 and len(sections) > 30
 
 
-def test_pdf_contents_page_numbers_point_at_the_headings(pdf_pages):
-    first_section = next(i for i, p in enumerate(pdf_pages) if p.startswith("Executive summary"))
-    contents = "\n".join(pdf_pages[1:first_section])
+@pytest.mark.build  # the fixture is asked for by name
+@pytest.mark.parametrize(
+    ("document", "first", "least"),
+    [("pdf_pages", "Executive summary", 40), ("annex_pages", "A Reproduction audit", 10)],
+)
+def test_pdf_contents_page_numbers_point_at_the_headings(document, first, least, request):
+    pages_text = request.getfixturevalue(document)
+    first_section = next(i for i, p in enumerate(pages_text) if p.startswith(first))
+    contents = "\n".join(pages_text[1:first_section])
     # each entry reads as its title then its page, on one line (the leader dots are not text)
     entries = [
         e for e in re.findall(r"^(\S.*?) (\d+)$", contents, flags=re.M) if not re.fullmatch(r"Page \d+ of", e[0])
     ]
-    assert len(entries) > 40
-    squashed = [re.sub(r"\s+", " ", p) for p in pdf_pages]
+    assert len(entries) > least
+    squashed = [re.sub(r"\s+", " ", p) for p in pages_text]
     pages = [int(n) for _, n in entries]
     assert pages == sorted(pages)
     for title, page in entries:
@@ -75,9 +82,10 @@ def test_audit_appendix_lists_every_published_figure(built, report_spec, tables,
     assert (built / "audit.csv").read_text().count("\n") == len(rows) + len(claims) + 1
 
 
-def test_print_audit_counts_every_published_figure_by_exhibit(report_spec, tables, computed, pdf_text):
-    """On paper the audit is one row per exhibit (the HTML lists every figure): the rows add up
-    to every figure, and each one not reproduced is named there."""
+def test_print_audit_counts_every_published_figure_by_exhibit(report_spec, tables, computed, pdf_text, annex_text):
+    """On paper the audit is one row per exhibit, in the technical annex (the HTML lists every
+    figure; the report counts them by survey): the rows add up to every figure, and each one not
+    reproduced is named there."""
     rows, _ = run_audit(report_spec.config["surveys"], tables, computed.level)
     lines = audit_lines(rows, tables, number_exhibits(tables, report_spec.tables))
     groups = audit_groups(lines)
@@ -87,13 +95,17 @@ def test_print_audit_counts_every_published_figure_by_exhibit(report_spec, table
     assert sorted(named) == sorted(r.target.id for r in rows if not r.match)
     withheld = [i for g in groups for i in g.withheld.split(", ") if i]
     assert sorted(withheld) == sorted(r.target.id for r in rows if r.withheld) and withheld
-    text = re.sub(r"\s+", " ", pdf_text)
+    text, annex = re.sub(r"\s+", " ", pdf_text), re.sub(r"\s+", " ", annex_text)
     for survey in report_spec.config["surveys"]:
         n = sum(line.survey == survey for line in lines)
-        assert f"Each of these {n} figures" in text, survey
+        assert f"Each of these {n} figures" in annex, survey
+        title = report_spec.codebooks[survey].title
+        assert f"Published figures by exhibit of this edition: {title}" in annex, survey
+        assert f"Published figures by exhibit of this edition: {title}" not in text, survey
+    assert "The 2020 published figures by survey" in text  # the report's summary of them
     reproduced = [r.target.id for r in rows if r.match and not r.withheld]
     assert all(re.fullmatch(r"\w+", i) for i in reproduced)  # so a word of the text is an id printed whole
-    words = set(re.findall(r"\w+", text))
+    words = set(re.findall(r"\w+", text + annex))
     assert not [i for i in reproduced if i in words]  # the listing is not printed
 
 
@@ -105,6 +117,23 @@ def test_codebook_appendix_lists_every_variable(built, computed):
         names = [*ds.codebook.variables, *ds.codebook.derived]
         for var in names:
             assert f'<th scope="row">{var}</th>' in part, (name, var)
+
+
+def test_print_codebooks_are_in_the_annex_not_the_report(computed, pdf_text, annex_pages):
+    """The technical annex lists every variable of every codebook, each survey from a page of its
+    own; the report's appendix 8.21 counts them and points there."""
+    text = re.sub(r"\s+", " ", pdf_text)
+    assert "Codebook: " not in text and "report-technical-annex.pdf" in text
+    for name, ds in computed.datasets.items():
+        opening = next(i for i, p in enumerate(annex_pages) if f"Codebook: {ds.codebook.title}" in p)
+        following = next(
+            (i for i, p in enumerate(annex_pages[opening + 1 :], opening + 1) if "Codebook: " in p), len(annex_pages)
+        )
+        # a long name wraps inside its narrow column, so the text is read without its line breaks
+        listing = re.sub(r"\s+", "", " ".join(annex_pages[opening:following]))
+        names = [*ds.codebook.variables, *ds.codebook.derived]
+        assert [v for v in names if v not in listing] == [], name
+        assert f"{ds.codebook.title} {len(names)}" in text  # its row of the report's count
 
 
 def test_codebook_rows_give_codes_routing_and_base(computed):

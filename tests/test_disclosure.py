@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 from conftest import SENTINEL
 
+from pipeline.output.downloads import ANNEX_PDF
 from pipeline.stages.disclosure import RESTRICTED_DIR, SUPPRESSED
 from pipeline.stages.tabulate import TOTAL
 
@@ -64,7 +65,16 @@ def _texts(out: Path) -> dict[Path, str]:
         pytest.param(
             "variant_build",
             {".html", ".pdf", ".xlsx", ".ods", ".csv", ".svg"},
-            {"report.html", "report.pdf", "tables.xlsx", "tables.ods", "changes.csv", "audit.csv", "claims.csv"},
+            {
+                "report.html",
+                "report.pdf",
+                ANNEX_PDF,
+                "tables.xlsx",
+                "tables.ods",
+                "changes.csv",
+                "audit.csv",
+                "claims.csv",
+            },
             id="full-build",
             marks=pytest.mark.slow,
         ),

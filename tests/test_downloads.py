@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.output.downloads import Download
+from pipeline.output.downloads import ANNEX_PDF, Download
 
 
 class _Links(HTMLParser):
@@ -69,7 +69,7 @@ def test_the_downloads_list_every_data_file_and_chart(built, links):
     listed = set(links.listed)
     written = {p.relative_to(built).as_posix() for d in ("csv", "figures") for p in (built / d).iterdir()}
     assert written <= listed, f"files not listed: {sorted(written - listed)[:10]}"
-    for name in ("report.pdf", "tables.xlsx", "audit.csv", "claims.csv", "cleaning_log.csv"):
+    for name in ("report.pdf", ANNEX_PDF, "tables.xlsx", "audit.csv", "claims.csv", "cleaning_log.csv"):
         assert name in listed, name
 
 

@@ -7,6 +7,7 @@ import pytest
 from conftest import RAW, read_raw, rewrite
 
 from pipeline.build.schedule import build_report, render_html
+from pipeline.output.downloads import ANNEX_PDF
 from pipeline.present.exhibits import data_file_stem, number_exhibits
 from pipeline.spec.objects import load_codebook
 from pipeline.stats.rounding import round_half_up
@@ -177,31 +178,43 @@ def test_prose_words_around_withheld_figures(built):
     assert "too few for a figure of their own" in _squash(paragraphs)
 
 
-def test_pdf_pages_are_numbered_after_the_cover(pdf_pages):
+# each print document, and at least how many pages it runs to (the report's long listings are
+# in the annex since the annex was split off: the report has some 85 pages, the annex some 45)
+PRINTED = {"pdf_pages": 60, "annex_pages": 30}
+
+
+@pytest.mark.build  # the fixture is asked for by name
+@pytest.mark.parametrize("document", PRINTED)
+def test_pdf_pages_are_numbered_after_the_cover(document, request):
     """The PDF is joined from parts rendered apart, then numbered: every page but the cover ends
     with its own number and the total."""
-    assert "Page" not in pdf_pages[0][-40:]
-    total = len(pdf_pages)
-    unnumbered = [i for i, text in enumerate(pdf_pages[1:], 2) if not text.rstrip().endswith(f"Page {i} of {total}")]
-    assert total > 100 and unnumbered == []
+    pages = request.getfixturevalue(document)
+    assert "Page" not in pages[0][-40:]
+    total = len(pages)
+    unnumbered = [i for i, text in enumerate(pages[1:], 2) if not text.rstrip().endswith(f"Page {i} of {total}")]
+    assert total > PRINTED[document] and unnumbered == []
 
 
-def test_pdf_pages_carry_the_running_header_after_the_cover(pdf_pages):
+@pytest.mark.build  # the fixture is asked for by name
+@pytest.mark.parametrize(("document", "chapter"), [("pdf_pages", "8 Appendices"), ("annex_pages", "C Codebooks")])
+def test_pdf_pages_carry_the_running_header_after_the_cover(document, chapter, request):
     """Each part is rendered as a document of its own, so a first-page rule must not take the
     header off the first page of a chapter or of a chapter's later part; the cover has none."""
+    pages = request.getfixturevalue(document)
     header = "Provision of occupational health and work-related MSK services"
-    assert header not in pdf_pages[0]
-    assert [i for i, text in enumerate(pdf_pages[1:], 2) if header not in text] == []
-    chapter_opening = [text for text in pdf_pages if f"{header} 8 Appendices" in text]
-    assert len(chapter_opening) > 20  # the chapter's name beside it, on every page of Chapter 8
+    assert header not in pages[0]
+    assert [i for i, text in enumerate(pages[1:], 2) if header not in text] == []
+    chapter_pages = [text for text in pages if f"{header} {chapter}" in text]
+    assert len(chapter_pages) > 10  # the chapter's name beside it, on every page of a long chapter
 
 
-def test_every_pdf_page_is_set_in_the_report_fonts(built):
+@pytest.mark.parametrize("name", ["report.pdf", ANNEX_PDF])
+def test_every_pdf_page_is_set_in_the_report_fonts(built, name):
     """Each PDF part reads the stylesheet; a part laid out without it (say, rendered before the
     stylesheet was written) falls back to a serif font and loses its running header."""
     import pikepdf
 
-    with pikepdf.open(built / "report.pdf") as pdf:
+    with pikepdf.open(built / name) as pdf:
         fonts = [
             {str(f.get("/BaseFont")).split("+")[-1] for f in page.Resources.get("/Font", {}).values()}
             for page in pdf.pages

@@ -11,10 +11,11 @@ from itertools import chain
 from pathlib import Path
 
 from pipeline.build.keys import digest_of, folder_parts, library_versions, system_versions
+from pipeline.output.downloads import ANNEX_PDF
 from pipeline.spec.folders import ROOT, wave_spec
 
 STAMP = ".build-fingerprint"
-OUTPUT_FILES = ("report.html", "report.pdf", "tables.xlsx", "tables.ods")
+OUTPUT_FILES = ("report.html", "report.pdf", ANNEX_PDF, "tables.xlsx", "tables.ods")
 
 
 def fingerprint(data_dir: Path, specs_dir: Path, restricted: bool = False, draft: bool = False) -> str:

@@ -26,8 +26,16 @@ from pipeline.build.pdf_parts import Batch, PrintDocument, Renderer, start_parts
 from pipeline.build.report_data import template_meta, wave_data
 from pipeline.build.workers import Workers
 from pipeline.output.csv_files import write_audit, write_claims, write_cleaning_log, write_csv
-from pipeline.output.document import environment, figure_markup, render_bodies, render_document, render_template
-from pipeline.output.downloads import fill_downloads, release_files
+from pipeline.output.document import (
+    annex_bodies,
+    environment,
+    figure_markup,
+    render_annex,
+    render_bodies,
+    render_document,
+    render_template,
+)
+from pipeline.output.downloads import ANNEX_PDF, fill_downloads, release_files
 from pipeline.output.pdf_render import split_document
 from pipeline.output.svg import browser_version, draw_svgs
 from pipeline.output.template_api import ReportContext
@@ -90,6 +98,13 @@ class ReportBuild:
                 ("data", "exhibits", "environment", "figures", "meta"),
                 stage="print document",
             ),
+            Step(
+                "annex",
+                self.annex_document,
+                ("data", "exhibits", "environment", "figures", "meta"),
+                stage="print document",
+            ),
+            Step("annex parts", self.annex_parts, ("annex", "assets"), stage="pdf"),
             Step("pdf parts", self.plain_parts, ("print", "figures", "exhibits", "assets"), stage="pdf"),
             Step("charts", self.charts, ("svgs", "exhibits"), stage="charts (waiting for Chromium)"),
             Step(
@@ -106,9 +121,27 @@ class ReportBuild:
                 message="joining the PDF …",
             ),
             Step(
+                "annex pdf",
+                self.annex_pdf,
+                ("annex", "annex parts"),
+                stage="pdf (waiting for the workers, then the join)",
+                message="joining the technical annex …",
+            ),
+            Step(
                 "downloads",
                 self.downloads,
-                ("data", "exhibits", "environment", "meta", "html", "csv", "charts", "workbook written", "pdf"),
+                (
+                    "data",
+                    "exhibits",
+                    "environment",
+                    "meta",
+                    "html",
+                    "csv",
+                    "charts",
+                    "workbook written",
+                    "pdf",
+                    "annex pdf",
+                ),
                 stage="html",
                 message="listing the release's files in the HTML …",
             ),
@@ -246,6 +279,30 @@ class ReportBuild:
         return PrintDocument(
             split_document(document({}), levels), lambda pages: split_document(document(pages))[0], numbering
         )
+
+    def annex_document(self, results: Results, exhibits: dict, env: Any, figures: dict, meta: dict) -> PrintDocument:
+        """The technical annex: the long listings of appendices 8.18, 8.19 and 8.21, which the
+        print edition's Chapter 8 summarises; its parts (cover and contents, then one per
+        chapter, and one per survey's codebook) start at their first heading's level."""
+        config = self.spec.config
+        ctx = self._context("pdf", results, exhibits, env, figures)
+        chapters = annex_bodies(ctx, meta)
+
+        def document(pages: Mapping[str, int]) -> str:
+            return render_annex(config, ctx, meta, chapters, pages)
+
+        numbering = ctx.env.get_template("print/page_numbers.html.j2").render(config=config)
+        return PrintDocument(split_document(document({})), lambda pages: split_document(document(pages))[0], numbering)
+
+    def annex_parts(self, document: PrintDocument, _assets: Path) -> Batch:
+        """The annex's parts (none draws a chart), started once the stylesheet is written."""
+        batch = start_parts(document, self._renderer(), (), with_charts=False)
+        if batch.todo:
+            self.progress(f"rendering {batch.todo} parts of the technical annex …")
+        return batch
+
+    def annex_pdf(self, document: PrintDocument, parts: list[Path]) -> None:
+        write_pdf(document, self._renderer(), (), parts, (), self.out_dir / ANNEX_PDF)
 
     def _renderer(self) -> Renderer:
         return Renderer(self.cache, self.out_dir, self.workers)

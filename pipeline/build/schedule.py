@@ -23,6 +23,7 @@ from pipeline.build.workers import Workers
 from pipeline.errors import OhmskError
 from pipeline.output.csv_files import write_claims
 from pipeline.output.document import environment
+from pipeline.output.downloads import ANNEX_PDF
 from pipeline.output.pdf_render import load_weasyprint
 from pipeline.output.template_api import ReportContext
 from pipeline.present.claims import ClaimLog
@@ -70,7 +71,8 @@ def build_report(
     _report_failed_claims(results["html"], progress)
     cache.prune()
     record(out_dir, key)
-    progress(f"done in {time.perf_counter() - t0:.1f} s: {out_dir / 'report.html'}, {out_dir / 'report.pdf'}")
+    written = ", ".join(str(out_dir / name) for name in ("report.html", "report.pdf", ANNEX_PDF))
+    progress(f"done in {time.perf_counter() - t0:.1f} s: {written}")
     return stages
 
 

@@ -135,15 +135,56 @@ def render_document(
     )
 
 
+# The technical annex's chapters, in order: the reference listings the print edition's Chapter 8
+# summarises (the HTML edition prints them there).
+ANNEX_TEMPLATES = ("annex/audit.html.j2", "annex/quality.html.j2", "annex/codebooks.html.j2")
+_CHAPTER = re.compile(r'<section class="chapter" id="([^"]+)".*?<h2 id="[^"]+"[^>]*>(.*?)</h2>', re.S)
+
+
+def annex_bodies(ctx: ReportContext, meta: dict) -> list[dict]:
+    """The technical annex's chapters rendered, each with its id, title and sections (for its
+    contents)."""
+    chapters = []
+    for name in ANNEX_TEMPLATES:
+        body = Markup(render_template(ctx.env, name, R=ctx, meta=meta, part_break=PART_BREAK))
+        found = _CHAPTER.search(body)
+        if found is None:
+            raise SpecError(
+                f'templates/{name}: a chapter of the annex opens with <section class="chapter" id=…> and its h2'
+            )
+        chapters.append(
+            {"id": found.group(1), "title": _plain(found.group(2)), "body": body, "sections": sections(body)}
+        )
+    return chapters
+
+
+def render_annex(config: dict, ctx: ReportContext, meta: dict, chapters: list[dict], pages: Mapping[str, int]) -> str:
+    """The technical annex as one print document (cut into parts at PART_BREAK), its contents
+    giving each heading's page once `pages` holds it."""
+    return render_template(
+        ctx.env,
+        "print/annex.html.j2",
+        config=config,
+        meta=meta,
+        chapters=chapters,
+        mode=ctx.mode,
+        pages=pages,
+        placeholder=PLACEHOLDER_PAGE,
+        part_break=PART_BREAK,
+    )
+
+
+def _plain(markup: str) -> str:
+    """A heading's text, without its tags and entities."""
+    return Markup(re.sub(r"<[^>]+>", "", markup)).unescape().strip()
+
+
 _SECTION = re.compile(r'<h3 id="([^"]+)"[^>]*>(.*?)</h3>', re.S)
 
 
 def sections(body: str) -> list[dict]:
     """The numbered sections (h3 with an id) a chapter renders, for the contents."""
-    return [
-        {"id": m.group(1), "title": Markup(re.sub(r"<[^>]+>", "", m.group(2))).unescape().strip()}
-        for m in _SECTION.finditer(body)
-    ]
+    return [{"id": m.group(1), "title": _plain(m.group(2))} for m in _SECTION.finditer(body)]
 
 
 def figure_markup(

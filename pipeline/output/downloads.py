@@ -18,7 +18,8 @@ from pipeline.present.exhibits import Exhibit, data_file_stem
 
 MARKER = "<!-- ohmsk: the release's files, listed here once they are written -->"
 CSV_DIR, SVG_DIR = "csv", "figures"
-DOCUMENTS = ("report.pdf",)
+ANNEX_PDF = "report-technical-annex.pdf"  # the print edition's long listings, beside report.pdf (which names it)
+DOCUMENTS = ("report.pdf", ANNEX_PDF)
 SPREADSHEETS = ("tables.xlsx", "tables.ods")
 REFERENCE = ("audit.csv", "claims.csv", "cleaning_log.csv")
 WAVE_FILES = ("changes.csv", "questions_changed.csv")

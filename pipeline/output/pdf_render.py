@@ -33,11 +33,18 @@ class Part:
     level: int = 2  # the heading level it starts at (1 cover, 2 chapter, 3-4 a chapter's later part)
 
 
-def split_document(document: str, levels: Sequence[int] = ()) -> list[Part]:
+def first_heading_level(html: str) -> int:
+    """The level of the first heading in `html` (2, a chapter's, if it has none)."""
+    found = re.search(r"<h([1-6])\b", html)
+    return int(found.group(1)) if found else 2
+
+
+def split_document(document: str, levels: Sequence[int] | None = None) -> list[Part]:
     """Cut a print document at PART_BREAK into standalone documents with the same head.
 
     Links to anchors in another part become XREF links. `levels[i]` is the heading level part i
-    starts at, which places its bookmarks in the joined outline.
+    starts at, which places its bookmarks in the joined outline; without `levels`, each part's
+    first heading says.
     """
     start = document.index(">", document.index("<body")) + 1
     end = document.rindex("</body>")
@@ -51,7 +58,8 @@ def split_document(document: str, levels: Sequence[int] = ()) -> list[Part]:
             return m.group(0) if m.group(1) in ids else f'href="{XREF}{m.group(1)}"'
 
         chunk = re.sub(r'href="#([^"]+)"', local, chunk)
-        parts.append(Part(opening + chunk + closing, levels[i] if i < len(levels) else 2))
+        level = first_heading_level(chunk) if levels is None else levels[i] if i < len(levels) else 2
+        parts.append(Part(opening + chunk + closing, level))
     return parts
 
 

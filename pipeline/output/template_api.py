@@ -301,7 +301,9 @@ class ReportContext:
     def figure(self, table_id: str) -> Markup:
         ex = self.exhibits[table_id]
         tpl = self.env.get_template("partials/figure.html.j2")
-        html_only = self.mode == "html"  # print: the alt text is on the chart's img, no data table
+        html_only = self.mode == "html"  # print: the alt text is on the chart's img
+        # print: a data table only under a stacked chart, whose small segments carry no label
+        tabled = html_only or ex.spec.chart == "stacked"
         return Markup(
             tpl.render(
                 ex=ex,
@@ -309,7 +311,7 @@ class ReportContext:
                 base=base_line(ex.table),
                 alt=alt_text(ex.table, self.formats) if html_only else None,
                 chart=Markup(self.figure_html.get(table_id, "")),
-                rows=data_rows(ex.table, partial(cell_text, formats=self.formats)) if html_only else None,
+                rows=data_rows(ex.table, partial(cell_text, formats=self.formats)) if tabled else None,
                 notes=table_notes(ex.table, self.level, self.formats),
                 chart_notes=weight_notes(ex.table)
                 + base_notes(chart_cells(ex.table), ex.spec)

