@@ -133,7 +133,8 @@ def test_print_codebooks_are_in_the_annex_not_the_report(computed, pdf_text, ann
         listing = re.sub(r"\s+", "", " ".join(annex_pages[opening:following]))
         names = [*ds.codebook.variables, *ds.codebook.derived]
         assert [v for v in names if v not in listing] == [], name
-        assert f"{ds.codebook.title} {len(names)}" in text  # its row of the report's count
+        book = ds.codebook
+        assert f"{book.title} {book.file} {book.unit} {len(names)}" in text  # its row of the report's count
 
 
 def test_codebook_rows_give_codes_routing_and_base(computed):
