@@ -188,6 +188,8 @@ NOT_ABOUT_DATA = {
     "report.html.j2",
     "front/glossary.html.j2",
     "partials/data_table.html.j2",
+    "partials/downloads.html.j2",
+    "partials/exhibit_downloads.html.j2",
     "partials/figure.html.j2",
     "partials/table.html.j2",
     "print/page_numbers.html.j2",
