@@ -126,12 +126,12 @@
     });
   }
 
-  // a scroll container is a tab stop only while its table is wider than it
-  function markScrollers() {
-    document.querySelectorAll(".table-scroll").forEach(function (box) {
-      if (box.scrollWidth > box.clientWidth + 1) box.setAttribute("tabindex", "0");
-      else box.removeAttribute("tabindex");
-    });
+  // a scroll container is a tab stop only while its table is wider than it (measured as it comes
+  // into view, so that loading the page never lays out all of it at once)
+  var seenScrollers = [];
+  function markScroller(box) {
+    if (box.scrollWidth > box.clientWidth + 1) box.setAttribute("tabindex", "0");
+    else box.removeAttribute("tabindex");
   }
 
   function printContents() {
@@ -141,7 +141,6 @@
     window.addEventListener("afterprint", function () { contents.open = false; }, { once: true });
   }
 
-  markScrollers();
   window.addEventListener("beforeprint", printContents);
   var charts = Array.prototype.slice.call(document.querySelectorAll(".chart-plot"));
   window.ohmskCharts = {
@@ -149,19 +148,26 @@
   };
   if (!("IntersectionObserver" in window)) {
     window.ohmskCharts.drawAll();
+    document.querySelectorAll(".table-scroll").forEach(markScroller);
     return;
   }
   var observer = new IntersectionObserver(function (entries) {
     entries.forEach(function (entry) {
       if (!entry.isIntersecting) return;
       observer.unobserve(entry.target);
-      draw(entry.target);
+      if (entry.target.classList.contains("table-scroll")) {
+        seenScrollers.push(entry.target);
+        markScroller(entry.target);
+      } else {
+        draw(entry.target);
+      }
     });
   }, { rootMargin: "600px 0px" });
   charts.forEach(function (div) { observer.observe(div); });
+  document.querySelectorAll(".table-scroll").forEach(function (box) { observer.observe(box); });
   var pending = null;
   window.addEventListener("resize", function () {
     clearTimeout(pending);
-    pending = setTimeout(function () { refit(); markScrollers(); }, 150);
+    pending = setTimeout(function () { refit(); seenScrollers.forEach(markScroller); }, 150);
   });
 })();
