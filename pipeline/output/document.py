@@ -21,7 +21,7 @@ from markupsafe import Markup
 from pipeline.errors import OhmskError, SpecError
 from pipeline.output.pdf_render import PART_BREAK, PLACEHOLDER_PAGE
 from pipeline.output.template_api import ReportContext
-from pipeline.output.web_assets import chart_markup, scrolling_tables
+from pipeline.output.web_assets import chart_markup, compact, scrolling_tables
 from pipeline.present.claims import ClaimExtension
 from pipeline.present.exhibits import Exhibit
 from pipeline.present.figures import alt_text
@@ -129,7 +129,7 @@ def render_document(
         placeholder=PLACEHOLDER_PAGE,
         part_break=PART_BREAK,
     )
-    return scrolling_tables(page) if ctx.mode == "html" else page
+    return compact(scrolling_tables(page)) if ctx.mode == "html" else page
 
 
 _SECTION = re.compile(r'<h3 id="([^"]+)"[^>]*>(.*?)</h3>', re.S)

@@ -101,6 +101,15 @@ def scrolling_tables(page: str) -> str:
     return _TABLE.sub(wrap, page)
 
 
+_INDENT = re.compile(r"\n\s*\n|\n[ \t]+")
+
+
+def compact(page: str) -> str:
+    """The web page without the templates' indentation and blank lines (some 18 KB): a run of
+    white space that starts a line collapses to the line break (the page has no <pre>)."""
+    return _INDENT.sub("\n", page)
+
+
 def _script_json(value: object) -> str:
     """Compact JSON that no string in it can end the <script> element it sits in."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")

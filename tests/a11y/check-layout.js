@@ -1,8 +1,10 @@
 // What a reader of the web page sees at the window's width, measured once every chart is drawn:
 // whether anything widens the page, and, for each chart, labels or legend entries drawn outside it
 // or off the screen, value labels plotly left out, category labels running into each other; and
-// the tab stops before the first chapter. Every chapter is laid out first. Injected by tests/test_web_layout.py (which reads the
-// result from the <pre id="layout-results"> it writes, as chromium --dump-dom prints it) and by
+// the tab stops before the first chapter. Every chapter is laid out first. Injected by
+// tests/test_web.py (into a page it shows in an iframe of a phone's width, since a headless
+// window is at least 500 px wide: the result goes to the parent page, which writes it into a
+// <pre id="layout-results"> that chromium --dump-dom prints) and by
 // tests/web/screenshots.js (which calls window.ohmskLayout() itself).
 (function () {
   "use strict";
@@ -84,6 +86,7 @@
   if (document.currentScript && document.currentScript.hasAttribute("data-report")) {
     window.addEventListener("load", function () {
       window.ohmskLayout().then(function (result) {
+        if (window.parent !== window) { window.parent.postMessage(JSON.stringify(result), "*"); return; }
         var pre = document.createElement("pre");
         pre.id = "layout-results";
         pre.textContent = JSON.stringify(result);
