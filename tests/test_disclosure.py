@@ -166,7 +166,9 @@ def _chart_points(html: str) -> dict[str, set[tuple[str, str]]]:
     """Each chart's drawn bars as (trace name, category) pairs, from the plotly data in the page
     (each figure's JSON, which report.js draws)."""
     points = {}
-    for tid, figure in re.findall(r'<script type="application/json" id="chart-([^"]+)-data">(.*?)</script>', html, re.S):
+    for tid, figure in re.findall(
+        r'<script type="application/json" id="chart-([^"]+)-data">(.*?)</script>', html, re.S
+    ):
         pairs = set()
         for trace in json.loads(figure)["data"]:
             name = re.sub(r"<br>", " ", trace.get("name") or "")

@@ -153,7 +153,7 @@ def figure_markup(
         if ex.spec.kind != "figure":
             continue
         if mode == "html":
-            out[tid] = chart_markup(tid, figures[tid], svg_dir)
+            out[tid] = chart_markup(tid, figures[tid], f"{svg_dir.name}/{tid}.svg")
         else:
             out[tid] = (
                 f'<img class="chart" src="{svg_dir.name}/{tid}.svg" alt="{html.escape(alt_text(ex.table, formats))}">'

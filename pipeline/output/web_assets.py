@@ -69,17 +69,18 @@ def write_web_assets(assets: Path) -> Path:
     return bundle
 
 
-def chart_markup(tid: str, figure: dict, svg_dir: Path) -> str:
+def chart_markup(tid: str, figure: dict, print_svg: str) -> str:
     """One chart on the web page: an empty container (hidden from assistive technology, which reads
     the alt text and data table instead of plotly's SVG labels) that report.js fills, the figure as
-    JSON beside it, and the print edition's SVG for a browser's print (fetched only on printing)."""
+    JSON beside it, and the print edition's SVG (at the page-relative `print_svg`) for a browser's
+    print, fetched only on printing."""
     layout = {k: v for k, v in figure["layout"].items() if k not in ("template", "width", "modebar")}
     payload = _script_json({"data": figure["data"], "layout": layout})
     height = int(layout.get("height", 300))
     return (
         f'<div class="chart-plot" id="chart-{tid}" aria-hidden="true" style="min-height:{height}px"></div>'
         f'<script type="application/json" id="chart-{tid}-data">{payload}</script>'
-        f'<img class="chart-print" src="{html.escape(svg_dir.name)}/{tid}.svg" alt="" loading="lazy">'
+        f'<img class="chart-print" src="{html.escape(print_svg)}" alt="" loading="lazy">'
     )
 
 
