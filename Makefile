@@ -4,6 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 AXE    := tests/a11y/node_modules/.installed
+PLOTLYJS := templates/static/vendor/node_modules/.installed
+WEBCHECKS := tests/web/node_modules/.installed
 # DATA=path: read (report, audit, bench) or write (raw) the .sav files somewhere other than raw/
 # OUT=path: write the outputs somewhere other than outputs/; SPECS=path: read another copy of survey_specs/
 # RESTRICTED=1: report also writes the unsuppressed figures to OUT/restricted/ (never publish it)
@@ -27,7 +29,7 @@ FROM = $(if $(DATA),--data $(DATA)) $(if $(SPECS),--specs $(SPECS))
 TO   = $(if $(OUT),--out $(OUT))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup os-deps raw validate report audit test check test-slow test-all lint lock bench schema stress-wave r-reference clean
+.PHONY: help setup os-deps raw validate report audit test check test-slow test-all lint lock bench schema stress-wave r-reference clean lighthouse screenshots
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,7 +38,7 @@ help: ## list the targets
 	@echo "           DRAFT=1 (report: mark claims that do not hold on the data, and list them, instead of stopping)"
 	@echo "           SEED=n (stress-wave: which wave; OUT= is where it is written, default stress-wave-SEED/)"
 
-setup: os-deps $(STAMP) $(AXE) ## OS packages (as root), .venv, the Python packages in requirements.lock, axe-core
+setup: os-deps $(STAMP) $(AXE) $(PLOTLYJS) ## OS packages (as root), .venv, the Python packages in requirements.lock, axe-core, plotly.js
 
 os-deps:
 	@$(PYTHON) pipeline/tools/bootstrap.py
@@ -54,6 +56,17 @@ $(STAMP): requirements.lock pyproject.toml $(VENV)/pyvenv.cfg | os-deps
 # axe-core (pinned in tests/a11y/package-lock.json) for the accessibility test
 $(AXE): tests/a11y/package-lock.json | os-deps
 	npm ci --prefix tests/a11y --no-audit --no-fund
+	@touch $@
+
+# the web report's partial plotly.js (pinned in templates/static/vendor/package-lock.json to the
+# plotly.js version the Python plotly package draws for; pipeline/output/web_assets.py checks it)
+$(PLOTLYJS): templates/static/vendor/package-lock.json | os-deps
+	npm ci --prefix templates/static/vendor --no-audit --no-fund
+	@touch $@
+
+# Lighthouse 12 (with the puppeteer-core it brings), for `make lighthouse` and `make screenshots` only
+$(WEBCHECKS): tests/web/package-lock.json | os-deps
+	npm ci --prefix tests/web --no-audit --no-fund
 	@touch $@
 
 raw: setup ## regenerate the synthetic data in raw/ (DATA=path writes there instead)
@@ -106,6 +119,12 @@ schema: setup ## rewrite the JSON Schemas of the spec files (survey_specs/schema
 stress-wave: setup ## write a plausible new wave of the data under SEED= to OUT= (DATA=, SPECS=)
 	@test -n "$(SEED)" || { echo "make stress-wave needs SEED=n (e.g. make stress-wave SEED=3)"; exit 2; }
 	$(RUN) stress-wave --seed $(SEED) --out $(or $(OUT),stress-wave-$(SEED)) $(FROM)
+
+lighthouse: setup $(WEBCHECKS) ## Lighthouse scores of the built report (OUT=), served locally, mobile and desktop
+	$(PY) tests/web/lighthouse.py $(or $(OUT),outputs)
+
+screenshots: setup $(WEBCHECKS) ## every chart at 320 and 390 px wide into SHOTS= (default /tmp/ohmsk-shots), with the layout checks
+	node tests/web/screenshots.js $(or $(OUT),outputs) $(or $(SHOTS),/tmp/ohmsk-shots) 320 390
 
 clean: ## remove generated outputs (keeps outputs/README.md) and .pytest_cache
 	[ ! -d outputs ] || find outputs -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

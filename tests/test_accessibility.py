@@ -68,7 +68,7 @@ def axe_violations(axe_result) -> list[dict]:
 
 def test_axe_ran_on_the_drawn_charts(built, axe_result):
     """axe looked at the page after plotly had drawn every chart, not at empty chart divs."""
-    charts = built.joinpath("report.html").read_text(encoding="utf-8").count('class="plotly-graph-div"')
+    charts = built.joinpath("report.html").read_text(encoding="utf-8").count('class="chart-plot"')
     assert charts >= 57 and axe_result["charts"] == charts
 
 
@@ -82,27 +82,11 @@ def test_axe_finds_no_violation_at_all(axe_violations):
     assert not axe_violations, _describe(axe_violations)
 
 
-def _contrast(fg: str, bg: str) -> float:
-    """WCAG contrast ratio of two #rrggbb colours."""
-
-    def luminance(colour: str) -> float:
-        rgb = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb)
-        return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
-
-
-def test_chart_toolbars_are_legible_and_upload_nothing(built):
-    """axe cannot judge non-text contrast: each chart's toolbar icons reach 3:1 on white (WCAG
-    1.4.11; plotly's default is about 1.7:1), and plotly's "Share chart" cloud button is removed."""
-    page = built.joinpath("report.html").read_text(encoding="utf-8")
-    bars = [json.loads(found) for found in re.findall(r'"modebar":(\{[^{}]*\})', page)]
-    assert len(bars) == page.count('class="plotly-graph-div"') >= 57
-    for bar in bars:
-        assert _contrast(bar["color"], "#ffffff") >= 3 and _contrast(bar["activecolor"], "#ffffff") >= 3
-        assert "sendChartToCloud" in bar["remove"]
+def test_charts_have_no_toolbar(axe_result):
+    """plotly's toolbar put nine buttons a chart in the tab order (513 of the page's 794 tab stops)
+    and overlapped legends; the page draws its charts without it (the data table under each chart
+    is the accessible way to its values)."""
+    assert axe_result["charts"] >= 57 and axe_result["toolbars"] == 0
 
 
 def test_axe_run_detects_violations(tmp_path):

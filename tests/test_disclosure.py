@@ -174,11 +174,14 @@ def test_no_withheld_cell_can_be_worked_out_from_its_table(built):
 
 
 def _chart_points(html: str) -> dict[str, set[tuple[str, str]]]:
-    """Each chart's drawn bars as (trace name, category) pairs, from the plotly data in the page."""
+    """Each chart's drawn bars as (trace name, category) pairs, from the plotly data in the page
+    (each figure's JSON, which report.js draws)."""
     points = {}
-    for tid, data in re.findall(r'Plotly\.newPlot\(\s*"chart-([^"]+)",\s*(\[.*?\]),\s*\{', html, re.S):
+    for tid, figure in re.findall(
+        r'<script type="application/json" id="chart-([^"]+)-data">(.*?)</script>', html, re.S
+    ):
         pairs = set()
-        for trace in json.loads(data):
+        for trace in json.loads(figure)["data"]:
             name = re.sub(r"<br>", " ", trace.get("name") or "")
             for y, x in zip(trace.get("y", []), trace.get("x", [])):
                 if x is not None:

@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import plotly.offline
-
 from pipeline.build.cache import Store
 from pipeline.build.data import Results, compute
 from pipeline.build.graph import Step
-from pipeline.build.keys import CHART_LIBRARIES, DATA_LIBRARIES, key
+from pipeline.build.keys import CHART_LIBRARIES, DATA_LIBRARIES, file_digest, key
 from pipeline.build.pdf_parts import Batch, PrintDocument, Renderer, start_parts, write_pdf
 from pipeline.build.report_data import template_meta, wave_data
 from pipeline.build.workers import Workers
@@ -39,6 +37,7 @@ from pipeline.output.downloads import ANNEX_PDF, fill_downloads, release_files
 from pipeline.output.pdf_render import split_document
 from pipeline.output.svg import browser_version, draw_svgs
 from pipeline.output.template_api import ReportContext
+from pipeline.output.web_assets import write_web_assets
 from pipeline.output.workbook import changes_frame, release_day, write_workbook
 from pipeline.present.claims import ClaimLog
 from pipeline.present.exhibits import Exhibit, data_file_stem, number_exhibits
@@ -154,10 +153,10 @@ class ReportBuild:
         return results
 
     def assets(self) -> Path:
-        """The stylesheet (which the PDF's parts read too) and plotly.js, beside the report."""
+        """The stylesheet (which the PDF's parts read too), plotly.js and the chart loader, beside the report."""
         assets = self.out_dir / "assets"
         assets.mkdir(parents=True, exist_ok=True)
-        (assets / "plotly.min.js").write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
+        write_web_assets(assets)
         shutil.copy(ROOT / "templates" / "static" / "report.css", assets / "report.css")
         return assets
 
@@ -210,10 +209,13 @@ class ReportBuild:
 
     def svgs(self, figures: dict[str, dict], assets: Path) -> Future:
         """Every chart's SVG, from the cache or drawn by Chromium (in its thread). A figure is the
-        whole of a chart's input, so its key counts only the code that draws and tidies it."""
-        version = browser_version()
+        whole of a chart's input, so its key counts only the code that draws and tidies it, and the
+        plotly.js that draws it."""
+        version, bundle = browser_version(), file_digest(assets / "plotly.min.js")
         keys = {
-            fid: key("svg", version, fid, json.dumps(fig, sort_keys=True), code=SVG_CODE, libraries=CHART_LIBRARIES)
+            fid: key(
+                "svg", version, bundle, fid, json.dumps(fig, sort_keys=True), code=SVG_CODE, libraries=CHART_LIBRARIES
+            )
             for fid, fig in figures.items()
         }
         found = {fid: self.cache.load(k) for fid, k in keys.items()}

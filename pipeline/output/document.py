@@ -2,9 +2,9 @@
 
 Builds the Jinja environment (autoescape, strict names, the house formats as filters, the
 claim tags), renders the front matter and chapters (cut into parts for print) and the whole
-document around them, and gives each figure its markup: an interactive plotly chart in the
-HTML edition, a link to its vector SVG in print. (Named `document`, not `html`, so that it
-does not shadow the standard library's `html`, which it uses.)
+document around them, and gives each figure its markup: a container that report.js draws an
+interactive plotly chart in for the HTML edition, a link to its vector SVG in print. (Named
+`document`, not `html`, so that it does not shadow the standard library's `html`, which it uses.)
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
-import plotly.io
 from markupsafe import Markup
 
 from pipeline.errors import OhmskError, SpecError
 from pipeline.output.downloads import MARKER
 from pipeline.output.pdf_render import PART_BREAK, PLACEHOLDER_PAGE
 from pipeline.output.template_api import ReportContext
+from pipeline.output.web_assets import chart_markup, compact, scrolling_tables
 from pipeline.present.claims import ClaimExtension
 from pipeline.present.exhibits import Exhibit
 from pipeline.present.figures import alt_text
@@ -119,7 +119,7 @@ def render_document(
 
     `pages` gives the contents the page of each heading (print only; see pipeline/output/pdf.py).
     """
-    return render_template(
+    page = render_template(
         ctx.env,
         "report.html.j2",
         config=config,
@@ -133,6 +133,7 @@ def render_document(
         part_break=PART_BREAK,
         downloads_marker=MARKER,
     )
+    return compact(scrolling_tables(page)) if ctx.mode == "html" else page
 
 
 # The technical annex's chapters, in order: the reference listings the print edition's Chapter 8
@@ -190,21 +191,14 @@ def sections(body: str) -> list[dict]:
 def figure_markup(
     figures: dict, exhibits: dict[str, Exhibit], mode: str, svg_dir: Path, formats: Formats = Formats()
 ) -> dict[str, str]:
-    """Interactive plotly divs (HTML) or links to vector SVGs (PDF) for every figure (plotly
-    figure dicts by table id)."""
+    """Chart containers drawn by charts.js (HTML) or links to vector SVGs (PDF) for every figure
+    (plotly figure dicts by table id)."""
     out: dict[str, str] = {}
     for tid, ex in exhibits.items():
         if ex.spec.kind != "figure":
             continue
         if mode == "html":
-            out[tid] = plotly.io.to_html(
-                figures[tid],
-                full_html=False,
-                include_plotlyjs=False,
-                validate=False,
-                div_id=f"chart-{tid}",
-                config={"displaylogo": False, "responsive": True},
-            )
+            out[tid] = chart_markup(tid, figures[tid], f"{svg_dir.name}/{tid}.svg")
         else:
             alt = html.escape(alt_text(ex.table, formats))
             out[tid] = f'<img class="chart" src="{svg_dir.name}/{ex.file_stem}.svg" alt="{alt}">'

@@ -16,9 +16,12 @@ import plotly.io
 from pipeline.present.formats import Formats
 from pipeline.stages.tabulate import TOTAL, Table
 
-# Government Analysis Function categorical palette (colour-blind safe, high contrast on white).
+# Government Analysis Function categorical palette, in its order: each colour has at least 3:1
+# contrast with white and with the next (and the last with the first), so bars side by side in a
+# group and segments next to each other in a stacked bar are told apart without relying on hue
+# (WCAG 1.4.11). Stacked bars use it too: a light sequential ramp cannot give six shades 3:1 apart.
 PALETTE = ["#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1"]
-SEQUENTIAL = ["#12436D", "#2073BC", "#6BACE6", "#BFD9F1", "#D9D9D9", "#8A8A8A"]
+INK = "#0b0c0c"
 FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
 WIDTH = 760
 TEMPLATE = "simple_white"
@@ -26,6 +29,32 @@ TEMPLATE = "simple_white"
 
 def _wrap(label: object, width: int = 42) -> str:
     return "<br>".join(textwrap.wrap(str(label), width)) or str(label)
+
+
+def _label_height(labels: list[str], slot: float) -> float:
+    """Extra height so that no category's wrapped label runs into the next. A category axis gives
+    every category the same row, so the row must fit the longest label: plotly sets 13 px text
+    1.3 lines apart, so two lines fit a 30 px row, but three or more need 17 px a line (Figure
+    4.2's three-line labels overlapped in 47 px rows)."""
+    lines = max((label.count("<br>") + 1 for label in labels), default=1)
+    return len(labels) * max(0.0, 17 * lines + 2 - slot) if lines > 2 else 0.0
+
+
+def _segment_text(colour: str) -> str:
+    """White or ink, whichever reads better on a bar of `colour` (both pass 4.5:1 on the palette)."""
+    return "white" if contrast(colour, "#ffffff") > contrast(colour, INK) else INK
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+
+    def luminance(colour: str) -> float:
+        rgb = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    hi, lo = sorted((luminance(one), luminance(other)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 def chart_cells(table: Table) -> pd.DataFrame:
@@ -44,11 +73,13 @@ def chart_cells(table: Table) -> pd.DataFrame:
     return c[c["series"].isin(same)]
 
 
-def _layout(fig: go.Figure, rows: int, legend: bool) -> None:
+def _layout(fig: go.Figure, rows: int, legend: bool, labels: list[str]) -> None:
+    """House layout for a chart of `rows` bar rows whose categories read `labels` (wrapped)."""
+    slot = rows * 30 / max(1, len(labels))
     fig.update_layout(
         width=WIDTH,
-        height=max(170, 90 + rows * 30),
-        font={"family": FONT, "size": 13, "color": "#0b0c0c"},
+        height=max(170, 90 + rows * 30 + _label_height(labels, slot)),
+        font={"family": FONT, "size": 13, "color": INK},
         margin={"l": 10, "r": 40, "t": 40 if legend else 10, "b": 30},
         showlegend=legend,
         bargap=0.25,
@@ -96,7 +127,8 @@ def _panelled(table: Table, cells: pd.DataFrame, formats: Formats) -> go.Figure:
             row=1,
             col=panels.index(s.panel) + 1,
         )
-    _layout(fig, int(0.72 * len(cells) / len(panels)), legend=True)
+    labels = [_wrap(x, 34) for x in dict.fromkeys(cells["category_label"])]
+    _layout(fig, int(0.72 * len(cells) / len(panels)), legend=True, labels=labels)
     top_margin = 40 + 20 * len(groups)  # legend (one line per group) above the panel titles
     fig.update_layout(
         height=fig.layout.height + 20 * len(groups), barmode="group", bargap=0.2, margin={"t": top_margin}
@@ -131,7 +163,7 @@ def _bars(table: Table, formats: Formats) -> go.Figure:
             customdata=part["n"],
         )
     rows = len(cells) if len(series) == 1 else int(0.8 * len(cells))  # grouped bars sit closer together
-    _layout(fig, rows, legend=len(series) > 1)
+    _layout(fig, rows, legend=len(series) > 1, labels=[_wrap(x) for x in dict.fromkeys(cells["category_label"])])
     top = float(cells["value"].max()) if len(cells) else 100
     fig.update_xaxes(range=[0, min(100, top * 1.15 + 5)], ticksuffix="%", showgrid=False)
     fig.update_layout(barmode="group")
@@ -142,23 +174,23 @@ def _stacked(table: Table, formats: Formats) -> go.Figure:
     cells = chart_cells(table)
     fig = go.Figure()
     bars = [_wrap(x, 30) for x in dict.fromkeys(cells["series_label"])]
-    for i, (_code, part) in enumerate(cells.groupby("category", sort=False)):
-        if not (part["value"] > 0).any():
-            continue  # no bar shows this answer: leave it out of the legend too
+    drawn = [part for _code, part in cells.groupby("category", sort=False) if (part["value"] > 0).any()]
+    for i, part in enumerate(drawn):  # an answer no bar shows is left out of the legend too
+        colour = PALETTE[i % len(PALETTE)]  # by drawn order: segments next to each other stay 3:1 apart
         fig.add_bar(
             y=[_wrap(x, 30) for x in part["series_label"]],
             x=part["value"],
             orientation="h",
             name=str(part["category_label"].iloc[0]),
-            marker_color=SEQUENTIAL[i % len(SEQUENTIAL)],
+            marker_color=colour,
             text=[formats.pct(v) if v >= 6 else "" for v in part["value"]],
             textposition="inside",
             insidetextanchor="middle",
             textangle=0,
-            textfont={"color": "white" if i < 2 else "#0b0c0c"},
+            textfont={"color": _segment_text(colour)},
             hovertemplate="%{y}: " + str(part["category_label"].iloc[0]) + " %{x:.0f}%<extra></extra>",
         )
-    _layout(fig, len(bars) * 2, legend=True)
+    _layout(fig, len(bars) * 2, legend=True, labels=bars)
     fig.update_layout(barmode="stack")
     totals = cells.groupby("series_label", sort=False)["value"].sum()
     if len(totals) and totals.max() < 99.5:  # bars show only some answers (e.g. bands of 'any'): label each total
