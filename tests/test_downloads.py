@@ -29,6 +29,10 @@ class _Links(HTMLParser):
             self.hrefs.append(attrs["href"])
             if self.depth:
                 self.listed.append(attrs["href"])
+        # what the page loads: stylesheets, scripts (and the plotly.js they fetch), print images
+        for name in ("src", "data-plotly") + (("href",) if tag == "link" else ()):
+            if attrs.get(name) and not attrs[name].startswith("data:"):
+                self.hrefs.append(attrs[name])
         if tag == "tr" and self.depth:
             self.row = []
 
@@ -57,7 +61,7 @@ def _local(href: str) -> bool:
     return not urlparse(href).scheme and not href.startswith("#")
 
 
-def test_every_local_link_resolves_to_a_file_of_the_release(built, links):
+def test_every_local_link_and_source_resolves_to_a_file_of_the_release(built, links):
     local = [h for h in links.hrefs if _local(h)]
     assert local, "the page links to no file"
     missing = sorted({h for h in local if not (built / unquote(h)).is_file()})

@@ -37,7 +37,7 @@ from pipeline.output.downloads import ANNEX_PDF, fill_downloads, release_files
 from pipeline.output.pdf_render import split_document
 from pipeline.output.svg import browser_version, draw_svgs
 from pipeline.output.template_api import ReportContext
-from pipeline.output.web_assets import write_web_assets
+from pipeline.output.web_assets import compact, scrolling_tables, write_web_assets
 from pipeline.output.workbook import changes_frame, release_day, write_workbook
 from pipeline.present.claims import ClaimLog
 from pipeline.present.exhibits import Exhibit, data_file_stem, number_exhibits
@@ -345,7 +345,7 @@ class ReportBuild:
         titles = {tid: table.spec.title for tid, table in results.tables.items()}
         files = release_files(self.out_dir, exhibits, titles, meta["waves"] is not None)
         section = render_template(env, "partials/downloads.html.j2", files=files, pub=meta["publication"])
-        fill_downloads(self.out_dir / "report.html", section)
+        fill_downloads(self.out_dir / "report.html", compact(scrolling_tables(section)))
 
     def pdf(
         self, document: PrintDocument, figures: dict, exhibits: dict, plain: list[Path], charted: list[Path]

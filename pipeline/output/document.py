@@ -198,7 +198,7 @@ def figure_markup(
         if ex.spec.kind != "figure":
             continue
         if mode == "html":
-            out[tid] = chart_markup(tid, figures[tid], f"{svg_dir.name}/{tid}.svg")
+            out[tid] = chart_markup(tid, figures[tid], f"{svg_dir.name}/{ex.file_stem}.svg")
         else:
             alt = html.escape(alt_text(ex.table, formats))
             out[tid] = f'<img class="chart" src="{svg_dir.name}/{ex.file_stem}.svg" alt="{alt}">'

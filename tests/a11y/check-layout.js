@@ -61,6 +61,40 @@
     return count;
   }
 
+  // the innermost elements that reach past the screen's right edge (what widens the page), named
+  // by tag, id and class, with their right edge
+  function widening() {
+    var out = [];
+    document.querySelectorAll("body *").forEach(function (el) {
+      var r = box(el);
+      if (r.width === 0 || r.right <= window.innerWidth + SLACK) return;
+      for (var p = el.parentElement; p; p = p.parentElement) {
+        var s = getComputedStyle(p);
+        if (s.overflowX === "auto" || s.overflowX === "scroll" || s.overflowX === "hidden") return;
+      }
+      if (el.children.length && getComputedStyle(el).overflowX === "visible" &&
+          Array.prototype.some.call(el.children, function (c) { return box(c).right > window.innerWidth + SLACK; })) return;
+      out.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+               (el.className && el.className.baseVal === undefined ? "." + el.className.split(" ").join(".") : "") +
+               " → " + Math.round(r.right));
+    });
+    // text that runs past the edge of its own box (a long unbreakable word) is found by its parent
+    var walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (var node = walker.nextNode(); node && out.length < 10; node = walker.nextNode()) {
+      var range = document.createRange();
+      range.selectNodeContents(node);
+      var t = range.getBoundingClientRect(), el = node.parentElement, clipped = false;
+      if (t.width === 0 || t.right <= window.innerWidth + SLACK) continue;
+      for (var q = el; q; q = q.parentElement) {
+        var st = getComputedStyle(q);
+        if (st.overflowX !== "visible" || st.position === "absolute") { clipped = true; break; }
+      }
+      if (!clipped) out.push("text in " + el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + ": " +
+                             node.textContent.trim().slice(0, 40) + " → " + Math.round(t.right));
+    }
+    return out.slice(0, 10);
+  }
+
   window.ohmskLayout = function () {
     // every chapter laid out, not only those near the viewport (report.css skips the others)
     var all = document.createElement("style");
@@ -75,6 +109,7 @@
       return {
         width: window.innerWidth,
         scrollWidth: document.documentElement.scrollWidth,
+        widening: widening(),
         drawn: document.querySelectorAll(".chart-plot .main-svg").length > 0 ?
           document.querySelectorAll(".chart-plot.js-plotly-plot").length : 0,
         charts: charts,
