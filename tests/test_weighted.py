@@ -155,7 +155,8 @@ def _expected(independent, base, hit) -> tuple[float, int, float]:
 
 
 def _csv_row(out: Path, table: str, series: str, category, column: str) -> dict:
-    with open(out / "csv" / f"{table}.csv", encoding="utf-8") as fh:
+    (path,) = (out / "csv").glob(f"*_{table}.csv")  # named after its exhibit, then the table id
+    with open(path, encoding="utf-8") as fh:
         found = [
             r
             for r in csv.DictReader(fh)

@@ -217,12 +217,30 @@ def _meta(doc: OpenDocumentSpreadsheet, properties: dict[str, object], language:
 
 
 def _dated(data: bytes, when: datetime) -> bytes:
-    """The zip with every entry dated `when` (odfpy dates them now): two builds are identical."""
+    """The zip with every entry dated `when` (odfpy dates them now) and each XML part's root
+    attributes in a fixed order: two builds are identical."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w") as new:
         for info in old.infolist():
             dated = zipfile.ZipInfo(info.filename, when.timetuple()[:6])
             dated.compress_type = info.compress_type
             dated.external_attr = info.external_attr
-            new.writestr(dated, old.read(info.filename))
+            part = old.read(info.filename)
+            new.writestr(dated, _sorted_root(part) if info.filename.endswith(".xml") else part)
     return out.getvalue()
+
+
+_ROOT = re.compile(rb"<(?![?!])([\w:.-]+)((?:\s+[\w:.-]+=\"[^\"]*\")*)(\s*/?>)")
+_ATTRIBUTE = re.compile(rb'\s+([\w:.-]+="[^"]*")')
+
+
+def _sorted_root(xml: bytes) -> bytes:
+    """The part with its root element's attributes (the namespace declarations) sorted: odfpy
+    declares them in the order its process-wide registry met them, which reading an ODS in
+    the same process (pandas' odf engine, say) changes, though the document is the same."""
+    root = _ROOT.search(xml)
+    if root is None:
+        return xml
+    attributes = b" ".join(sorted(_ATTRIBUTE.findall(root.group(2))))
+    tag = b"<" + root.group(1) + (b" " + attributes if attributes else b"") + root.group(3)
+    return xml[: root.start()] + tag + xml[root.end() :]
