@@ -234,13 +234,28 @@ _ROOT = re.compile(rb"<(?![?!])([\w:.-]+)((?:\s+[\w:.-]+=\"[^\"]*\")*)(\s*/?>)")
 _ATTRIBUTE = re.compile(rb'\s+([\w:.-]+="[^"]*")')
 
 
+def _used(attribute: bytes, root_attributes: bytes, rest: bytes) -> bool:
+    """Whether a root attribute stays: any but a namespace declaration, and a declaration whose
+    prefix the document uses (odfpy also declares every namespace any earlier document of the
+    process used)."""
+    if not attribute.startswith(b"xmlns:"):
+        return True
+    prefix = attribute[len(b"xmlns:") : attribute.index(b"=")] + b":"
+    return (
+        re.search(rb"(?:^|[<\s/])" + re.escape(prefix), rest + b" " + root_attributes.replace(attribute, b""))
+        is not None
+    )
+
+
 def _sorted_root(xml: bytes) -> bytes:
-    """The part with its root element's attributes (the namespace declarations) sorted: odfpy
+    """The part with its root element's attributes (the namespace declarations) sorted and only
+    the namespaces it uses declared: odfpy
     declares them in the order its process-wide registry met them, which reading an ODS in
     the same process (pandas' odf engine, say) changes, though the document is the same."""
     root = _ROOT.search(xml)
     if root is None:
         return xml
-    attributes = b" ".join(sorted(_ATTRIBUTE.findall(root.group(2))))
+    rest = root.group(1) + b" " + xml[root.end() :]
+    attributes = b" ".join(sorted(a for a in _ATTRIBUTE.findall(root.group(2)) if _used(a, root.group(2), rest)))
     tag = b"<" + root.group(1) + (b" " + attributes if attributes else b"") + root.group(3)
     return xml[: root.start()] + tag + xml[root.end() :]
