@@ -27,6 +27,7 @@ from pipeline.present.claims import ClaimExtension
 from pipeline.present.exhibits import Exhibit
 from pipeline.present.figures import alt_text
 from pipeline.present.formats import Formats, fmt_number
+from pipeline.present.publication import long_date
 from pipeline.stats.rounding import fmt_p
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -50,7 +51,7 @@ def environment(compiled: Path | None = None, formats: Formats = Formats()) -> j
     env.filters["pct"] = formats.pct
     env.filters["num"] = fmt_number
     env.filters["p"] = fmt_p
-    env.filters["date"] = lambda d: f"{d.day} {d:%B %Y}"
+    env.filters["date"] = long_date
     return env
 
 

@@ -21,7 +21,7 @@ import math
 import warnings
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import gptables as gpt
@@ -33,7 +33,7 @@ from pipeline.output.ods import INSTRUCTIONS, Content, Sheet, write_ods
 from pipeline.present.exhibits import Exhibit, data_file_stem, exhibit_label
 from pipeline.present.formats import Formats
 from pipeline.present.notes import base_line, weight_notes
-from pipeline.present.publication import Publication, publication_details
+from pipeline.present.publication import Publication, long_date, publication_details
 from pipeline.spec.objects import Codebook
 from pipeline.spec.schema.data_folder import Edition, Fieldwork
 from pipeline.stages.compare import column_letter_map, note_on_tests
@@ -273,13 +273,9 @@ def sheet_name(ex_label: str | None, table_id: str) -> str:
     return (ex_label or f"Text {table_id}").replace(" ", "_").replace(".", "_")[:31]
 
 
-def _long_date(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
 def _fieldwork(fw: Fieldwork) -> str:
     if fw.start and fw.end:
-        return f"fieldwork {_long_date(fw.start)} to {_long_date(fw.end)}"
+        return f"fieldwork {long_date(fw.start)} to {long_date(fw.end)}"
     return f"fieldwork {fw.note}"
 
 
@@ -400,7 +396,7 @@ def cover(
     ]
     about = [
         "Source: " + "; ".join(sources) + ".",
-        *([edition.provenance.summary, f"Data as of: {_long_date(edition.data_as_of)}."] if edition else []),
+        *([edition.provenance.summary, f"Data as of: {long_date(edition.data_as_of)}."] if edition else []),
         *(
             [
                 f"Release date: {pub.date_text}.",

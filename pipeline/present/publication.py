@@ -38,7 +38,7 @@ class Publication:
 
     @property
     def date_text(self) -> str:
-        return _long_date(self.date) if self.date else "Not published"
+        return long_date(self.date) if self.date else "Not published"
 
     @property
     def copyright_text(self) -> str | None:
@@ -53,7 +53,7 @@ class Publication:
         return f"{self.publisher} ({year}). {self.title}. {self.series}.{version}"
 
 
-def _long_date(day: datetime.date) -> str:
+def long_date(day: datetime.date) -> str:
     """'2 December 2026', the GOV.UK style (no leading zero, no ordinal)."""
     return f"{day.day} {day:%B %Y}"
 
