@@ -18,6 +18,7 @@ from pipeline.spec.folders import EDITION_FILE, RENAME_FILE, WAVE_FILE
 from pipeline.spec.schema.bench import Bench
 from pipeline.spec.schema.codebook import Codebook
 from pipeline.spec.schema.data_folder import Edition, Frame, Rename, Wave
+from pipeline.spec.schema.data_tables import DataTables
 from pipeline.spec.schema.glossary import Glossary
 from pipeline.spec.schema.problems import Findings, SpecProblem, SpecProblems, suggest
 from pipeline.spec.schema.published import Published
@@ -25,6 +26,7 @@ from pipeline.spec.schema.reading import read_checked
 from pipeline.spec.schema.reconstruct import Reconstruction
 from pipeline.spec.schema.references.codebooks import check_codebook
 from pipeline.spec.schema.references.data_folder import check_frame, check_rename
+from pipeline.spec.schema.references.data_tables import check_data_tables
 from pipeline.spec.schema.references.names import Survey, survey_names
 from pipeline.spec.schema.references.published import check_published
 from pipeline.spec.schema.references.report import check_report
@@ -49,6 +51,7 @@ class CheckedSpecs:
     glossary: Glossary
     published: dict[str, Published]  # surveys without a published/<survey>.yaml have none
     surveys: dict[str, Survey]
+    data_tables: DataTables | None = None  # report.yaml names no data tables file: none are built
 
 
 def check_specs(specs_dir: Path, templates_dir: Path = TEMPLATES_DIR) -> CheckedSpecs:
@@ -72,11 +75,30 @@ def check_specs(specs_dir: Path, templates_dir: Path = TEMPLATES_DIR) -> Checked
     if report and (specs_dir / report.glossary).is_file():
         glossary, _ = read_checked(specs_dir / report.glossary, Glossary, problems)
     published = _read_published(specs_dir, listed, tables, surveys, pending, problems)
+    data_tables = _read_data_tables(specs_dir, report.data_tables if report else None, surveys, pending, problems)
     if read.model is not None:
         check_report(read.source, read.model, specs_dir, templates_dir, table_files, surveys, tables, pending, problems)
     if problems or report is None:  # a report.yaml that failed has listed its problems
         raise SpecProblems(problems)
-    return CheckedSpecs(specs_dir, report, codebooks, table_files, tables, glossary or Glossary(), published, surveys)
+    return CheckedSpecs(
+        specs_dir, report, codebooks, table_files, tables, glossary or Glossary(), published, surveys, data_tables
+    )
+
+
+def _read_data_tables(
+    specs_dir: Path, name: str | None, surveys: dict[str, Survey], pending: set[str], problems: list[SpecProblem]
+) -> DataTables | None:
+    """The data tables' spec report.yaml names, checked alone and against the codebooks."""
+    if name is None:
+        return None
+    path = specs_dir / name
+    if not path.is_file():
+        problems.append(SpecProblem(str(specs_dir / "report.yaml"), 1, "data_tables", f"{path} not found"))
+        return None
+    read = read_checked(path, DataTables, problems)
+    if read.model is not None:
+        check_data_tables(read.source, read.model, surveys, pending, problems)
+    return read.model
 
 
 def _read_codebooks(

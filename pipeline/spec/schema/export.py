@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from pipeline.spec.schema.bench import Bench
 from pipeline.spec.schema.codebook import Codebook
 from pipeline.spec.schema.data_folder import Edition, Frame, Rename, Wave
+from pipeline.spec.schema.data_tables import DataTables
 from pipeline.spec.schema.glossary import Glossary
 from pipeline.spec.schema.published import Published
 from pipeline.spec.schema.reconstruct import Reconstruction
@@ -27,6 +28,7 @@ SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
     "tables": (TablesFile, "tables/<chapter>.yaml: a chapter's figures and tables"),
     "published": (Published, "published/<survey>.yaml: the statistics the 2020 report prints"),
     "reconstruct": (Reconstruction, "reconstruct/<survey>.yaml: how the synthetic respondents are made"),
+    "data_tables": (DataTables, "data_tables.yaml: the data tables' banners, nets and bands"),
     "glossary": (Glossary, "glossary.yaml: terms and abbreviations"),
     "bench": (Bench, "bench.yaml: what make bench measures, and its budgets"),
     "edition": (Edition, "edition.yaml in a data folder: what the data are, each survey's wave and fieldwork"),

@@ -201,6 +201,9 @@ class Report(Spec):
     original: str = Field(description="What the cover says of the original report")
     surveys: list[Name] = Field(min_length=1, description="A linked survey after the one it links to")
     glossary: str = Field(description="Terms and abbreviations, under the specs folder")
+    data_tables: str | None = Field(
+        None, description="The data tables' banners, nets and bands, under the specs folder (none: no data tables)"
+    )
     front: list[FrontSection] = []
     chapters: list[Chapter] = Field(min_length=1)
     conventions: Conventions = Conventions()
