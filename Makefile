@@ -29,7 +29,7 @@ FROM = $(if $(DATA),--data $(DATA)) $(if $(SPECS),--specs $(SPECS))
 TO   = $(if $(OUT),--out $(OUT))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup os-deps raw validate report audit test check test-slow test-all lint lock bench schema stress-wave r-reference clean lighthouse screenshots
+.PHONY: help setup os-deps raw validate report tabs audit test check test-slow test-all lint lock bench schema stress-wave r-reference clean lighthouse screenshots
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-zA-Z_-]*:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -77,6 +77,9 @@ validate: setup ## check every spec and data file as report does, building nothi
 
 report: setup ## build outputs/report.html, report.pdf, csv/, figures/
 	$(RUN) report $(FROM) $(TO) $(if $(RESTRICTED),--restricted) $(if $(DRAFT),--draft)
+
+tabs: setup ## build outputs/data_tables.csv alone: every question by its survey's banner (DATA=, OUT=, SPECS=)
+	$(RUN) tabs $(FROM) $(TO)
 
 audit: setup ## recompute every published statistic; writes outputs/audit.csv
 	$(RUN) audit $(FROM) $(TO)

@@ -63,6 +63,25 @@ def cmd_report(args: argparse.Namespace) -> None:
     _progress("stage times: " + " · ".join(f"{name} {seconds:.2f} s" for name, seconds in stages.items()))
 
 
+def cmd_tabs(args: argparse.Namespace) -> None:
+    """Build outputs/data_tables.csv: every question by its survey's banner (data_tables.yaml)."""
+    from pipeline.build.fingerprint import TABS_FILES, TABS_STAMP, fingerprint, is_current, record
+
+    data, out, specs = Path(args.data), Path(args.out), Path(args.specs)
+    key = fingerprint(data, specs, what="data tables") if data.is_dir() else None
+    if key and is_current(out, key, TABS_STAMP, TABS_FILES):  # before the heavy imports
+        _progress("data tables are up to date (no input changed)")
+        return
+    from pipeline.build.cache import Store
+    from pipeline.build.data_tables import build_data_tables
+    from pipeline.spec.report_spec import load_report_spec
+
+    out.mkdir(parents=True, exist_ok=True)
+    build_data_tables(load_report_spec(specs), data, out, Store(out / ".cache"), _progress)
+    if key:
+        record(out, key, TABS_STAMP)
+
+
 def cmd_audit(args: argparse.Namespace) -> None:
     """Recompute every published statistic and write outputs/audit.csv."""
     from pipeline.build.data import compute
@@ -129,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         ("raw", cmd_raw),
         ("validate", cmd_validate),
         ("report", cmd_report),
+        ("tabs", cmd_tabs),
         ("audit", cmd_audit),
         ("bench", cmd_bench),
         ("schema", cmd_schema),

@@ -16,7 +16,7 @@ from pipeline.errors import OhmskError, Problem, ValidationError
 from pipeline.spec.folders import wave_spec
 from pipeline.spec.objects import Codebook, TableSpec
 from pipeline.spec.report_spec import ReportSpec, load_report_spec
-from pipeline.spec.schema.checked import check_data_folder, check_tool_specs
+from pipeline.spec.schema.checked import DataFolder, check_data_folder, check_tool_specs
 from pipeline.stages.clean import CleanData, check_routing, clean
 from pipeline.stages.compare import add_letters
 from pipeline.stages.derive import Dataset, derive
@@ -25,6 +25,7 @@ from pipeline.stages.sampling import design_of, test_method
 from pipeline.stages.sensitivity import SensitivityRow, sensitivity
 from pipeline.stages.tabulate import Table, tabulate
 from pipeline.stages.weighting import SurveyWeights, describe, weigh
+from pipeline.stats.design import SurveyDesign
 
 
 def prepare(
@@ -127,7 +128,7 @@ def _data_key(book: Codebook, data_dir: Path, linked: list[str], previous: bool 
     )
 
 
-def _prepared(
+def prepared_surveys(
     spec: ReportSpec, data_dir: Path, cache: Store, previous: bool = False
 ) -> tuple[dict, dict, dict[str, str]]:
     """Every survey loaded, validated and derived, in report.yaml order (links read earlier ones)."""
@@ -144,12 +145,11 @@ def _prepared(
     return cleaned, datasets, keys
 
 
-def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None, previous: bool = False) -> Results:
-    """Every table of the report, computed from the respondent rows in `data_dir` (read for
-    what it has when it is the `previous` wave)."""
-    cache = cache or Store(None)
-    folder = check_data_folder(spec.checked, data_dir, previous)
-    cleaned, datasets, data_keys = _prepared(spec, data_dir, cache, previous)
+def survey_weights(
+    spec: ReportSpec, data_dir: Path, datasets: dict[str, Dataset], folder: DataFolder
+) -> tuple[dict[str, SurveyDesign], dict[str, SurveyWeights]]:
+    """Each survey's design (its codebook's, with report.yaml's fpc), and the weights of every
+    survey with a frame in the data folder `folder` (applied where report.yaml says `use: rim`)."""
     config = spec.config.get("weighting", {})
     designs = {name: design_of(ds, spec.config.get("fpc", {}).get(name)) for name, ds in datasets.items()}
     weights = {
@@ -157,6 +157,17 @@ def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None, previo
         for name in datasets
         if name in folder.frames
     }
+    return designs, weights
+
+
+def compute(spec: ReportSpec, data_dir: Path, cache: Store | None = None, previous: bool = False) -> Results:
+    """Every table of the report, computed from the respondent rows in `data_dir` (read for
+    what it has when it is the `previous` wave)."""
+    cache = cache or Store(None)
+    folder = check_data_folder(spec.checked, data_dir, previous)
+    cleaned, datasets, data_keys = prepared_surveys(spec, data_dir, cache, previous)
+    config = spec.config.get("weighting", {})
+    designs, weights = survey_weights(spec, data_dir, datasets, folder)
     conventions = spec.config.get("conventions", {})
     level = 1 - float(conventions.get("significance_level", 0.05))
     applied = {name: w for name, w in weights.items() if w.applied}

@@ -15,26 +15,32 @@ from pipeline.output.downloads import ANNEX_PDF
 from pipeline.spec.folders import ROOT, wave_spec
 
 STAMP = ".build-fingerprint"
+TABS_STAMP = ".tabs-fingerprint"  # make tabs alone: the data tables' own stamp
+TABS_FILES = ("data_tables.csv",)
 OUTPUT_FILES = ("report.html", "report.pdf", ANNEX_PDF, "tables.xlsx", "tables.ods")
 
 
-def fingerprint(data_dir: Path, specs_dir: Path, restricted: bool = False, draft: bool = False) -> str:
+def fingerprint(
+    data_dir: Path, specs_dir: Path, restricted: bool = False, draft: bool = False, what: str = "build"
+) -> str:
     """The key of the build's inputs: the raw data (and a previous wave's), specs, templates,
     pipeline code, the versions of the libraries and of the system's text and drawing packages,
-    and whether the restricted, unsuppressed copy or a draft was asked for."""
+    and whether the restricted, unsuppressed copy or a draft was asked for; `what` names the
+    outputs (the whole report's "build", or "data tables" alone)."""
     waves = wave_spec(data_dir)
     sources = [data_dir, specs_dir, ROOT / "templates", ROOT / "pipeline"] + ([waves.previous_dir] if waves else [])
     flags = ("restricted" if restricted else "") + ("draft" if draft else "")
-    settings = ("build", flags, library_versions(), system_versions())
+    settings = (what, flags, library_versions(), system_versions())
     # one file at a time: a data folder need not fit in memory twice
     return digest_of(chain(settings, (part for folder in sources for part in folder_parts(folder))))
 
 
-def is_current(out_dir: Path, key: str) -> bool:
-    """Whether `out_dir` holds every output of a completed build from inputs hashing to `key`."""
-    stamp = out_dir / STAMP
-    return stamp.exists() and stamp.read_text() == key and all((out_dir / f).exists() for f in OUTPUT_FILES)
+def is_current(out_dir: Path, key: str, stamp_name: str = STAMP, files: tuple[str, ...] = OUTPUT_FILES) -> bool:
+    """Whether `out_dir` holds every output (`files`) of a completed build from inputs hashing
+    to `key`, as its stamp file `stamp_name` records."""
+    stamp = out_dir / stamp_name
+    return stamp.exists() and stamp.read_text() == key and all((out_dir / f).exists() for f in files)
 
 
-def record(out_dir: Path, key: str) -> None:
-    (out_dir / STAMP).write_text(key)
+def record(out_dir: Path, key: str, stamp_name: str = STAMP) -> None:
+    (out_dir / stamp_name).write_text(key)
