@@ -190,6 +190,13 @@ def new_wave(tmp_path_factory):
             "",
         ),
     )
+    _edited(  # the dropped question has no table to net, and the recoded one's net is now its first code
+        specs / "data_tables.yaml",
+        (
+            "inv_ffw_rep, inv_ffw_ind, inv_adj_lm, inv_adj_rep, inv_adj_ind, followup",
+            "inv_ffw_rep, inv_adj_lm, inv_adj_rep, followup",
+        ),
+    )
     book = load_codebook("providers", specs)
     frame = read_raw(second / "providers.sav").drop(columns=["inv_adj_ind"])
     frame["inv_ffw_ind"] = frame["inv_ffw_ind"].map({1: 1, 2: 1, 3: 2, 4: 2})  # blank stays blank
